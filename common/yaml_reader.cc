@@ -1,0 +1,152 @@
+#include "common/yaml_reader.h"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/suggest.h"
+
+namespace lrsweep {
+namespace {
+
+std::string KeyText(const YAML::Node& key) {
+  return key.IsScalar() ? key.Scalar() : DescribeNode(key);
+}
+
+}  // namespace
+
+absl::StatusOr<YAML::Node> ParseYaml(absl::string_view text, absl::string_view file) {
+  try {
+    return YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(file, ":", e.mark.line + 1, ":",
+                                                   e.mark.column + 1, ": YAML syntax error: ",
+                                                   e.msg, ". Fix the YAML at that position."));
+  }
+}
+
+absl::StatusOr<YAML::Node> LoadYamlFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": cannot open file. Check the path and its permissions."));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseYaml(text.str(), path);
+}
+
+std::string JoinPath(absl::string_view parent, absl::string_view key) {
+  if (parent.empty()) return std::string(key);
+  return absl::StrCat(parent, ".", key);
+}
+
+std::string DescribeNode(const YAML::Node& node) {
+  if (!node.IsDefined() || node.IsNull()) return "nothing";
+  if (node.IsSequence()) return "a list";
+  if (node.IsMap()) return "a mapping";
+  return absl::StrCat("'", node.Scalar(), "'");
+}
+
+std::string YamlReader::Location(const YAML::Node& node) const {
+  if (!node.IsDefined() || node.Mark().is_null()) return file_;
+  return absl::StrCat(file_, ":", node.Mark().line + 1, ":", node.Mark().column + 1);
+}
+
+absl::Status YamlReader::Error(const YAML::Node& node, absl::string_view path,
+                               absl::string_view message) const {
+  if (path.empty()) return absl::InvalidArgumentError(absl::StrCat(Location(node), ": ", message));
+  return absl::InvalidArgumentError(absl::StrCat(Location(node), ": ", path, ": ", message));
+}
+
+absl::StatusOr<double> YamlReader::Double(const YAML::Node& node, absl::string_view path) const {
+  if (node.IsScalar()) {
+    try {
+      const double value = node.as<double>();
+      if (std::isnan(value)) return Error(node, path, "expected a number, got NaN");
+      return value;
+    } catch (const YAML::Exception&) {
+    }
+  }
+  return Error(node, path, absl::StrCat("expected a number, got ", DescribeNode(node)));
+}
+
+absl::StatusOr<int64_t> YamlReader::Int(const YAML::Node& node, absl::string_view path) const {
+  if (node.IsScalar()) {
+    try {
+      return node.as<int64_t>();
+    } catch (const YAML::Exception&) {
+    }
+  }
+  return Error(node, path, absl::StrCat("expected a whole number, got ", DescribeNode(node)));
+}
+
+absl::StatusOr<bool> YamlReader::Bool(const YAML::Node& node, absl::string_view path) const {
+  if (node.IsScalar()) {
+    try {
+      return node.as<bool>();
+    } catch (const YAML::Exception&) {
+    }
+  }
+  return Error(node, path, absl::StrCat("expected true or false, got ", DescribeNode(node)));
+}
+
+absl::StatusOr<std::string> YamlReader::String(const YAML::Node& node,
+                                               absl::string_view path) const {
+  if (node.IsScalar()) return node.Scalar();
+  return Error(node, path, absl::StrCat("expected a string, got ", DescribeNode(node)));
+}
+
+absl::StatusOr<std::vector<int64_t>> YamlReader::IntList(const YAML::Node& node,
+                                                         absl::string_view path) const {
+  if (!node.IsSequence()) {
+    return Error(node, path,
+                 absl::StrCat("expected a list of whole numbers, got ", DescribeNode(node)));
+  }
+  std::vector<int64_t> values;
+  for (size_t i = 0; i < node.size(); ++i) {
+    absl::StatusOr<int64_t> value = Int(node[i], absl::StrCat(path, "[", i, "]"));
+    if (!value.ok()) return value.status();
+    values.push_back(*value);
+  }
+  return values;
+}
+
+absl::StatusOr<std::vector<double>> YamlReader::DoubleList(const YAML::Node& node,
+                                                           absl::string_view path) const {
+  if (!node.IsSequence()) {
+    return Error(node, path, absl::StrCat("expected a list of numbers, got ", DescribeNode(node)));
+  }
+  std::vector<double> values;
+  for (size_t i = 0; i < node.size(); ++i) {
+    absl::StatusOr<double> value = Double(node[i], absl::StrCat(path, "[", i, "]"));
+    if (!value.ok()) return value.status();
+    values.push_back(*value);
+  }
+  return values;
+}
+
+absl::Status YamlReader::RequireMap(const YAML::Node& node, absl::string_view path) const {
+  if (node.IsMap()) return absl::OkStatus();
+  return Error(node, path,
+               absl::StrCat("expected a mapping (key: value lines), got ", DescribeNode(node)));
+}
+
+absl::Status YamlReader::CheckKeys(const YAML::Node& node, absl::string_view path,
+                                   const std::vector<std::string>& allowed) const {
+  if (absl::Status status = RequireMap(node, path); !status.ok()) return status;
+  for (const auto& entry : node) {
+    const std::string key = KeyText(entry.first);
+    bool known = false;
+    for (const std::string& name : allowed) known = known || name == key;
+    if (!known) {
+      return Error(entry.first, JoinPath(path, key),
+                   absl::StrCat("unknown key '", key, "'", path.empty() ? "" : " in ",
+                                path.empty() ? "" : path, ".", DidYouMean(key, allowed)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace lrsweep
