@@ -26,7 +26,7 @@ absl::StatusOr<YAML::Node> ParseYaml(absl::string_view text, absl::string_view f
   }
 }
 
-absl::StatusOr<YAML::Node> LoadYamlFile(const std::string& path) {
+absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
     return absl::InvalidArgumentError(
@@ -34,7 +34,13 @@ absl::StatusOr<YAML::Node> LoadYamlFile(const std::string& path) {
   }
   std::stringstream text;
   text << in.rdbuf();
-  return ParseYaml(text.str(), path);
+  return text.str();
+}
+
+absl::StatusOr<YAML::Node> LoadYamlFile(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadTextFile(path);
+  if (!text.ok()) return text.status();
+  return ParseYaml(*text, path);
 }
 
 std::string JoinPath(absl::string_view parent, absl::string_view key) {
@@ -141,7 +147,9 @@ absl::Status YamlReader::CheckKeys(const YAML::Node& node, absl::string_view pat
     bool known = false;
     for (const std::string& name : allowed) known = known || name == key;
     if (!known) {
-      return Error(entry.first, JoinPath(path, key),
+      // Keys put in place by a sweep's parameter override carry no position; their value does.
+      const YAML::Node& where = entry.first.Mark().is_null() ? entry.second : entry.first;
+      return Error(where, JoinPath(path, key),
                    absl::StrCat("unknown key '", key, "'", path.empty() ? "" : " in ",
                                 path.empty() ? "" : path, ".", DidYouMean(key, allowed)));
     }

@@ -30,6 +30,9 @@ namespace lrsweep {
 // InvalidArgument "file:line:col: YAML syntax error: ...".
 absl::StatusOr<YAML::Node> ParseYaml(absl::string_view text, absl::string_view file);
 
+// Reads a whole text file. A missing or unreadable file is InvalidArgument naming the path.
+absl::StatusOr<std::string> ReadTextFile(const std::string& path);
+
 // Reads and parses a YAML file. A missing or unreadable file is InvalidArgument naming the path.
 absl::StatusOr<YAML::Node> LoadYamlFile(const std::string& path);
 

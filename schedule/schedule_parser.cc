@@ -89,7 +89,7 @@ class SpecReader {
   const YAML::Node& node() const { return node_; }
 
  private:
-  const YAML::Node& node_;
+  YAML::Node node_;
   const YamlReader& reader_;
   std::string path_;
   ScheduleSpec* spec_;
