@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -25,7 +26,11 @@ std::string ClosestName(absl::string_view name, const std::vector<std::string>& 
   std::string best;
   int best_distance = std::max<int>(2, static_cast<int>(name.size()) / 3) + 1;
   for (const std::string& candidate : candidates) {
-    const int distance = EditDistance(name, candidate);
+    // A prefix either way ("cosine" for "cos") counts as at most two edits.
+    const bool prefix = !name.empty() && !candidate.empty() &&
+                        (absl::StartsWith(name, candidate) || absl::StartsWith(candidate, name));
+    const int edits = EditDistance(name, candidate);
+    const int distance = prefix ? std::min(edits, 2) : edits;
     if (distance < best_distance) {
       best_distance = distance;
       best = candidate;

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine: installs what is missing (deploy/install-deps.sh), builds,
+# and runs.
+#
+#   ./build.sh demo    the main job: the example sweep, planned, and its schedules drawn
+#   ./build.sh test    the whole test suite (ctest)
+#   ./build.sh build   only install and build
+#
+# BUILD_DIR (default: build) and JOBS (default: 2) may be set in the environment.
+set -euo pipefail
+cd "$(dirname "$0")"
+BUILD_DIR=${BUILD_DIR:-build}
+JOBS=${JOBS:-2}
+
+build() {
+  bash deploy/install-deps.sh
+  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  cmake --build "$BUILD_DIR" -j"$JOBS"
+}
+
+case "${1:-}" in
+  build)
+    build
+    ;;
+  demo)
+    build
+    bash deploy/demo.sh "$BUILD_DIR"
+    ;;
+  test)
+    build
+    cd "$BUILD_DIR"
+    ctest --output-on-failure -j"$JOBS"
+    ;;
+  *)
+    echo "usage: $0 demo|test|build" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,178 @@
+// The lrsweep binary as users and their scripts see it: output formats, the PyTorch-equal CSV,
+// exit codes, and messages that name the file, line and column.
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/unit/test_util.h"
+
+namespace lrsweep {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+using testing::RunLrsweep;
+using testing::SourceDir;
+using testing::TempDir;
+
+nlohmann::json References() {
+  std::ifstream in(testing::TorchReferencesPath());
+  if (!in) return nullptr;
+  return nlohmann::json::parse(in);
+}
+
+std::vector<std::vector<std::string>> CsvRows(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    rows.push_back(absl::StrSplit(line, ','));
+  }
+  return rows;
+}
+
+TEST(CliScheduleTest, CsvEqualsPyTorchForEveryReferenceCase) {
+  const nlohmann::json refs = References();
+  ASSERT_FALSE(refs.is_null()) << "run through ctest, which generates the references first";
+  TempDir dir;
+  for (const nlohmann::json& c : refs["cases"]) {
+    const std::string name = c["name"];
+    const std::string file =
+        dir.Write(name + ".yaml", "schedule: " + c["schedule"].dump() + "\n");
+    std::string args = "schedule " + file;
+    if (c.contains("metrics")) {
+      std::string metrics;
+      for (const auto& m : c["metrics"]) metrics += std::to_string(m.get<double>()) + "\n";
+      args += " --metrics " + dir.Write(name + ".metrics", metrics);
+    } else {
+      args += " --total-steps " + std::to_string(c["total_steps"].get<int64_t>());
+    }
+    if (c["steps_per_epoch"].get<int64_t>() > 0) {
+      args += " --steps-per-epoch " + std::to_string(c["steps_per_epoch"].get<int64_t>());
+    }
+    const testing::CommandResult result = RunLrsweep(args);
+    ASSERT_EQ(result.exit_code, 0) << name << ": " << result.err;
+    const auto rows = CsvRows(result.out);
+    ASSERT_EQ(rows.size(), c["lr"].size() + 1) << name;
+    EXPECT_EQ(rows[0][0], "step");
+    EXPECT_EQ(rows[0].size(), c.contains("momentum") ? 3u : 2u) << name;
+    for (size_t i = 1; i < rows.size(); ++i) {
+      double lr = 0;
+      ASSERT_TRUE(absl::SimpleAtod(rows[i][1], &lr));
+      const double expected = c["lr"][i - 1].get<double>();
+      EXPECT_LE(std::abs(lr - expected), 1e-9 * std::max(std::abs(expected), 1e-12))
+          << name << " step " << i - 1;
+      if (c.contains("momentum")) {
+        double momentum = 0;
+        ASSERT_TRUE(absl::SimpleAtod(rows[i][2], &momentum));
+        EXPECT_NEAR(momentum, c["momentum"][i - 1].get<double>(), 1e-12) << name;
+      }
+    }
+  }
+}
+
+TEST(CliScheduleTest, JsonAndSvgFormats) {
+  const std::string file = SourceDir() + "/sweeps/schedules/onecycle.yaml";
+  const testing::CommandResult json = RunLrsweep("schedule " + file + " --total-steps 50 --format json");
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const nlohmann::json parsed = nlohmann::json::parse(json.out);
+  EXPECT_EQ(parsed["lr"].size(), 50u);
+  EXPECT_EQ(parsed["momentum"].size(), 50u);
+  EXPECT_EQ(parsed["schedule"]["type"], "onecycle");
+
+  const testing::CommandResult svg =
+      RunLrsweep("schedule " + file + " --total-steps 5000 --format svg --log-scale");
+  ASSERT_EQ(svg.exit_code, 0) << svg.err;
+  EXPECT_THAT(svg.out, StartsWith("<svg"));
+  EXPECT_THAT(svg.out, HasSubstr("<polyline"));
+  EXPECT_THAT(svg.out, HasSubstr("(log scale)"));
+  EXPECT_THAT(svg.out, HasSubstr("momentum"));
+}
+
+TEST(CliScheduleTest, LintWarningsGoToStderr) {
+  TempDir dir;
+  const std::string file = dir.Write("s.yaml", "schedule:\n  type: cosine\n  lr: 0.1\n");
+  const testing::CommandResult result = RunLrsweep("schedule " + file + " --total-steps 10");
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_THAT(result.err, HasSubstr("[eta_min_zero]"));
+  EXPECT_THAT(result.out, StartsWith("step,lr\n0,0.1\n"));
+}
+
+TEST(CliScheduleTest, BadInputExitsTwoNamingFileLineAndColumn) {
+  TempDir dir;
+  const std::string typo = dir.Write("typo.yaml", "schedule:\n  type: cosine\n  lr: 0.1\n  tmax: 5\n");
+  testing::CommandResult result = RunLrsweep("schedule " + typo + " --total-steps 10");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("typo.yaml:4:3: schedule.tmax: unknown key 'tmax'"));
+  EXPECT_THAT(result.err, HasSubstr("Did you mean 't_max'?"));
+  EXPECT_TRUE(result.out.empty());
+
+  const std::string syntax = dir.Write("syntax.yaml", "schedule:\n  type: [cosine\n");
+  result = RunLrsweep("schedule " + syntax + " --total-steps 10");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("syntax.yaml:3:1: YAML syntax error"));
+
+  const std::string top = dir.Write("top.yaml", "shedule: {type: cosine, lr: 0.1}\n");
+  result = RunLrsweep("schedule " + top + " --total-steps 10");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("top.yaml:1:1: shedule: unknown key 'shedule'. Did you mean "
+                                    "'schedule'?"));
+
+  const std::string ok = dir.Write("ok.yaml", "schedule: {type: constant, lr: 0.1}\n");
+  EXPECT_EQ(RunLrsweep("schedule " + ok).exit_code, 2);  // no --total-steps
+  EXPECT_EQ(RunLrsweep("schedule " + ok + " --total-steps 0").exit_code, 2);
+  EXPECT_EQ(RunLrsweep("schedule " + ok + " --total-steps 5 --format png").exit_code, 2);
+  EXPECT_EQ(RunLrsweep("schedule " + ok + " --total-steps five").exit_code, 2);
+  EXPECT_EQ(RunLrsweep("schedule " + ok + " --bogus").exit_code, 2);
+  EXPECT_EQ(RunLrsweep("schedule " + dir.path() + "/missing.yaml --total-steps 5").exit_code, 2);
+
+  const std::string metrics = dir.Write("m.txt", "0.5\n0.4\nnan-ish\n");
+  result = RunLrsweep("schedule " + ok + " --metrics " + metrics);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("m.txt:3:1: expected one number per line"));
+}
+
+TEST(CliPlanTest, JsonlHasOneTrialPerLine) {
+  const testing::CommandResult result =
+      RunLrsweep("plan " + SourceDir() + "/sweeps/fmnist-cnn-schedules.yaml --format jsonl");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  std::istringstream lines(result.out);
+  std::string line;
+  int64_t count = 0;
+  while (std::getline(lines, line)) {
+    const nlohmann::json trial = nlohmann::json::parse(line);
+    EXPECT_EQ(trial["trial"], count);
+    EXPECT_TRUE(trial["schedule"].is_object());
+    ++count;
+  }
+  EXPECT_EQ(count, 57);
+  EXPECT_THAT(result.err, HasSubstr("57 trials (19 configurations x 3 seeds)"));
+}
+
+TEST(CliPlanTest, EveryExampleSweepPlans) {
+  for (const char* sweep : {"fmnist-cnn-schedules.yaml", "fmnist-mlp-random.yaml",
+                            "synthetic-smoke.yaml"}) {
+    const testing::CommandResult result =
+        RunLrsweep(std::string("plan ") + SourceDir() + "/sweeps/" + sweep);
+    EXPECT_EQ(result.exit_code, 0) << sweep << ": " << result.err;
+    EXPECT_THAT(result.out, StartsWith("trial"));
+  }
+}
+
+TEST(CliPlanTest, BadSweepExitsTwoWithPosition) {
+  TempDir dir;
+  const std::string file = dir.Write(
+      "s.yaml", "name: s\ntrain: {epochs: 1}\nparameters:\n  schedule.type: cosine\n"
+                "  schedule.lr: [0.1, -0.2]\n");
+  const testing::CommandResult result = RunLrsweep("plan " + file);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("s.yaml:5:22: schedule.lr: must be greater than 0"));
+  EXPECT_EQ(RunLrsweep("plan " + file + " --format yaml").exit_code, 2);
+}
+
+}  // namespace
+}  // namespace lrsweep

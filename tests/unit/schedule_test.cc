@@ -1,0 +1,135 @@
+// Schedule behaviour beyond the PyTorch references: resolution against the run length, epoch
+// units, refusing foreign state, and the documented equivalences.
+#include "schedule/schedule.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "schedule/schedule_parser.h"
+
+namespace lrsweep {
+namespace {
+
+using ::testing::HasSubstr;
+
+ScheduleSpec Spec(const std::string& yaml) {
+  YAML::Node root = YAML::Load(yaml);
+  absl::StatusOr<ScheduleSpec> spec =
+      ParseScheduleSpec(root["schedule"], YamlReader("s.yaml"), "schedule");
+  EXPECT_TRUE(spec.ok()) << spec.status();
+  return *spec;
+}
+
+std::vector<double> Lrs(const ScheduleSpec& spec, Horizon horizon) {
+  absl::StatusOr<Schedule> schedule = Schedule::Create(spec, horizon);
+  EXPECT_TRUE(schedule.ok()) << schedule.status();
+  std::vector<double> lrs;
+  for (int64_t i = 0; i < horizon.total_steps; ++i) {
+    lrs.push_back(schedule->lr());
+    schedule->Step();
+  }
+  return lrs;
+}
+
+TEST(ScheduleTest, LengthsDefaultToTheStepsAfterWarmup) {
+  absl::StatusOr<ScheduleSpec> resolved =
+      ResolveSchedule(Spec("schedule: {type: cosine, lr: 0.1, warmup: {fraction: 0.1}}"),
+                      Horizon{1000, 0});
+  ASSERT_TRUE(resolved.ok());
+  EXPECT_EQ(*resolved->warmup->steps, 100);
+  EXPECT_EQ(*resolved->t_max, 900);
+  absl::StatusOr<ScheduleSpec> poly =
+      ResolveSchedule(Spec("schedule: {type: polynomial, lr: 0.1, warmup: {steps: 7}}"),
+                      Horizon{50, 0});
+  ASSERT_TRUE(poly.ok());
+  EXPECT_EQ(*poly->total_iters, 43);
+}
+
+TEST(ScheduleTest, WarmupReachesPeakThenMainScheduleStartsAtZero) {
+  const std::vector<double> lrs =
+      Lrs(Spec("schedule: {type: cosine, lr: 0.2, warmup: {steps: 4}}"), Horizon{20, 0});
+  EXPECT_EQ(lrs[0], 0.0);
+  EXPECT_DOUBLE_EQ(lrs[2], 0.1);
+  EXPECT_EQ(lrs[4], 0.2);  // first step of the cosine: its peak
+  EXPECT_LT(lrs[19], lrs[18]);
+}
+
+TEST(ScheduleTest, EpochUnitChangesLrOnlyAtEpochBoundaries) {
+  const std::vector<double> lrs =
+      Lrs(Spec("schedule: {type: exponential, lr: 1.0, gamma: 0.5, unit: epoch}"),
+          Horizon{30, 10});
+  EXPECT_EQ(lrs[0], 1.0);
+  EXPECT_EQ(lrs[9], 1.0);
+  EXPECT_EQ(lrs[10], 0.5);
+  EXPECT_EQ(lrs[29], 0.25);
+}
+
+TEST(ScheduleTest, EpochUnitNeedsStepsPerEpoch) {
+  absl::StatusOr<Schedule> schedule =
+      Schedule::Create(Spec("schedule: {type: step, lr: 0.1, step_size: 2, unit: epoch}"),
+                       Horizon{100, 0});
+  EXPECT_THAT(std::string(schedule.status().message()), HasSubstr("steps per epoch"));
+}
+
+TEST(ScheduleTest, WarmupLongerThanTrainingIsRefused) {
+  absl::StatusOr<Schedule> schedule =
+      Schedule::Create(Spec("schedule:\n  type: cosine\n  lr: 0.1\n  warmup: {steps: 200}\n"),
+                       Horizon{100, 0});
+  ASSERT_FALSE(schedule.ok());
+  EXPECT_THAT(std::string(schedule.status().message()),
+              HasSubstr("s.yaml:4:19: schedule.warmup.steps: 200 warmup steps leave nothing"));
+}
+
+TEST(ScheduleTest, WsdPhasesMustFit) {
+  absl::StatusOr<Schedule> schedule = Schedule::Create(
+      Spec("schedule: {type: wsd, lr: 0.1, warmup_steps: 50, decay_steps: 80}"), Horizon{100, 0});
+  EXPECT_THAT(std::string(schedule.status().message()), HasSubstr("must fit in the 100 steps"));
+}
+
+TEST(ScheduleTest, OneCyclePhaseOfZeroLengthIsRefused) {
+  // pct_start * total - 1 == 0: PyTorch would divide by zero.
+  absl::StatusOr<Schedule> schedule =
+      Schedule::Create(Spec("schedule: {type: onecycle, lr: 0.1, pct_start: 0.1}"), Horizon{10, 0});
+  EXPECT_THAT(std::string(schedule.status().message()), HasSubstr("zero length"));
+}
+
+TEST(ScheduleTest, RestoringStateFromAnotherConfigurationIsRefused) {
+  absl::StatusOr<Schedule> a =
+      Schedule::Create(Spec("schedule: {type: cosine, lr: 0.1}"), Horizon{100, 0});
+  absl::StatusOr<Schedule> b =
+      Schedule::Create(Spec("schedule: {type: cosine, lr: 0.2}"), Horizon{100, 0});
+  for (int i = 0; i < 10; ++i) a->Step();
+  const absl::Status status = b->RestoreState(a->SaveState());
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("different schedule configuration"));
+  EXPECT_EQ(b->step(), 0);  // unchanged
+
+  ScheduleState past_end = a->SaveState();
+  past_end.step = 500;
+  EXPECT_EQ(a->RestoreState(past_end).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(ScheduleTest, PlateauStateSurvivesJson) {
+  absl::StatusOr<Schedule> plateau =
+      Schedule::Create(Spec("schedule: {type: plateau, lr: 0.1, patience: 1}"), Horizon{10, 1});
+  const ScheduleState fresh = plateau->SaveState();
+  EXPECT_TRUE(std::isinf(fresh.plateau_best));
+  absl::StatusOr<ScheduleState> loaded =
+      ScheduleStateFromJson(nlohmann::json::parse(ScheduleStateToJson(fresh).dump()));
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(*loaded, fresh);
+  EXPECT_FALSE(ScheduleStateFromJson(nlohmann::json::parse(R"({"step": "x"})")).ok());
+}
+
+TEST(ScheduleTest, PlannedLrIgnoresMetricHistory) {
+  absl::StatusOr<Schedule> plateau =
+      Schedule::Create(Spec("schedule: {type: plateau, lr: 0.1, patience: 0}"), Horizon{10, 1});
+  plateau->ObserveMetric(1.0);
+  plateau->Step();
+  plateau->ObserveMetric(2.0);  // worse: reduce
+  plateau->Step();
+  EXPECT_DOUBLE_EQ(plateau->lr(), 0.01);
+  EXPECT_EQ(plateau->PlannedLrAt(2), 0.1);
+}
+
+}  // namespace
+}  // namespace lrsweep
