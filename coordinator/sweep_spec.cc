@@ -17,7 +17,7 @@ namespace {
 
 const std::vector<std::string> kTopLevelKeys = {
     "name",     "metric",     "method",   "count",      "seed",      "seeds",
-    "train",    "lr_scaling", "schedule", "parameters", "max_trials"};
+    "train",    "lr_scaling", "schedule", "parameters", "max_trials", "max_failures"};
 const std::vector<std::string> kMetricNames = {"val_accuracy", "val_loss", "test_accuracy",
                                                "train_loss"};
 
@@ -313,6 +313,12 @@ absl::StatusOr<SweepSpec> ParseSweep(absl::string_view text, const std::string& 
   if (root["max_trials"].IsDefined()) {
     ASSIGN_OR_RETURN(sweep.max_trials, reader.Int(root["max_trials"], "max_trials"));
     if (sweep.max_trials < 1) return reader.Error(root["max_trials"], "max_trials", "must be >= 1");
+  }
+  if (root["max_failures"].IsDefined()) {
+    ASSIGN_OR_RETURN(sweep.max_failures, reader.Int(root["max_failures"], "max_failures"));
+    if (sweep.max_failures < 1) {
+      return reader.Error(root["max_failures"], "max_failures", "must be >= 1");
+    }
   }
   if (!root["train"].IsDefined()) {
     return reader.Error(root, "train", "missing; say how to train (model, data, epochs, ...)");

@@ -71,6 +71,7 @@ struct SweepSpec {
   LrScalingRule lr_scaling = LrScalingRule::kNone;
   int64_t base_batch_size = 0;
   int64_t max_trials = kDefaultMaxTrials;
+  int64_t max_failures = 3;  // failed attempts before a trial is FAILED
   YAML::Node train;     // the shared train mapping
   YAML::Node schedule;  // the shared schedule mapping (keys apply to types that accept them)
   std::vector<ParameterGrid> grids;

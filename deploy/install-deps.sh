@@ -15,6 +15,8 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libfmt-dev
   # tests
   libgtest-dev libgmock-dev
+  # compressed data files
+  zlib1g-dev
   # training (worker) and its reference implementation (tests)
   libtorch-dev python3-torch python3-numpy
   # real data

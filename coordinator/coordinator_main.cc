@@ -1,0 +1,130 @@
+// lrsweep-coordinator: serves sweeps to users and trials to workers over gRPC.
+//
+//   lrsweep-coordinator --listen 127.0.0.1:7077 --data-dir ./lrsweep-data
+//
+// State lives in DATA_DIR/lrsweep.db (SQLite, WAL). SIGTERM or SIGINT shuts down cleanly; a
+// kill -9 loses nothing that was acknowledged.
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "coordinator/coordinator.h"
+#include "coordinator/rpc_convert.h"
+#include "coordinator/service.h"
+#include "coordinator/store.h"
+#include "grpcpp/grpcpp.h"
+
+namespace lrsweep {
+namespace {
+
+absl::Notification* shutdown_requested = nullptr;
+
+void OnSignal(int) {
+  // Only async-signal-safe work here: a watcher thread does the shutdown.
+  static std::atomic<bool> once{false};
+  if (!once.exchange(true) && shutdown_requested != nullptr) shutdown_requested->Notify();
+}
+
+bool IsLoopback(const std::string& address) {
+  return absl::StartsWith(address, "127.") || absl::StartsWith(address, "localhost:") ||
+         absl::StartsWith(address, "[::1]:");
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app{"lrsweep-coordinator: leases sweep trials to workers and keeps their results"};
+  std::string listen = "127.0.0.1:7077";
+  std::string data_dir = "lrsweep-data";
+  std::string port_file;
+  int64_t heartbeat_ms = 2000;
+  int64_t lease_timeout_ms = 0;
+  app.add_option("--listen", listen, "HOST:PORT to serve on (port 0 picks a free one)")
+      ->capture_default_str();
+  app.add_option("--data-dir", data_dir, "Directory of the state database")->capture_default_str();
+  app.add_option("--port-file", port_file, "Write the bound port to this file once serving");
+  app.add_option("--heartbeat-ms", heartbeat_ms, "Heartbeat interval asked of workers")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{10}, int64_t{600000}));
+  app.add_option("--lease-timeout-ms", lease_timeout_ms,
+                 "A lease not renewed for this long returns its trial to PENDING "
+                 "(default: 3 heartbeats)")
+      ->check(CLI::Range(int64_t{10}, int64_t{3600000}));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+
+  if (!IsLoopback(listen)) {
+    std::cerr << "warning: listening on " << listen
+              << " without authentication: anyone who can reach it can submit sweeps and run "
+                 "trials. Bind to 127.0.0.1 or put it behind a private network.\n";
+  }
+  std::error_code error;
+  std::filesystem::create_directories(data_dir, error);
+  if (error) {
+    std::cerr << "error: --data-dir " << data_dir << ": " << error.message() << "\n";
+    return 2;
+  }
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(data_dir + "/lrsweep.db");
+  if (!store.ok()) {
+    std::cerr << "error: " << store.status().message() << "\n";
+    return 1;
+  }
+  CoordinatorOptions options;
+  options.heartbeat_interval = absl::Milliseconds(heartbeat_ms);
+  options.lease_timeout = absl::Milliseconds(lease_timeout_ms > 0 ? lease_timeout_ms
+                                                                  : 3 * heartbeat_ms);
+  absl::StatusOr<std::unique_ptr<Coordinator>> coordinator =
+      Coordinator::Create(store->get(), options);
+  if (!coordinator.ok()) {
+    std::cerr << "error: " << coordinator.status().message() << "\n";
+    return 1;
+  }
+
+  SweepServiceImpl sweep_service(coordinator->get());
+  WorkerServiceImpl worker_service(coordinator->get());
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  builder.RegisterService(&sweep_service);
+  builder.RegisterService(&worker_service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    std::cerr << "error: cannot listen on " << listen
+              << " (in use, or not an address of this machine)\n";
+    return 1;
+  }
+  const std::string bound = absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
+  if (!port_file.empty()) {
+    const std::string temp = port_file + ".tmp";
+    std::ofstream(temp) << port << "\n";
+    std::filesystem::rename(temp, port_file, error);
+  }
+  std::cerr << "lrsweep-coordinator: serving on " << bound << ", data in " << data_dir << "\n";
+
+  absl::Notification shutdown;
+  shutdown_requested = &shutdown;
+  signal(SIGTERM, OnSignal);
+  signal(SIGINT, OnSignal);
+  shutdown.WaitForNotification();
+  std::cerr << "lrsweep-coordinator: shutting down\n";
+  (*coordinator)->Shutdown();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  return 0;
+}
+
+}  // namespace
+}  // namespace lrsweep
+
+int main(int argc, char** argv) { return lrsweep::Main(argc, argv); }

@@ -1,0 +1,100 @@
+// The coordinator's durable records: sweeps, trials, metric points, workers.
+//
+// Plain value types shared by the store, the coordinator core and the gRPC edge (which converts
+// them to and from lrsweep.v1 messages).
+#ifndef LRSWEEP_COORDINATOR_RECORDS_H_
+#define LRSWEEP_COORDINATOR_RECORDS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace lrsweep {
+
+// Trial lifecycle: PENDING -> RUNNING -> {COMPLETED | DIVERGED | FAILED | STOPPED | CANCELLED};
+// RUNNING -> PENDING when a lease expires (or after a failure with retries left).
+enum class TrialState {
+  kPending = 1,
+  kRunning = 2,
+  kCompleted = 3,
+  kDiverged = 4,
+  kFailed = 5,
+  kCancelled = 6,
+  kPreempted = 7,
+  kStopped = 8,
+};
+
+// True for states a trial never leaves.
+bool IsFinal(TrialState state);
+absl::string_view TrialStateName(TrialState state);  // "COMPLETED", ...
+std::optional<TrialState> ParseTrialState(absl::string_view name);
+
+enum class SweepState { kRunning = 1, kFinished = 2, kCancelled = 3 };
+absl::string_view SweepStateName(SweepState state);
+std::optional<SweepState> ParseSweepState(absl::string_view name);
+
+struct SweepRecord {
+  std::string id;
+  std::string name;
+  std::string yaml;
+  std::string file_name;
+  int64_t created_ms = 0;
+  SweepState state = SweepState::kRunning;
+  std::string metric_name;
+  bool maximize = true;
+  std::string metric_summary = "final";
+  int64_t metric_last_k = 5;
+  int64_t max_failures = 3;
+};
+
+struct TrialRecord {
+  std::string sweep_id;
+  int64_t trial = 0;
+  int64_t config = 0;
+  int64_t seed = 0;
+  std::string plan_json;
+  std::string params_json;
+  TrialState state = TrialState::kPending;
+  int64_t attempts = 0;  // leases handed out; the current lease's fencing token
+  int64_t failures = 0;
+  std::string reason;
+  std::string worker_id;
+  int64_t step = 0;
+  int64_t total_steps = 0;
+  double lr = 0.0;
+  std::optional<double> score;
+  std::optional<double> latest_metric;
+  std::string final_metrics_json;
+  int64_t updated_ms = 0;
+};
+
+struct MetricPoint {
+  int64_t step = 0;
+  int64_t epoch = 0;
+  double lr = 0.0;
+  std::optional<double> momentum;
+  std::optional<double> train_loss;
+  std::optional<double> val_loss;
+  std::optional<double> val_accuracy;
+  std::optional<double> test_accuracy;
+  double examples_per_second = 0.0;
+  double wall_seconds = 0.0;
+
+  // The named metric ("val_accuracy", ...) if measured at this point.
+  std::optional<double> Get(absl::string_view name) const;
+};
+
+struct WorkerRecord {
+  std::string id;
+  std::string name;
+  std::string device;
+  int32_t threads = 0;
+  int64_t registered_ms = 0;
+  int64_t last_heartbeat_ms = 0;
+};
+
+}  // namespace lrsweep
+
+#endif  // LRSWEEP_COORDINATOR_RECORDS_H_

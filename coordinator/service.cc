@@ -1,0 +1,338 @@
+#include "coordinator/service.h"
+
+#include <memory>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "coordinator/rpc_convert.h"
+
+namespace lrsweep {
+namespace {
+
+grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+absl::Status Required(const std::string& value, const char* field) {
+  if (!value.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
+}
+
+absl::Status CheckLeaseRef(const v1::LeaseRef& lease) {
+  RETURN_IF_ERROR(Required(lease.worker_id(), "lease.worker_id"));
+  RETURN_IF_ERROR(Required(lease.sweep_id(), "lease.sweep_id"));
+  if (lease.fencing_token() < 1) {
+    return absl::InvalidArgumentError("lease.fencing_token: must be the lease's token (>= 1)");
+  }
+  return absl::OkStatus();
+}
+
+v1::Directive ToProto(Directive directive) {
+  switch (directive) {
+    case Directive::kContinue:
+      return v1::CONTINUE;
+    case Directive::kStop:
+      return v1::STOP;
+    case Directive::kPreempt:
+      return v1::PREEMPT;
+  }
+  return v1::CONTINUE;
+}
+
+// Streams SweepEvents for one sweep: one on start, then one after every change (coalesced while a
+// write is in flight), and finishes after the event that shows the sweep ended.
+class WatchReactor final : public grpc::ServerWriteReactor<v1::SweepEvent> {
+ public:
+  WatchReactor(Coordinator* coordinator, std::string sweep_id)
+      : coordinator_(coordinator), sweep_id_(std::move(sweep_id)), alive_(new Alive{this}) {
+    std::shared_ptr<Alive> alive = alive_;
+    watcher_id_ = coordinator_->AddWatcher([alive] {
+      absl::MutexLock lock(&alive->mu);
+      if (alive->reactor != nullptr) alive->reactor->OnChange();
+    });
+    OnChange();
+  }
+
+  void OnWriteDone(bool ok) override {
+    bool write_again = false, finish = false;
+    {
+      absl::MutexLock lock(&mu_);
+      writing_ = false;
+      if (finishing_) return;
+      if (!ok || last_) {
+        finishing_ = finish = true;
+      } else if (dirty_) {
+        writing_ = write_again = true;
+        dirty_ = false;
+      }
+    }
+    if (finish) Finish(grpc::Status::OK);
+    if (write_again) WriteEvent();
+  }
+
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+  }
+
+  void OnDone() override {
+    {
+      absl::MutexLock lock(&alive_->mu);
+      alive_->reactor = nullptr;
+    }
+    coordinator_->RemoveWatcher(watcher_id_);
+    delete this;
+  }
+
+ private:
+  struct Alive {
+    WatchReactor* reactor;
+    absl::Mutex mu;
+  };
+
+  void OnChange() {
+    {
+      absl::MutexLock lock(&mu_);
+      if (finishing_) return;
+      dirty_ = true;
+      if (writing_) return;
+      writing_ = true;
+      dirty_ = false;
+    }
+    WriteEvent();
+  }
+
+  void WriteEvent() {
+    absl::StatusOr<SweepView> sweep = coordinator_->GetSweep(sweep_id_);
+    absl::StatusOr<std::vector<TrialRecord>> trials = coordinator_->ListTrials(sweep_id_);
+    if (!sweep.ok() || !trials.ok()) {
+      {
+        absl::MutexLock lock(&mu_);
+        finishing_ = true;
+        writing_ = false;
+      }
+      Finish(ToGrpcStatus(sweep.ok() ? trials.status() : sweep.status()));
+      return;
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      if (cancelled_) {
+        finishing_ = true;
+        writing_ = false;
+      } else {
+        // event_ is only touched by the one writer that set writing_.
+        event_.Clear();
+        *event_.mutable_sweep() = ToProto(*sweep);
+        for (const TrialRecord& trial : *trials) {
+          if (trial.state == TrialState::kRunning) *event_.add_running() = ToProto(trial);
+          if (IsFinal(trial.state) && reported_final_.insert(trial.trial).second) {
+            *event_.add_finished() = ToProto(trial);
+          }
+        }
+        last_ = sweep->record.state != SweepState::kRunning;
+      }
+    }
+    // Finish and StartWrite are called without mu_: their reactions take it.
+    if (cancelled()) {
+      Finish(grpc::Status::CANCELLED);
+    } else {
+      StartWrite(&event_);
+    }
+  }
+
+  bool cancelled() {
+    absl::MutexLock lock(&mu_);
+    return cancelled_;
+  }
+
+  Coordinator* const coordinator_;
+  const std::string sweep_id_;
+  std::shared_ptr<Alive> alive_;
+  int64_t watcher_id_ = 0;
+
+  absl::Mutex mu_;
+  v1::SweepEvent event_ ABSL_GUARDED_BY(mu_);
+  std::set<int64_t> reported_final_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool dirty_ ABSL_GUARDED_BY(mu_) = false;
+  bool last_ ABSL_GUARDED_BY(mu_) = false;
+  bool finishing_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// --- Sweep service steps, gRPC-free but for the messages ---
+
+absl::Status Submit(Coordinator* coordinator, const v1::SubmitSweepRequest& request,
+                    v1::SubmitSweepResponse* response) {
+  if (request.yaml().empty()) {
+    return absl::InvalidArgumentError("yaml: required (the sweep file's text)");
+  }
+  ASSIGN_OR_RETURN(SubmitResult result, coordinator->SubmitSweep(request.yaml(), request.file_name()));
+  response->set_sweep_id(result.sweep_id);
+  response->set_total_trials(result.total_trials);
+  for (const std::string& warning : result.warnings) response->add_warnings(warning);
+  return absl::OkStatus();
+}
+
+absl::Status ListTrialsInto(Coordinator* coordinator, const std::string& sweep_id,
+                            v1::ListTrialsResponse* response) {
+  RETURN_IF_ERROR(Required(sweep_id, "sweep_id"));
+  ASSIGN_OR_RETURN(std::vector<TrialRecord> trials, coordinator->ListTrials(sweep_id));
+  for (const TrialRecord& trial : trials) *response->add_trials() = ToProto(trial);
+  return absl::OkStatus();
+}
+
+absl::Status GetMetricsInto(Coordinator* coordinator, const v1::GetMetricsRequest& request,
+                            v1::GetMetricsResponse* response) {
+  RETURN_IF_ERROR(Required(request.sweep_id(), "sweep_id"));
+  ASSIGN_OR_RETURN(std::vector<MetricPoint> points,
+                   coordinator->GetMetrics(request.sweep_id(), request.trial()));
+  for (const MetricPoint& point : points) *response->add_points() = ToProto(point);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* SweepServiceImpl::SubmitSweep(grpc::CallbackServerContext* context,
+                                                        const v1::SubmitSweepRequest* request,
+                                                        v1::SubmitSweepResponse* response) {
+  return Answer(context, Submit(coordinator_, *request, response));
+}
+
+grpc::ServerUnaryReactor* SweepServiceImpl::GetSweep(grpc::CallbackServerContext* context,
+                                                     const v1::GetSweepRequest* request,
+                                                     v1::GetSweepResponse* response) {
+  absl::Status status = Required(request->sweep_id(), "sweep_id");
+  if (status.ok()) {
+    absl::StatusOr<SweepView> sweep = coordinator_->GetSweep(request->sweep_id());
+    status = sweep.status();
+    if (sweep.ok()) *response->mutable_sweep() = ToProto(*sweep);
+  }
+  return Answer(context, status);
+}
+
+grpc::ServerUnaryReactor* SweepServiceImpl::ListSweeps(grpc::CallbackServerContext* context,
+                                                       const v1::ListSweepsRequest* request,
+                                                       v1::ListSweepsResponse* response) {
+  for (const SweepView& sweep : coordinator_->ListSweeps()) *response->add_sweeps() = ToProto(sweep);
+  for (const WorkerView& worker : coordinator_->ListWorkers()) {
+    *response->add_workers() = ToProto(worker);
+  }
+  return Answer(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* SweepServiceImpl::ListTrials(grpc::CallbackServerContext* context,
+                                                       const v1::ListTrialsRequest* request,
+                                                       v1::ListTrialsResponse* response) {
+  return Answer(context, ListTrialsInto(coordinator_, request->sweep_id(), response));
+}
+
+grpc::ServerUnaryReactor* SweepServiceImpl::GetMetrics(grpc::CallbackServerContext* context,
+                                                       const v1::GetMetricsRequest* request,
+                                                       v1::GetMetricsResponse* response) {
+  return Answer(context, GetMetricsInto(coordinator_, *request, response));
+}
+
+grpc::ServerUnaryReactor* SweepServiceImpl::CancelSweep(grpc::CallbackServerContext* context,
+                                                        const v1::CancelSweepRequest* request,
+                                                        v1::CancelSweepResponse* response) {
+  absl::Status status = Required(request->sweep_id(), "sweep_id");
+  if (status.ok()) {
+    absl::StatusOr<int64_t> cancelled = coordinator_->CancelSweep(request->sweep_id());
+    status = cancelled.status();
+    if (cancelled.ok()) response->set_cancelled_trials(*cancelled);
+  }
+  return Answer(context, status);
+}
+
+grpc::ServerWriteReactor<v1::SweepEvent>* SweepServiceImpl::WatchSweep(
+    grpc::CallbackServerContext* context, const v1::WatchSweepRequest* request) {
+  return new WatchReactor(coordinator_, request->sweep_id());
+}
+
+grpc::ServerUnaryReactor* WorkerServiceImpl::RegisterWorker(
+    grpc::CallbackServerContext* context, const v1::RegisterWorkerRequest* request,
+    v1::RegisterWorkerResponse* response) {
+  absl::StatusOr<WorkerRecord> worker =
+      coordinator_->RegisterWorker(request->name(), request->device(), request->threads());
+  if (worker.ok()) {
+    response->set_worker_id(worker->id);
+    response->set_heartbeat_interval_ms(
+        absl::ToInt64Milliseconds(coordinator_->options().heartbeat_interval));
+    response->set_lease_timeout_ms(absl::ToInt64Milliseconds(coordinator_->options().lease_timeout));
+  }
+  return Answer(context, worker.status());
+}
+
+grpc::ServerUnaryReactor* WorkerServiceImpl::AcquireLease(grpc::CallbackServerContext* context,
+                                                          const v1::AcquireLeaseRequest* request,
+                                                          v1::AcquireLeaseResponse* response) {
+  if (absl::Status status = Required(request->worker_id(), "worker_id"); !status.ok()) {
+    return Answer(context, status);
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  coordinator_->AcquireLease(
+      request->worker_id(), absl::Milliseconds(std::max<int64_t>(0, request->wait_ms())),
+      [reactor, response](absl::StatusOr<std::optional<LeaseGrant>> grant) {
+        if (grant.ok() && grant->has_value()) {
+          v1::Lease* lease = response->mutable_lease();
+          lease->set_sweep_id((*grant)->sweep_id);
+          lease->set_trial((*grant)->trial);
+          lease->set_fencing_token((*grant)->fencing_token);
+          lease->set_plan_json((*grant)->plan_json);
+        }
+        reactor->Finish(ToGrpcStatus(grant.status()));
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* WorkerServiceImpl::Heartbeat(grpc::CallbackServerContext* context,
+                                                       const v1::HeartbeatRequest* request,
+                                                       v1::HeartbeatResponse* response) {
+  absl::Status status = CheckLeaseRef(request->lease());
+  if (status.ok()) {
+    absl::StatusOr<Directive> directive =
+        coordinator_->Heartbeat(FromProto(request->lease()), request->step());
+    status = directive.status();
+    if (directive.ok()) response->set_directive(ToProto(*directive));
+  }
+  return Answer(context, status);
+}
+
+grpc::ServerUnaryReactor* WorkerServiceImpl::ReportMetrics(grpc::CallbackServerContext* context,
+                                                           const v1::ReportMetricsRequest* request,
+                                                           v1::ReportMetricsResponse* response) {
+  absl::Status status = CheckLeaseRef(request->lease());
+  if (status.ok()) {
+    absl::StatusOr<Directive> directive =
+        coordinator_->ReportMetrics(FromProto(request->lease()), FromProto(request->points()));
+    status = directive.status();
+    if (directive.ok()) response->set_directive(ToProto(*directive));
+  }
+  return Answer(context, status);
+}
+
+grpc::ServerUnaryReactor* WorkerServiceImpl::CompleteTrial(grpc::CallbackServerContext* context,
+                                                           const v1::CompleteTrialRequest* request,
+                                                           v1::CompleteTrialResponse* response) {
+  absl::Status status = CheckLeaseRef(request->lease());
+  if (status.ok()) {
+    status = coordinator_->CompleteTrial(FromProto(request->lease()), request->diverged(),
+                                         request->reason(), FromProto(request->points()));
+  }
+  return Answer(context, status);
+}
+
+grpc::ServerUnaryReactor* WorkerServiceImpl::FailTrial(grpc::CallbackServerContext* context,
+                                                       const v1::FailTrialRequest* request,
+                                                       v1::FailTrialResponse* response) {
+  absl::Status status = CheckLeaseRef(request->lease());
+  if (status.ok()) status = Required(request->reason(), "reason");
+  if (status.ok()) status = coordinator_->FailTrial(FromProto(request->lease()), request->reason());
+  return Answer(context, status);
+}
+
+}  // namespace lrsweep

@@ -1,0 +1,80 @@
+// The gRPC edge of lrsweep-coordinator: SweepService and WorkerService on the callback API.
+//
+// Each handler checks the request's required fields (INVALID_ARGUMENT naming the field), calls one
+// Coordinator method and converts the result; no logic lives here. WatchSweep streams an event on
+// every change of the sweep until it ends.
+//
+//   Coordinator* coordinator = ...;
+//   SweepServiceImpl sweeps(coordinator);
+//   WorkerServiceImpl workers(coordinator);
+//   builder.RegisterService(&sweeps);
+//   builder.RegisterService(&workers);
+//
+// Thread safety: thread-safe (the coordinator is).
+#ifndef LRSWEEP_COORDINATOR_SERVICE_H_
+#define LRSWEEP_COORDINATOR_SERVICE_H_
+
+#include "coordinator/coordinator.h"
+#include "lrsweep/v1/lrsweep.grpc.pb.h"
+
+namespace lrsweep {
+
+class SweepServiceImpl final : public v1::SweepService::CallbackService {
+ public:
+  explicit SweepServiceImpl(Coordinator* coordinator) : coordinator_(coordinator) {}
+
+  grpc::ServerUnaryReactor* SubmitSweep(grpc::CallbackServerContext* context,
+                                        const v1::SubmitSweepRequest* request,
+                                        v1::SubmitSweepResponse* response) override;
+  grpc::ServerUnaryReactor* GetSweep(grpc::CallbackServerContext* context,
+                                     const v1::GetSweepRequest* request,
+                                     v1::GetSweepResponse* response) override;
+  grpc::ServerUnaryReactor* ListSweeps(grpc::CallbackServerContext* context,
+                                       const v1::ListSweepsRequest* request,
+                                       v1::ListSweepsResponse* response) override;
+  grpc::ServerUnaryReactor* ListTrials(grpc::CallbackServerContext* context,
+                                       const v1::ListTrialsRequest* request,
+                                       v1::ListTrialsResponse* response) override;
+  grpc::ServerUnaryReactor* GetMetrics(grpc::CallbackServerContext* context,
+                                       const v1::GetMetricsRequest* request,
+                                       v1::GetMetricsResponse* response) override;
+  grpc::ServerUnaryReactor* CancelSweep(grpc::CallbackServerContext* context,
+                                        const v1::CancelSweepRequest* request,
+                                        v1::CancelSweepResponse* response) override;
+  grpc::ServerWriteReactor<v1::SweepEvent>* WatchSweep(
+      grpc::CallbackServerContext* context, const v1::WatchSweepRequest* request) override;
+
+ private:
+  Coordinator* const coordinator_;
+};
+
+class WorkerServiceImpl final : public v1::WorkerService::CallbackService {
+ public:
+  explicit WorkerServiceImpl(Coordinator* coordinator) : coordinator_(coordinator) {}
+
+  grpc::ServerUnaryReactor* RegisterWorker(grpc::CallbackServerContext* context,
+                                           const v1::RegisterWorkerRequest* request,
+                                           v1::RegisterWorkerResponse* response) override;
+  grpc::ServerUnaryReactor* AcquireLease(grpc::CallbackServerContext* context,
+                                         const v1::AcquireLeaseRequest* request,
+                                         v1::AcquireLeaseResponse* response) override;
+  grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* context,
+                                      const v1::HeartbeatRequest* request,
+                                      v1::HeartbeatResponse* response) override;
+  grpc::ServerUnaryReactor* ReportMetrics(grpc::CallbackServerContext* context,
+                                          const v1::ReportMetricsRequest* request,
+                                          v1::ReportMetricsResponse* response) override;
+  grpc::ServerUnaryReactor* CompleteTrial(grpc::CallbackServerContext* context,
+                                          const v1::CompleteTrialRequest* request,
+                                          v1::CompleteTrialResponse* response) override;
+  grpc::ServerUnaryReactor* FailTrial(grpc::CallbackServerContext* context,
+                                      const v1::FailTrialRequest* request,
+                                      v1::FailTrialResponse* response) override;
+
+ private:
+  Coordinator* const coordinator_;
+};
+
+}  // namespace lrsweep
+
+#endif  // LRSWEEP_COORDINATOR_SERVICE_H_

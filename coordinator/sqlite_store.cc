@@ -1,0 +1,405 @@
+// Store on SQLite (WAL, synchronous=FULL). One connection guarded by a mutex: SQLite serializes
+// writers anyway, and the coordinator's transactions are short.
+#include <sqlite3.h>
+
+#include <mutex>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/status_macros.h"
+#include "coordinator/store.h"
+
+namespace lrsweep {
+namespace {
+
+constexpr char kSchema[] = R"sql(
+CREATE TABLE IF NOT EXISTS sweeps (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  yaml TEXT NOT NULL,
+  file_name TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  metric_name TEXT NOT NULL,
+  maximize INTEGER NOT NULL,
+  metric_summary TEXT NOT NULL,
+  metric_last_k INTEGER NOT NULL,
+  max_failures INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS trials (
+  sweep_id TEXT NOT NULL,
+  trial INTEGER NOT NULL,
+  config INTEGER NOT NULL,
+  seed INTEGER NOT NULL,
+  plan_json TEXT NOT NULL,
+  params_json TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  failures INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  worker_id TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  total_steps INTEGER NOT NULL,
+  lr REAL NOT NULL,
+  score REAL,
+  latest_metric REAL,
+  final_metrics_json TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  PRIMARY KEY (sweep_id, trial)
+);
+CREATE TABLE IF NOT EXISTS metrics (
+  sweep_id TEXT NOT NULL,
+  trial INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  epoch INTEGER NOT NULL,
+  lr REAL NOT NULL,
+  momentum REAL,
+  train_loss REAL,
+  val_loss REAL,
+  val_accuracy REAL,
+  test_accuracy REAL,
+  examples_per_second REAL NOT NULL,
+  wall_seconds REAL NOT NULL,
+  PRIMARY KEY (sweep_id, trial, step)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS workers (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  device TEXT NOT NULL,
+  threads INTEGER NOT NULL,
+  registered_ms INTEGER NOT NULL,
+  last_heartbeat_ms INTEGER NOT NULL
+);
+)sql";
+
+// A prepared statement, finalized on destruction.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    status_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  absl::Status Prepared() const {
+    if (status_ == SQLITE_OK) return absl::OkStatus();
+    return absl::InternalError(absl::StrCat("sqlite prepare: ", sqlite3_errmsg(db_)));
+  }
+
+  Statement& Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); return *this; }
+  Statement& Bind(int i, double v) { sqlite3_bind_double(stmt_, i, v); return *this; }
+  Statement& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& Bind(int i, const std::optional<double>& v) {
+    if (v) sqlite3_bind_double(stmt_, i, *v); else sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+
+  // SQLITE_ROW, SQLITE_DONE, or an error code.
+  int Step() { return sqlite3_step(stmt_); }
+  absl::Status Run() {
+    const int rc = Step();
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+      return absl::OkStatus();
+    }
+    const std::string message = sqlite3_errmsg(db_);
+    sqlite3_reset(stmt_);
+    if (rc == SQLITE_FULL) {
+      return absl::ResourceExhaustedError(absl::StrCat("sqlite: disk full: ", message));
+    }
+    return absl::InternalError(absl::StrCat("sqlite: ", message));
+  }
+
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  double Double(int col) const { return sqlite3_column_double(stmt_, col); }
+  std::optional<double> OptionalDouble(int col) const {
+    if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
+    return sqlite3_column_double(stmt_, col);
+  }
+  std::string Text(int col) const {
+    const unsigned char* text = sqlite3_column_text(stmt_, col);
+    return text ? reinterpret_cast<const char*>(text) : "";
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int status_;
+};
+
+constexpr char kTrialColumns[] =
+    "sweep_id, trial, config, seed, plan_json, params_json, state, attempts, failures, reason, "
+    "worker_id, step, total_steps, lr, score, latest_metric, final_metrics_json, updated_ms";
+
+void BindTrial(Statement& s, const TrialRecord& t) {
+  s.Bind(1, t.sweep_id).Bind(2, t.trial).Bind(3, t.config).Bind(4, t.seed).Bind(5, t.plan_json)
+      .Bind(6, t.params_json).Bind(7, std::string(TrialStateName(t.state))).Bind(8, t.attempts)
+      .Bind(9, t.failures).Bind(10, t.reason).Bind(11, t.worker_id).Bind(12, t.step)
+      .Bind(13, t.total_steps).Bind(14, t.lr).Bind(15, t.score).Bind(16, t.latest_metric)
+      .Bind(17, t.final_metrics_json).Bind(18, t.updated_ms);
+}
+
+TrialRecord ReadTrial(const Statement& s) {
+  TrialRecord t;
+  t.sweep_id = s.Text(0);
+  t.trial = s.Int(1);
+  t.config = s.Int(2);
+  t.seed = s.Int(3);
+  t.plan_json = s.Text(4);
+  t.params_json = s.Text(5);
+  t.state = ParseTrialState(s.Text(6)).value_or(TrialState::kPending);
+  t.attempts = s.Int(7);
+  t.failures = s.Int(8);
+  t.reason = s.Text(9);
+  t.worker_id = s.Text(10);
+  t.step = s.Int(11);
+  t.total_steps = s.Int(12);
+  t.lr = s.Double(13);
+  t.score = s.OptionalDouble(14);
+  t.latest_metric = s.OptionalDouble(15);
+  t.final_metrics_json = s.Text(16);
+  t.updated_ms = s.Int(17);
+  return t;
+}
+
+class SqliteStore : public Store {
+ public:
+  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  ~SqliteStore() override { sqlite3_close(db_); }
+
+  absl::Status Init() {
+    absl::MutexLock lock(&mu_);
+    RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
+    RETURN_IF_ERROR(Exec("PRAGMA synchronous=FULL"));
+    RETURN_IF_ERROR(Exec("PRAGMA busy_timeout=5000"));
+    return Exec(kSchema);
+  }
+
+  absl::Status CreateSweep(const SweepRecord& sweep,
+                           const std::vector<TrialRecord>& trials) override {
+    absl::MutexLock lock(&mu_);
+    return Transaction([&]() -> absl::Status {
+      Statement insert(db_,
+                       "INSERT INTO sweeps (id, name, yaml, file_name, created_ms, state, "
+                       "metric_name, maximize, metric_summary, metric_last_k, max_failures) "
+                       "VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+      RETURN_IF_ERROR(insert.Prepared());
+      insert.Bind(1, sweep.id).Bind(2, sweep.name).Bind(3, sweep.yaml).Bind(4, sweep.file_name)
+          .Bind(5, sweep.created_ms).Bind(6, std::string(SweepStateName(sweep.state)))
+          .Bind(7, sweep.metric_name).Bind(8, int64_t{sweep.maximize}).Bind(9, sweep.metric_summary)
+          .Bind(10, sweep.metric_last_k).Bind(11, sweep.max_failures);
+      RETURN_IF_ERROR(insert.Run());
+      return WriteTrials(trials, "INSERT");
+    });
+  }
+
+  absl::Status SetSweepState(const std::string& sweep_id, SweepState state) override {
+    absl::MutexLock lock(&mu_);
+    Statement update(db_, "UPDATE sweeps SET state = ? WHERE id = ?");
+    RETURN_IF_ERROR(update.Prepared());
+    update.Bind(1, std::string(SweepStateName(state))).Bind(2, sweep_id);
+    return update.Run();
+  }
+
+  absl::StatusOr<std::vector<SweepRecord>> ListSweeps() override {
+    absl::MutexLock lock(&mu_);
+    return ReadSweeps("SELECT id, name, yaml, file_name, created_ms, state, metric_name, "
+                      "maximize, metric_summary, metric_last_k, max_failures FROM sweeps "
+                      "ORDER BY created_ms, id",
+                      "");
+  }
+
+  absl::StatusOr<SweepRecord> GetSweep(const std::string& sweep_id) override {
+    absl::MutexLock lock(&mu_);
+    ASSIGN_OR_RETURN(std::vector<SweepRecord> sweeps,
+                     ReadSweeps("SELECT id, name, yaml, file_name, created_ms, state, metric_name, "
+                                "maximize, metric_summary, metric_last_k, max_failures FROM "
+                                "sweeps WHERE id = ?",
+                                sweep_id));
+    if (sweeps.empty()) return absl::NotFoundError(absl::StrCat("no sweep '", sweep_id, "'"));
+    return sweeps[0];
+  }
+
+  absl::StatusOr<std::vector<TrialRecord>> ListTrials(const std::string& sweep_id) override {
+    absl::MutexLock lock(&mu_);
+    Statement select(db_, absl::StrCat("SELECT ", kTrialColumns,
+                                       " FROM trials WHERE sweep_id = ? ORDER BY trial")
+                              .c_str());
+    RETURN_IF_ERROR(select.Prepared());
+    select.Bind(1, sweep_id);
+    std::vector<TrialRecord> trials;
+    int rc;
+    while ((rc = select.Step()) == SQLITE_ROW) trials.push_back(ReadTrial(select));
+    if (rc != SQLITE_DONE) return absl::InternalError(sqlite3_errmsg(db_));
+    return trials;
+  }
+
+  absl::Status UpdateTrial(const TrialRecord& trial) override {
+    return UpdateTrials({trial});
+  }
+
+  absl::Status UpdateTrials(const std::vector<TrialRecord>& trials) override {
+    absl::MutexLock lock(&mu_);
+    return Transaction([&] { return WriteTrials(trials, "REPLACE"); });
+  }
+
+  absl::Status AppendMetrics(const TrialRecord& trial,
+                             const std::vector<MetricPoint>& points) override {
+    absl::MutexLock lock(&mu_);
+    return Transaction([&]() -> absl::Status {
+      Statement insert(db_,
+                       "INSERT OR REPLACE INTO metrics (sweep_id, trial, step, epoch, lr, "
+                       "momentum, train_loss, val_loss, val_accuracy, test_accuracy, "
+                       "examples_per_second, wall_seconds) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+      RETURN_IF_ERROR(insert.Prepared());
+      for (const MetricPoint& p : points) {
+        insert.Bind(1, trial.sweep_id).Bind(2, trial.trial).Bind(3, p.step).Bind(4, p.epoch)
+            .Bind(5, p.lr).Bind(6, p.momentum).Bind(7, p.train_loss).Bind(8, p.val_loss)
+            .Bind(9, p.val_accuracy).Bind(10, p.test_accuracy).Bind(11, p.examples_per_second)
+            .Bind(12, p.wall_seconds);
+        RETURN_IF_ERROR(insert.Run());
+      }
+      return WriteTrials({trial}, "REPLACE");
+    });
+  }
+
+  absl::StatusOr<std::vector<MetricPoint>> GetMetrics(const std::string& sweep_id,
+                                                      int64_t trial) override {
+    absl::MutexLock lock(&mu_);
+    Statement select(db_,
+                     "SELECT step, epoch, lr, momentum, train_loss, val_loss, val_accuracy, "
+                     "test_accuracy, examples_per_second, wall_seconds FROM metrics "
+                     "WHERE sweep_id = ? AND trial = ? ORDER BY step");
+    RETURN_IF_ERROR(select.Prepared());
+    select.Bind(1, sweep_id).Bind(2, trial);
+    std::vector<MetricPoint> points;
+    int rc;
+    while ((rc = select.Step()) == SQLITE_ROW) {
+      MetricPoint p;
+      p.step = select.Int(0);
+      p.epoch = select.Int(1);
+      p.lr = select.Double(2);
+      p.momentum = select.OptionalDouble(3);
+      p.train_loss = select.OptionalDouble(4);
+      p.val_loss = select.OptionalDouble(5);
+      p.val_accuracy = select.OptionalDouble(6);
+      p.test_accuracy = select.OptionalDouble(7);
+      p.examples_per_second = select.Double(8);
+      p.wall_seconds = select.Double(9);
+      points.push_back(p);
+    }
+    if (rc != SQLITE_DONE) return absl::InternalError(sqlite3_errmsg(db_));
+    return points;
+  }
+
+  absl::Status UpsertWorker(const WorkerRecord& w) override {
+    absl::MutexLock lock(&mu_);
+    Statement upsert(db_,
+                     "INSERT OR REPLACE INTO workers (id, name, device, threads, registered_ms, "
+                     "last_heartbeat_ms) VALUES (?,?,?,?,?,?)");
+    RETURN_IF_ERROR(upsert.Prepared());
+    upsert.Bind(1, w.id).Bind(2, w.name).Bind(3, w.device).Bind(4, int64_t{w.threads})
+        .Bind(5, w.registered_ms).Bind(6, w.last_heartbeat_ms);
+    return upsert.Run();
+  }
+
+  absl::StatusOr<std::vector<WorkerRecord>> ListWorkers() override {
+    absl::MutexLock lock(&mu_);
+    Statement select(db_,
+                     "SELECT id, name, device, threads, registered_ms, last_heartbeat_ms "
+                     "FROM workers ORDER BY registered_ms, id");
+    RETURN_IF_ERROR(select.Prepared());
+    std::vector<WorkerRecord> workers;
+    while (select.Step() == SQLITE_ROW) {
+      workers.push_back({select.Text(0), select.Text(1), select.Text(2),
+                         static_cast<int32_t>(select.Int(3)), select.Int(4), select.Int(5)});
+    }
+    return workers;
+  }
+
+ private:
+  absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    char* error = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+      const std::string message = error ? error : "unknown error";
+      sqlite3_free(error);
+      return absl::InternalError(absl::StrCat("sqlite: ", message));
+    }
+    return absl::OkStatus();
+  }
+
+  template <typename Body>
+  absl::Status Transaction(Body body) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    absl::Status status = body();
+    if (!status.ok()) {
+      Exec("ROLLBACK").IgnoreError();
+      return status;
+    }
+    return Exec("COMMIT");
+  }
+
+  absl::Status WriteTrials(const std::vector<TrialRecord>& trials, const char* verb)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Statement write(db_, absl::StrCat(verb, " INTO trials (", kTrialColumns,
+                                      ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                             .c_str());
+    RETURN_IF_ERROR(write.Prepared());
+    for (const TrialRecord& trial : trials) {
+      BindTrial(write, trial);
+      RETURN_IF_ERROR(write.Run());
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<SweepRecord>> ReadSweeps(const char* sql, const std::string& id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Statement select(db_, sql);
+    RETURN_IF_ERROR(select.Prepared());
+    if (!id.empty()) select.Bind(1, id);
+    std::vector<SweepRecord> sweeps;
+    while (select.Step() == SQLITE_ROW) {
+      SweepRecord s;
+      s.id = select.Text(0);
+      s.name = select.Text(1);
+      s.yaml = select.Text(2);
+      s.file_name = select.Text(3);
+      s.created_ms = select.Int(4);
+      s.state = ParseSweepState(select.Text(5)).value_or(SweepState::kRunning);
+      s.metric_name = select.Text(6);
+      s.maximize = select.Int(7) != 0;
+      s.metric_summary = select.Text(8);
+      s.metric_last_k = select.Int(9);
+      s.max_failures = select.Int(10);
+      sweeps.push_back(std::move(s));
+    }
+    return sweeps;
+  }
+
+  absl::Mutex mu_;
+  sqlite3* db_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
+    const std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot open store ", path, ": ", message,
+                     ". Check that --data-dir exists and is writable."));
+  }
+  auto store = std::make_unique<SqliteStore>(db);
+  RETURN_IF_ERROR(store->Init());
+  return store;
+}
+
+}  // namespace lrsweep
