@@ -11,6 +11,7 @@ int ExitCodeFor(const absl::Status& status) {
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kOutOfRange:
     case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kNotFound:
       return kExitBadInput;
     default:
       return kExitFailure;

@@ -17,7 +17,8 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitBadInput = 2;
 
-// kExitBadInput for InvalidArgument / OutOfRange / FailedPrecondition, else kExitFailure.
+// kExitBadInput for InvalidArgument / OutOfRange / FailedPrecondition / NotFound (an unknown
+// sweep or trial), else kExitFailure.
 int ExitCodeFor(const absl::Status& status);
 
 // Prints a non-OK status as "error: <message>" on stderr and returns its exit code.

@@ -1,10 +1,15 @@
 // lrsweep: the command-line tool. Subcommands are wired here; each lives in its own file and
 // returns an absl::Status that becomes the exit code (cli/exit_codes.h).
+#include <unistd.h>
+
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "cli/coordinator_client.h"
 #include "cli/exit_codes.h"
 #include "cli/plan_command.h"
+#include "cli/remote_commands.h"
+#include "cli/run_command.h"
 #include "cli/schedule_command.h"
 
 namespace lrsweep {
@@ -14,6 +19,9 @@ int Main(int argc, char** argv) {
   CLI::App app{"lrsweep: find the learning-rate schedule that trains your model best"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "lrsweep 0.1.0");
+  std::string coordinator_flag;
+  app.add_option("--coordinator", coordinator_flag,
+                 "Coordinator HOST:PORT (default: $LRSWEEP_COORDINATOR or 127.0.0.1:7077)");
 
   ScheduleCommandOptions schedule_options;
   int64_t total_steps = 0;
@@ -37,6 +45,41 @@ int Main(int argc, char** argv) {
   plan->add_option("file", plan_options.file, "Sweep YAML file")->required();
   plan->add_option("--format", plan_options.format, "jsonl or table")->capture_default_str();
 
+  RunCommandOptions run_options;
+  CLI::App* run = app.add_subcommand(
+      "run", "Run a sweep on this machine: coordinator, local workers, progress, ranking");
+  run->add_option("file", run_options.file, "Sweep YAML file")->required();
+  run->add_option("--workers", run_options.workers, "Local workers (default: one per core)");
+  run->add_option("--data-dir", run_options.data_dir, "State, logs and reports")
+      ->capture_default_str();
+  run->add_option("--device", run_options.device, "Device of the workers: cpu, cuda, cuda:N")
+      ->capture_default_str();
+
+  std::string submit_file;
+  CLI::App* submit = app.add_subcommand("submit", "Submit a sweep; prints its id last");
+  submit->add_option("file", submit_file, "Sweep YAML file")->required();
+
+  std::string sweep_id;
+  CLI::App* status = app.add_subcommand("status", "Sweeps and workers, or one sweep's trials");
+  status->add_option("sweep", sweep_id, "Sweep id");
+  CLI::App* cancel = app.add_subcommand("cancel", "Cancel a sweep's unfinished trials");
+  cancel->add_option("sweep", sweep_id, "Sweep id")->required();
+  CLI::App* watch = app.add_subcommand("watch", "Live progress until the sweep ends");
+  watch->add_option("sweep", sweep_id, "Sweep id")->required();
+
+  std::string report_format = "md", report_output;
+  CLI::App* report = app.add_subcommand("report", "The ranking of a sweep's configurations");
+  report->add_option("sweep", sweep_id, "Sweep id")->required();
+  report->add_option("--format", report_format, "md, json or csv")->capture_default_str();
+  report->add_option("-o,--output", report_output, "Write to this file instead of stdout");
+
+  int64_t trial = 0;
+  std::string metrics_format = "csv";
+  CLI::App* metrics = app.add_subcommand("metrics", "A trial's metric history, one row per step");
+  metrics->add_option("sweep", sweep_id, "Sweep id")->required();
+  metrics->add_option("trial", trial, "Trial index")->required();
+  metrics->add_option("--format", metrics_format, "csv or json")->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -51,6 +94,21 @@ int Main(int argc, char** argv) {
     return ReportAndExitCode(RunScheduleCommand(schedule_options, std::cout, std::cerr));
   }
   if (*plan) return ReportAndExitCode(RunPlanCommand(plan_options, std::cout, std::cerr));
+  if (*run) return ReportAndExitCode(RunRunCommand(run_options, std::cout, std::cerr));
+
+  CoordinatorClient client(ResolveCoordinatorAddress(coordinator_flag));
+  if (*submit) return ReportAndExitCode(RunSubmit(client, submit_file, std::cout, std::cerr).status());
+  if (*status) return ReportAndExitCode(RunStatus(client, sweep_id, std::cout));
+  if (*cancel) return ReportAndExitCode(RunCancel(client, sweep_id, std::cout));
+  if (*watch) {
+    return ReportAndExitCode(RunWatch(client, sweep_id, isatty(STDOUT_FILENO) == 1, std::cout));
+  }
+  if (*report) {
+    return ReportAndExitCode(RunReport(client, sweep_id, report_format, report_output, std::cout));
+  }
+  if (*metrics) {
+    return ReportAndExitCode(RunMetrics(client, sweep_id, trial, metrics_format, std::cout));
+  }
   return kExitBadInput;
 }
 

@@ -13,7 +13,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
+#include "common/termination_signals.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/rpc_convert.h"
 #include "coordinator/service.h"
@@ -23,20 +23,13 @@
 namespace lrsweep {
 namespace {
 
-absl::Notification* shutdown_requested = nullptr;
-
-void OnSignal(int) {
-  // Only async-signal-safe work here: a watcher thread does the shutdown.
-  static std::atomic<bool> once{false};
-  if (!once.exchange(true) && shutdown_requested != nullptr) shutdown_requested->Notify();
-}
-
 bool IsLoopback(const std::string& address) {
   return absl::StartsWith(address, "127.") || absl::StartsWith(address, "localhost:") ||
          absl::StartsWith(address, "[::1]:");
 }
 
 int Main(int argc, char** argv) {
+  BlockTerminationSignals();
   CLI::App app{"lrsweep-coordinator: leases sweep trials to workers and keeps their results"};
   std::string listen = "127.0.0.1:7077";
   std::string data_dir = "lrsweep-data";
@@ -113,14 +106,13 @@ int Main(int argc, char** argv) {
   }
   std::cerr << "lrsweep-coordinator: serving on " << bound << ", data in " << data_dir << "\n";
 
-  absl::Notification shutdown;
-  shutdown_requested = &shutdown;
-  signal(SIGTERM, OnSignal);
-  signal(SIGINT, OnSignal);
-  shutdown.WaitForNotification();
+  WaitForTerminationSignal();
   std::cerr << "lrsweep-coordinator: shutting down\n";
+  // Long-polls are answered first; unary calls finish within milliseconds. gRPC 1.51 then keeps
+  // waiting for idle client connections until the deadline, so the deadline is short: anything
+  // still in flight after it is cancelled, and its transaction either committed or did not.
   (*coordinator)->Shutdown();
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
   return 0;
 }
 

@@ -1,0 +1,119 @@
+#include "cli/coordinator_client.h"
+
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "coordinator/rpc_convert.h"
+#include "grpcpp/grpcpp.h"
+
+namespace lrsweep {
+
+std::string ResolveCoordinatorAddress(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  const char* env = std::getenv("LRSWEEP_COORDINATOR");
+  if (env != nullptr && *env != '\0') return env;
+  return kDefaultCoordinator;
+}
+
+CoordinatorClient::CoordinatorClient(std::string address, absl::Duration deadline)
+    : address_(std::move(address)), deadline_(deadline) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  stub_ = v1::SweepService::NewStub(
+      grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args));
+}
+
+std::unique_ptr<grpc::ClientContext> CoordinatorClient::Context() const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
+  return context;
+}
+
+absl::Status CoordinatorClient::Check(const grpc::Status& status) const {
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+      status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot reach the coordinator at ", address_, " (", status.error_message(),
+        "). Start lrsweep-coordinator, or point to it with --coordinator HOST:PORT or "
+        "LRSWEEP_COORDINATOR."));
+  }
+  return FromGrpcStatus(status);
+}
+
+absl::StatusOr<v1::SubmitSweepResponse> CoordinatorClient::Submit(const std::string& yaml,
+                                                                  const std::string& file_name) {
+  v1::SubmitSweepRequest request;
+  request.set_yaml(yaml);
+  request.set_file_name(file_name);
+  v1::SubmitSweepResponse response;
+  absl::Status status = Check(stub_->SubmitSweep(Context().get(), request, &response));
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<v1::SweepSummary> CoordinatorClient::GetSweep(const std::string& sweep_id) {
+  v1::GetSweepRequest request;
+  request.set_sweep_id(sweep_id);
+  v1::GetSweepResponse response;
+  absl::Status status = Check(stub_->GetSweep(Context().get(), request, &response));
+  if (!status.ok()) return status;
+  return response.sweep();
+}
+
+absl::StatusOr<v1::ListSweepsResponse> CoordinatorClient::ListSweeps() {
+  v1::ListSweepsResponse response;
+  absl::Status status = Check(stub_->ListSweeps(Context().get(), {}, &response));
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<std::vector<v1::TrialInfo>> CoordinatorClient::ListTrials(
+    const std::string& sweep_id) {
+  v1::ListTrialsRequest request;
+  request.set_sweep_id(sweep_id);
+  v1::ListTrialsResponse response;
+  absl::Status status = Check(stub_->ListTrials(Context().get(), request, &response));
+  if (!status.ok()) return status;
+  return std::vector<v1::TrialInfo>(response.trials().begin(), response.trials().end());
+}
+
+absl::StatusOr<std::vector<v1::MetricPoint>> CoordinatorClient::GetMetrics(
+    const std::string& sweep_id, int64_t trial) {
+  v1::GetMetricsRequest request;
+  request.set_sweep_id(sweep_id);
+  request.set_trial(trial);
+  v1::GetMetricsResponse response;
+  absl::Status status = Check(stub_->GetMetrics(Context().get(), request, &response));
+  if (!status.ok()) return status;
+  return std::vector<v1::MetricPoint>(response.points().begin(), response.points().end());
+}
+
+absl::StatusOr<int64_t> CoordinatorClient::Cancel(const std::string& sweep_id) {
+  v1::CancelSweepRequest request;
+  request.set_sweep_id(sweep_id);
+  v1::CancelSweepResponse response;
+  absl::Status status = Check(stub_->CancelSweep(Context().get(), request, &response));
+  if (!status.ok()) return status;
+  return response.cancelled_trials();
+}
+
+absl::Status CoordinatorClient::Watch(const std::string& sweep_id,
+                                      const std::function<bool(const v1::SweepEvent&)>& on_event) {
+  v1::WatchSweepRequest request;
+  request.set_sweep_id(sweep_id);
+  grpc::ClientContext context;  // no deadline: a sweep may run for days
+  std::unique_ptr<grpc::ClientReader<v1::SweepEvent>> reader = stub_->WatchSweep(&context, request);
+  v1::SweepEvent event;
+  while (reader->Read(&event)) {
+    if (!on_event(event)) {
+      context.TryCancel();
+      break;
+    }
+  }
+  const grpc::Status status = reader->Finish();
+  if (status.error_code() == grpc::StatusCode::CANCELLED) return absl::OkStatus();
+  return Check(status);
+}
+
+}  // namespace lrsweep

@@ -1,0 +1,249 @@
+#include "cli/remote_commands.h"
+
+#include <fstream>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/status_macros.h"
+#include "common/yaml_reader.h"
+#include "coordinator/rpc_convert.h"
+#include "common/fmt_absl.h"
+#include "fmt/format.h"
+#include "nlohmann/json.hpp"
+
+namespace lrsweep {
+namespace {
+
+SweepView ToView(const v1::SweepSummary& summary) {
+  SweepView view;
+  view.record.id = summary.sweep_id();
+  view.record.name = summary.name();
+  view.record.state = static_cast<SweepState>(summary.state());
+  view.record.created_ms = summary.created_unix_ms();
+  view.record.metric_name = summary.metric_name();
+  view.record.maximize = summary.maximize();
+  view.record.metric_summary = summary.metric_summary();
+  view.record.metric_last_k = summary.metric_last_k();
+  view.total_trials = summary.total_trials();
+  for (const v1::StateCount& count : summary.counts()) view.counts[FromProto(count.state())] = count.count();
+  return view;
+}
+
+std::string Counts(const v1::SweepSummary& sweep) {
+  std::vector<std::string> parts;
+  for (const v1::StateCount& count : sweep.counts()) {
+    parts.push_back(fmt::format("{} {}", TrialStateName(FromProto(count.state())), count.count()));
+  }
+  return absl::StrJoin(parts, ", ");
+}
+
+int64_t FinishedCount(const v1::SweepSummary& sweep) {
+  int64_t finished = 0;
+  for (const v1::StateCount& count : sweep.counts()) {
+    if (IsFinal(FromProto(count.state()))) finished += count.count();
+  }
+  return finished;
+}
+
+int64_t CountOf(const v1::SweepSummary& sweep, TrialState state) {
+  for (const v1::StateCount& count : sweep.counts()) {
+    if (FromProto(count.state()) == state) return count.count();
+  }
+  return 0;
+}
+
+std::string Optional(bool has, double value) { return has ? fmt::format("{}", value) : ""; }
+
+std::string ProgressBar(int64_t step, int64_t total, int width) {
+  const int filled = total > 0 ? static_cast<int>(width * std::min<int64_t>(step, total) / total) : 0;
+  return std::string(static_cast<size_t>(filled), '#') +
+         std::string(static_cast<size_t>(width - filled), '-');
+}
+
+std::string RunningLine(const v1::TrialInfo& trial, const std::string& metric) {
+  return fmt::format("  trial {:>4} [{}] {:>3}% step {}/{} lr {:.4g}{}", trial.trial(),
+                     ProgressBar(trial.step() + 1, trial.total_steps(), 24),
+                     trial.total_steps() > 0 ? 100 * (trial.step() + 1) / trial.total_steps() : 0,
+                     trial.step() + 1, trial.total_steps(), trial.lr(),
+                     trial.has_latest_metric()
+                         ? fmt::format(" {} {:.4f}", metric, trial.latest_metric())
+                         : "");
+}
+
+std::string FinishedLine(const v1::TrialInfo& trial, const std::string& metric) {
+  std::string line = fmt::format("  trial {:>4} {}", trial.trial(),
+                                 TrialStateName(FromProto(trial.state())));
+  if (trial.has_score()) line += fmt::format(" {} {:.4f}", metric, trial.score());
+  if (!trial.reason().empty()) line += ": " + trial.reason();
+  return line;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> RunSubmit(CoordinatorClient& client, const std::string& file,
+                                      std::ostream& out, std::ostream& err) {
+  ASSIGN_OR_RETURN(std::string yaml, ReadTextFile(file));
+  ASSIGN_OR_RETURN(v1::SubmitSweepResponse response, client.Submit(yaml, file));
+  for (const std::string& warning : response.warnings()) err << warning << "\n";
+  err << fmt::format("submitted {} trials to {}\n", response.total_trials(), client.address());
+  out << response.sweep_id() << "\n";
+  return response.sweep_id();
+}
+
+absl::Status RunStatus(CoordinatorClient& client, const std::string& sweep_id, std::ostream& out) {
+  if (sweep_id.empty()) {
+    ASSIGN_OR_RETURN(v1::ListSweepsResponse list, client.ListSweeps());
+    out << fmt::format("{:<36} {:<10} {:>7} {:>9}  {}\n", "SWEEP", "STATE", "TRIALS", "FINISHED",
+                       "COUNTS");
+    for (const v1::SweepSummary& sweep : list.sweeps()) {
+      out << fmt::format("{:<36} {:<10} {:>7} {:>9}  {}\n", sweep.sweep_id(),
+                         SweepStateName(static_cast<SweepState>(sweep.state())),
+                         sweep.total_trials(), FinishedCount(sweep), Counts(sweep));
+    }
+    out << fmt::format("\n{:<12} {:<16} {:<8} {:>7} {:>15}  {}\n", "WORKER", "NAME", "DEVICE",
+                       "THREADS", "LAST HEARTBEAT", "TRIAL");
+    const int64_t now = absl::ToUnixMillis(absl::Now());
+    for (const v1::WorkerInfo& worker : list.workers()) {
+      out << fmt::format("{:<12} {:<16} {:<8} {:>7} {:>14.1f}s  {}\n", worker.worker_id(),
+                         worker.name(), worker.device(), worker.threads(),
+                         static_cast<double>(now - worker.last_heartbeat_unix_ms()) / 1000.0,
+                         worker.current_trial() >= 0
+                             ? fmt::format("{} of {}", worker.current_trial(), worker.current_sweep_id())
+                             : "idle");
+    }
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(v1::SweepSummary sweep, client.GetSweep(sweep_id));
+  ASSIGN_OR_RETURN(std::vector<v1::TrialInfo> trials, client.ListTrials(sweep_id));
+  out << fmt::format("{} ({}): {}, {} trials: {}\n", sweep.sweep_id(), sweep.name(),
+                     SweepStateName(static_cast<SweepState>(sweep.state())), sweep.total_trials(),
+                     Counts(sweep));
+  out << fmt::format("{:>5} {:<10} {:>8} {:>13} {:>10} {:>10}  {}\n", "TRIAL", "STATE", "ATTEMPTS",
+                     "STEP", "LR", sweep.metric_name().substr(0, 10), "PARAMS / REASON");
+  for (const v1::TrialInfo& trial : trials) {
+    out << fmt::format("{:>5} {:<10} {:>8} {:>13} {:>10.4g} {:>10}  {}\n", trial.trial(),
+                       TrialStateName(FromProto(trial.state())), trial.attempts(),
+                       fmt::format("{}/{}", trial.step(), trial.total_steps()), trial.lr(),
+                       trial.has_score() ? fmt::format("{:.4f}", trial.score()) : "-",
+                       trial.reason().empty() ? trial.params_json() : trial.reason());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunCancel(CoordinatorClient& client, const std::string& sweep_id, std::ostream& out) {
+  ASSIGN_OR_RETURN(int64_t cancelled, client.Cancel(sweep_id));
+  out << fmt::format("cancelled {} trials of {}\n", cancelled, sweep_id);
+  return absl::OkStatus();
+}
+
+absl::Status RunWatch(CoordinatorClient& client, const std::string& sweep_id, bool interactive,
+                      std::ostream& out) {
+  v1::SweepSummary last;
+  int drawn_lines = 0;
+  std::string last_plain;
+  RETURN_IF_ERROR(client.Watch(sweep_id, [&](const v1::SweepEvent& event) {
+    last = event.sweep();
+    const std::string& metric = last.metric_name();
+    const std::string header =
+        fmt::format("{}: {}/{} finished ({}), {} running", last.name(), FinishedCount(last),
+                    last.total_trials(), Counts(last), event.running_size());
+    if (interactive) {
+      if (drawn_lines > 0) out << "\033[" << drawn_lines << "F\033[J";
+      for (const v1::TrialInfo& trial : event.finished()) out << FinishedLine(trial, metric) << "\n";
+      out << header << "\n";
+      for (const v1::TrialInfo& trial : event.running()) out << RunningLine(trial, metric) << "\n";
+      drawn_lines = 1 + event.running_size();
+    } else {
+      for (const v1::TrialInfo& trial : event.finished()) out << FinishedLine(trial, metric) << "\n";
+      if (header != last_plain) out << header << "\n";
+      last_plain = header;
+    }
+    out.flush();
+    return true;
+  }));
+  const int64_t failed = CountOf(last, TrialState::kFailed);
+  if (failed > 0) {
+    return absl::AbortedError(absl::StrCat(failed, " trials failed; `lrsweep status ", sweep_id,
+                                           "` shows why"));
+  }
+  if (last.state() == v1::SWEEP_CANCELLED) return absl::AbortedError("the sweep was cancelled");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SweepReport> FetchReport(CoordinatorClient& client, const std::string& sweep_id) {
+  ASSIGN_OR_RETURN(v1::SweepSummary sweep, client.GetSweep(sweep_id));
+  ASSIGN_OR_RETURN(std::vector<v1::TrialInfo> trials, client.ListTrials(sweep_id));
+  std::vector<TrialRecord> records;
+  for (const v1::TrialInfo& trial : trials) records.push_back(FromProto(trial));
+  return BuildReport(ToView(sweep), records);
+}
+
+namespace {
+absl::StatusOr<std::string> Render(const SweepReport& report, const std::string& format) {
+  if (format == "md") return RenderMarkdown(report);
+  if (format == "json") return RenderJson(report).dump(1) + "\n";
+  if (format == "csv") return RenderCsv(report);
+  return absl::InvalidArgumentError(
+      absl::StrCat("--format: unknown format '", format, "'; use md, json or csv"));
+}
+}  // namespace
+
+absl::Status WriteReport(const SweepReport& report, const std::string& format,
+                         const std::string& path) {
+  ASSIGN_OR_RETURN(std::string text, Render(report, format));
+  std::ofstream file(path);
+  file << text;
+  if (!file) return absl::InternalError(absl::StrCat(path, ": cannot write the report"));
+  return absl::OkStatus();
+}
+
+absl::Status RunReport(CoordinatorClient& client, const std::string& sweep_id,
+                       const std::string& format, const std::string& output, std::ostream& out) {
+  if (format != "md" && format != "json" && format != "csv") return Render({}, format).status();
+  ASSIGN_OR_RETURN(SweepReport report, FetchReport(client, sweep_id));
+  if (!output.empty()) return WriteReport(report, format, output);
+  ASSIGN_OR_RETURN(std::string text, Render(report, format));
+  out << text;
+  return absl::OkStatus();
+}
+
+absl::Status RunMetrics(CoordinatorClient& client, const std::string& sweep_id, int64_t trial,
+                        const std::string& format, std::ostream& out) {
+  if (format != "csv" && format != "json") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--format: unknown format '", format, "'; use csv or json"));
+  }
+  ASSIGN_OR_RETURN(std::vector<v1::MetricPoint> points, client.GetMetrics(sweep_id, trial));
+  if (format == "csv") {
+    out << "step,epoch,lr,momentum,train_loss,val_loss,val_accuracy,test_accuracy,"
+           "examples_per_second,wall_seconds\n";
+    for (const v1::MetricPoint& p : points) {
+      out << fmt::format("{},{},{},{},{},{},{},{},{},{}\n", p.step(), p.epoch(), p.lr(),
+                         Optional(p.has_momentum(), p.momentum()),
+                         Optional(p.has_train_loss(), p.train_loss()),
+                         Optional(p.has_val_loss(), p.val_loss()),
+                         Optional(p.has_val_accuracy(), p.val_accuracy()),
+                         Optional(p.has_test_accuracy(), p.test_accuracy()),
+                         p.examples_per_second(), p.wall_seconds());
+    }
+    return absl::OkStatus();
+  }
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+  for (const v1::MetricPoint& p : points) {
+    nlohmann::ordered_json row = {{"step", p.step()}, {"epoch", p.epoch()}, {"lr", p.lr()}};
+    if (p.has_momentum()) row["momentum"] = p.momentum();
+    if (p.has_train_loss()) row["train_loss"] = p.train_loss();
+    if (p.has_val_loss()) row["val_loss"] = p.val_loss();
+    if (p.has_val_accuracy()) row["val_accuracy"] = p.val_accuracy();
+    if (p.has_test_accuracy()) row["test_accuracy"] = p.test_accuracy();
+    row["examples_per_second"] = p.examples_per_second();
+    row["wall_seconds"] = p.wall_seconds();
+    rows.push_back(std::move(row));
+  }
+  out << rows.dump(1) << "\n";
+  return absl::OkStatus();
+}
+
+}  // namespace lrsweep

@@ -1,0 +1,41 @@
+// The CLI commands that talk to a running coordinator: submit, status, cancel, watch, report,
+// metrics. Each returns an absl::Status that becomes the exit code (cli/exit_codes.h).
+//
+//   CoordinatorClient client(ResolveCoordinatorAddress(flag));
+//   absl::Status status = RunSubmit(client, "sweeps/quickstart.yaml", std::cout, std::cerr);
+//
+// Thread safety: stateless functions.
+#ifndef LRSWEEP_CLI_REMOTE_COMMANDS_H_
+#define LRSWEEP_CLI_REMOTE_COMMANDS_H_
+
+#include <ostream>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "cli/coordinator_client.h"
+#include "coordinator/report.h"
+
+namespace lrsweep {
+
+// Prints lint warnings on `err` and the sweep id as the last line of `out`.
+absl::StatusOr<std::string> RunSubmit(CoordinatorClient& client, const std::string& file,
+                                      std::ostream& out, std::ostream& err);
+// All sweeps and workers, or one sweep's trials.
+absl::Status RunStatus(CoordinatorClient& client, const std::string& sweep_id, std::ostream& out);
+absl::Status RunCancel(CoordinatorClient& client, const std::string& sweep_id, std::ostream& out);
+// Live progress until the sweep ends; ABORTED (exit 1) if a trial FAILED or the sweep was
+// cancelled. `interactive` redraws in place (a TTY); otherwise plain lines.
+absl::Status RunWatch(CoordinatorClient& client, const std::string& sweep_id, bool interactive,
+                      std::ostream& out);
+absl::StatusOr<SweepReport> FetchReport(CoordinatorClient& client, const std::string& sweep_id);
+// format: md | json | csv; `output` empty means `out`.
+absl::Status RunReport(CoordinatorClient& client, const std::string& sweep_id,
+                       const std::string& format, const std::string& output, std::ostream& out);
+absl::Status WriteReport(const SweepReport& report, const std::string& format,
+                         const std::string& path);
+absl::Status RunMetrics(CoordinatorClient& client, const std::string& sweep_id, int64_t trial,
+                        const std::string& format, std::ostream& out);
+
+}  // namespace lrsweep
+
+#endif  // LRSWEEP_CLI_REMOTE_COMMANDS_H_

@@ -1,0 +1,150 @@
+#include "cli/run_command.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "cli/child_process.h"
+#include "cli/coordinator_client.h"
+#include "cli/remote_commands.h"
+#include "common/status_macros.h"
+#include "common/yaml_reader.h"
+#include "coordinator/sweep_planner.h"
+#include "coordinator/sweep_spec.h"
+#include "fmt/format.h"
+
+namespace lrsweep {
+namespace {
+
+constexpr absl::Duration kStartupTimeout = absl::Seconds(20);
+
+std::atomic<bool> interrupted{false};
+void OnInterrupt(int) { interrupted.store(true); }
+
+// Reads the port the coordinator wrote once serving.
+absl::StatusOr<int> WaitForPort(const std::string& port_file, ChildProcess& coordinator,
+                                const std::string& log) {
+  const absl::Time deadline = absl::Now() + kStartupTimeout;
+  while (absl::Now() < deadline) {
+    std::ifstream in(port_file);
+    int port = 0;
+    if (in >> port && port > 0) return port;
+    if (!coordinator.Running()) {
+      return absl::InternalError(
+          absl::StrCat("lrsweep-coordinator exited during startup; see ", log));
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return absl::DeadlineExceededError(
+      absl::StrCat("lrsweep-coordinator did not start within 20 s; see ", log));
+}
+
+// Everything `run` started, stopped in reverse order on destruction.
+struct LocalCluster {
+  std::optional<ChildProcess> coordinator;
+  std::vector<ChildProcess> workers;
+  ~LocalCluster() {
+    for (ChildProcess& worker : workers) worker.Terminate(absl::Seconds(10));
+    if (coordinator) coordinator->Terminate(absl::Seconds(10));
+  }
+};
+
+absl::Status StartCoordinator(const RunCommandOptions& options, const std::string& bin,
+                              LocalCluster* cluster, std::string* address) {
+  const std::string port_file = options.data_dir + "/coordinator.port";
+  std::filesystem::remove(port_file);
+  const std::string log = options.data_dir + "/logs/coordinator.log";
+  ASSIGN_OR_RETURN(ChildProcess coordinator,
+                   ChildProcess::Start({bin + "/lrsweep-coordinator", "--listen", "127.0.0.1:0",
+                                        "--data-dir", options.data_dir, "--port-file", port_file},
+                                       log));
+  cluster->coordinator.emplace(std::move(coordinator));
+  ASSIGN_OR_RETURN(int port, WaitForPort(port_file, *cluster->coordinator, log));
+  *address = absl::StrCat("127.0.0.1:", port);
+  return absl::OkStatus();
+}
+
+absl::Status StartWorkers(const RunCommandOptions& options, const std::string& bin,
+                          const std::string& address, int workers, int threads,
+                          LocalCluster* cluster) {
+  for (int i = 0; i < workers; ++i) {
+    ASSIGN_OR_RETURN(
+        ChildProcess worker,
+        ChildProcess::Start({bin + "/lrsweep-worker", "--coordinator", address, "--device",
+                             options.device, "--threads", std::to_string(threads), "--name",
+                             absl::StrCat("local-", i)},
+                            absl::StrCat(options.data_dir, "/logs/worker-", i, ".log")));
+    cluster->workers.push_back(std::move(worker));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status RunRunCommand(const RunCommandOptions& options, std::ostream& out,
+                           std::ostream& err) {
+  // Check the sweep before starting anything: a typo costs no process start-up.
+  ASSIGN_OR_RETURN(SweepSpec spec, LoadSweepFile(options.file));
+  ASSIGN_OR_RETURN(SweepPlan plan, PlanSweep(spec));
+  const int cores = std::max(1u, std::thread::hardware_concurrency());
+  const int workers = std::max(
+      1, std::min<int>(options.workers > 0 ? options.workers : cores,
+                       static_cast<int>(plan.trials.size())));
+  const int threads = std::max(1, cores / workers);
+
+  std::error_code error;
+  std::filesystem::create_directories(options.data_dir + "/logs", error);
+  std::filesystem::create_directories(options.data_dir + "/reports", error);
+  if (error) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--data-dir ", options.data_dir, ": ", error.message()));
+  }
+  interrupted.store(false);
+  signal(SIGINT, OnInterrupt);
+  signal(SIGTERM, OnInterrupt);
+
+  const std::string bin = ExecutableDir();
+  LocalCluster cluster;
+  std::string address;
+  RETURN_IF_ERROR(StartCoordinator(options, bin, &cluster, &address));
+  err << fmt::format("coordinator on {} (data in {}), {} workers x {} threads on {}\n", address,
+                     options.data_dir, workers, threads, options.device);
+  CoordinatorClient client(address);
+  ASSIGN_OR_RETURN(std::string sweep_id, RunSubmit(client, options.file, out, err));
+  RETURN_IF_ERROR(StartWorkers(options, bin, address, workers, threads, &cluster));
+
+  // Watch on a thread of its own so that Ctrl-C can end the run promptly.
+  absl::Status watched = absl::OkStatus();
+  std::atomic<bool> watch_done{false};
+  std::thread watcher([&] {
+    watched = RunWatch(client, sweep_id, isatty(STDERR_FILENO) == 1, err);
+    watch_done.store(true);
+  });
+  while (!watch_done.load() && !interrupted.load()) absl::SleepFor(absl::Milliseconds(50));
+  if (!watch_done.load()) {
+    err << "\ninterrupted: stopping the workers and the coordinator; the sweep's state is kept in "
+        << options.data_dir << "\n";
+    cluster.workers.clear();
+    cluster.coordinator.reset();
+    watcher.join();
+    return absl::CancelledError("interrupted");
+  }
+  watcher.join();
+
+  ASSIGN_OR_RETURN(SweepReport report, FetchReport(client, sweep_id));
+  out << "\n" << RenderMarkdown(report);
+  const std::string base = absl::StrCat(options.data_dir, "/reports/", sweep_id);
+  for (const char* format : {"md", "json", "csv"}) {
+    RETURN_IF_ERROR(WriteReport(report, format, absl::StrCat(base, ".", format)));
+  }
+  out << fmt::format("\nReports: {0}.md {0}.json {0}.csv\n", base);
+  return watched;
+}
+
+}  // namespace lrsweep

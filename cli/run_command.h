@@ -1,0 +1,30 @@
+// `lrsweep run SWEEP.yaml [--workers N] [--data-dir DIR]`: the embedded default.
+//
+// Starts lrsweep-coordinator on 127.0.0.1 (a free port) with its state in DIR, N local
+// lrsweep-worker processes (default: one per core, the cores shared between them), submits the
+// sweep, shows the watch display, prints the ranking, writes the reports under DIR/reports/ and
+// stops everything. Logs of the processes go to DIR/logs/.
+//
+// Thread safety: stateless; installs SIGINT/SIGTERM handlers for its duration.
+#ifndef LRSWEEP_CLI_RUN_COMMAND_H_
+#define LRSWEEP_CLI_RUN_COMMAND_H_
+
+#include <ostream>
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace lrsweep {
+
+struct RunCommandOptions {
+  std::string file;
+  int workers = 0;  // 0: one per core
+  std::string data_dir = "lrsweep-data";
+  std::string device = "cpu";
+};
+
+absl::Status RunRunCommand(const RunCommandOptions& options, std::ostream& out, std::ostream& err);
+
+}  // namespace lrsweep
+
+#endif  // LRSWEEP_CLI_RUN_COMMAND_H_

@@ -1,0 +1,280 @@
+// End to end on loopback: real coordinator and worker processes, killed and cancelled as users
+// and clusters do, checked through the CLI and the gRPC API.
+#include <signal.h>
+
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "coordinator/rpc_convert.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/integration/local_cluster.h"
+
+namespace lrsweep {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::LocalCluster;
+using testing::RunLrsweep;
+
+// Six quick trials over several schedule families (each well under a second).
+constexpr char kQuickSweep[] = R"(name: e2e-quick
+metric: {name: val_accuracy}
+seeds: [0, 1]
+train:
+  model: {type: mlp, hidden: [16]}
+  data: {type: synthetic, train_examples: 1024, test_examples: 128, val_fraction: 0.25}
+  optimizer: {type: sgd, momentum: 0.9}
+  epochs: 2
+  batch_size: 32
+schedule: {eta_min: 1.0e-4}
+parameters:
+  - schedule.type: onecycle
+    schedule.lr: 0.1
+  - schedule.type: cosine
+    schedule.lr: 0.05
+    schedule.warmup.fraction: 0.1
+  - schedule.type: step
+    schedule.lr: 0.1
+    schedule.unit: epoch
+    schedule.step_size: 1
+)";
+
+// One trial long enough (a few seconds) to be interrupted.
+constexpr char kLongSweep[] = R"(name: e2e-long
+train:
+  model: {type: mlp, hidden: [64]}
+  data: {type: synthetic, train_examples: 2048, test_examples: 128, val_fraction: 0.25}
+  optimizer: {type: sgd, momentum: 0.9}
+  steps: 4000
+  batch_size: 16
+schedule: {type: cosine, lr: 0.02, eta_min: 1.0e-4}
+)";
+
+bool AllFinal(const std::vector<v1::TrialInfo>& trials) {
+  for (const v1::TrialInfo& trial : trials) {
+    if (!IsFinal(FromProto(trial.state()))) return false;
+  }
+  return !trials.empty();
+}
+
+TEST(EndToEndTest, SweepCompletesEveryTrialExactlyOnce) {
+  LocalCluster cluster;
+  cluster.StartWorker();
+  cluster.StartWorker();
+  const std::string sweep = cluster.Submit(kQuickSweep);
+  ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(120))) << cluster.dir();
+  const std::vector<v1::TrialInfo> trials = cluster.Trials(sweep);
+  ASSERT_EQ(trials.size(), 6u);
+  std::set<std::string> workers;
+  for (const v1::TrialInfo& trial : trials) {
+    EXPECT_EQ(trial.state(), v1::COMPLETED) << trial.trial() << ": " << trial.reason();
+    EXPECT_EQ(trial.attempts(), 1) << "trial " << trial.trial() << " ran twice";
+    EXPECT_TRUE(trial.has_score());
+    EXPECT_EQ(trial.step() + 1, trial.total_steps());
+  }
+
+  // The report ranks the three configurations across both seeds.
+  const testing::CommandResult report = RunLrsweep(
+      "--coordinator " + cluster.address() + " report " + sweep + " --format json");
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  const nlohmann::json json = nlohmann::json::parse(report.out);
+  EXPECT_EQ(json["sweep"], sweep);
+  ASSERT_EQ(json["ranking"].size(), 3u);
+  EXPECT_EQ(json["ranking"][0]["n"], 2);
+  EXPECT_GE(json["ranking"][0]["mean"].get<double>(), json["ranking"][2]["mean"].get<double>());
+  for (const char* key : {"trial", "seed", "state", "params", "schedule", "score", "attempts",
+                          "reason"}) {
+    EXPECT_TRUE(json["trials"][0].contains(key)) << key;
+  }
+  const testing::CommandResult markdown =
+      RunLrsweep("--coordinator " + cluster.address() + " report " + sweep);
+  EXPECT_THAT(markdown.out, HasSubstr("| rank | schedule | val_accuracy |"));
+  // watch on a finished sweep prints its state and exits 0.
+  EXPECT_EQ(RunLrsweep("--coordinator " + cluster.address() + " watch " + sweep).exit_code, 0);
+}
+
+TEST(EndToEndTest, LoggedLrEqualsThePlannedScheduleAtEveryStep) {
+  LocalCluster cluster;
+  cluster.StartWorker();
+  const std::string sweep = cluster.Submit(kQuickSweep);
+  ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(120)));
+  testing::TempDir dir;
+  for (const v1::TrialInfo& trial : cluster.Trials(sweep)) {
+    const nlohmann::json plan = nlohmann::json::parse(trial.plan_json());
+    const std::string file = dir.Write("s.yaml", "schedule: " + plan["schedule"].dump() + "\n");
+    const testing::CommandResult planned = RunLrsweep(
+        "schedule " + file + " --total-steps " + std::to_string(plan["total_steps"].get<int>()) +
+        " --steps-per-epoch " + std::to_string(plan["steps_per_epoch"].get<int>()));
+    ASSERT_EQ(planned.exit_code, 0) << planned.err;
+    std::vector<std::string> rows = absl::StrSplit(planned.out, '\n', absl::SkipEmpty());
+    const testing::CommandResult logged =
+        RunLrsweep("--coordinator " + cluster.address() + " metrics " + sweep + " " +
+                   std::to_string(trial.trial()) + " --format json");
+    ASSERT_EQ(logged.exit_code, 0) << logged.err;
+    const nlohmann::json points = nlohmann::json::parse(logged.out);
+    ASSERT_EQ(points.size() + 1, rows.size()) << "one logged point per step";
+    for (size_t i = 0; i < points.size(); ++i) {
+      std::vector<std::string> cells = absl::StrSplit(rows[i + 1], ',');
+      double lr = 0;
+      ASSERT_TRUE(absl::SimpleAtod(cells[1], &lr));
+      ASSERT_EQ(points[i]["step"].get<int64_t>(), static_cast<int64_t>(i));
+      ASSERT_EQ(points[i]["lr"].get<double>(), lr) << "trial " << trial.trial() << " step " << i;
+      if (cells.size() > 2) {  // onecycle: momentum too
+        double momentum = 0;
+        ASSERT_TRUE(absl::SimpleAtod(cells[2], &momentum));
+        ASSERT_EQ(points[i]["momentum"].get<double>(), momentum);
+      }
+    }
+  }
+}
+
+TEST(EndToEndTest, KilledWorkersTrialIsLeasedAgainAndCompletes) {
+  LocalCluster cluster({.heartbeat_ms = 100, .lease_timeout_ms = 600});
+  const int doomed = cluster.StartWorker();
+  const std::string sweep = cluster.Submit(kLongSweep);
+  ASSERT_TRUE(cluster.WaitFor(sweep, absl::Seconds(60), [](const auto& trials) {
+    return trials[0].state() == v1::RUNNING && trials[0].step() > 50;
+  }));
+  cluster.KillWorker(doomed, SIGKILL);
+  // The lease expires after its timeout and the trial is PENDING again, then a new worker takes it.
+  ASSERT_TRUE(cluster.WaitFor(sweep, absl::Seconds(30), [](const auto& trials) {
+    return trials[0].state() == v1::PENDING;
+  }));
+  cluster.StartWorker();
+  ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(120)));
+  const v1::TrialInfo trial = cluster.Trials(sweep)[0];
+  EXPECT_EQ(trial.state(), v1::COMPLETED) << trial.reason();
+  EXPECT_EQ(trial.attempts(), 2);
+  EXPECT_EQ(trial.failures(), 0);  // a lost worker is not the trial's failure
+}
+
+TEST(EndToEndTest, ReportsWithAStaleFencingTokenAreRejected) {
+  LocalCluster cluster({.heartbeat_ms = 100, .lease_timeout_ms = 300});
+  auto channel = grpc::CreateChannel(cluster.address(), grpc::InsecureChannelCredentials());
+  auto stub = v1::WorkerService::NewStub(channel);
+  auto call = [&](auto method, const auto& request, auto* response) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return ((*stub).*method)(&context, request, response);
+  };
+  v1::RegisterWorkerRequest registration;
+  v1::RegisterWorkerResponse zombie, fresh;
+  ASSERT_TRUE(call(&v1::WorkerService::Stub::RegisterWorker, registration, &zombie).ok());
+  ASSERT_TRUE(call(&v1::WorkerService::Stub::RegisterWorker, registration, &fresh).ok());
+  const std::string sweep = cluster.Submit(kLongSweep);
+
+  v1::AcquireLeaseRequest acquire;
+  acquire.set_worker_id(zombie.worker_id());
+  v1::AcquireLeaseResponse first;
+  ASSERT_TRUE(call(&v1::WorkerService::Stub::AcquireLease, acquire, &first).ok());
+  ASSERT_TRUE(first.has_lease());
+  // The zombie stops heartbeating; its lease expires and the fresh worker gets the trial.
+  ASSERT_TRUE(cluster.WaitFor(sweep, absl::Seconds(10), [](const auto& trials) {
+    return trials[0].state() == v1::PENDING;
+  }));
+  acquire.set_worker_id(fresh.worker_id());
+  acquire.set_wait_ms(5000);
+  v1::AcquireLeaseResponse second;
+  ASSERT_TRUE(call(&v1::WorkerService::Stub::AcquireLease, acquire, &second).ok());
+  ASSERT_EQ(second.lease().fencing_token(), first.lease().fencing_token() + 1);
+
+  v1::ReportMetricsRequest report;
+  report.mutable_lease()->set_worker_id(zombie.worker_id());
+  report.mutable_lease()->set_sweep_id(sweep);
+  report.mutable_lease()->set_trial(0);
+  report.mutable_lease()->set_fencing_token(first.lease().fencing_token());
+  report.add_points()->set_step(7);
+  v1::ReportMetricsResponse ignored;
+  const grpc::Status stale = call(&v1::WorkerService::Stub::ReportMetrics, report, &ignored);
+  EXPECT_EQ(stale.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(stale.error_message(), HasSubstr("stale lease"));
+  v1::CompleteTrialRequest complete;
+  *complete.mutable_lease() = report.lease();
+  v1::CompleteTrialResponse done;
+  EXPECT_EQ(call(&v1::WorkerService::Stub::CompleteTrial, complete, &done).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  // A malformed report is INVALID_ARGUMENT naming the field.
+  v1::HeartbeatRequest malformed;
+  v1::HeartbeatResponse beat;
+  const grpc::Status bad = call(&v1::WorkerService::Stub::Heartbeat, malformed, &beat);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(bad.error_message(), HasSubstr("lease.worker_id"));
+
+  const v1::TrialInfo trial = cluster.Trials(sweep)[0];
+  EXPECT_EQ(trial.state(), v1::RUNNING);
+  EXPECT_EQ(trial.worker_id(), fresh.worker_id());
+  EXPECT_TRUE(cluster.client().GetMetrics(sweep, 0)->empty());
+}
+
+TEST(EndToEndTest, CancelStopsRunningTrials) {
+  LocalCluster cluster;
+  cluster.StartWorker();
+  const std::string sweep = cluster.Submit(kLongSweep);
+  ASSERT_TRUE(cluster.WaitFor(sweep, absl::Seconds(60), [](const auto& trials) {
+    return trials[0].state() == v1::RUNNING && trials[0].step() > 10;
+  }));
+  const testing::CommandResult cancel =
+      RunLrsweep("--coordinator " + cluster.address() + " cancel " + sweep);
+  ASSERT_EQ(cancel.exit_code, 0) << cancel.err;
+  EXPECT_THAT(cancel.out, HasSubstr("cancelled 1 trials"));
+  const int64_t step_at_cancel = cluster.Trials(sweep)[0].step();
+  absl::SleepFor(absl::Seconds(1));
+  const v1::TrialInfo trial = cluster.Trials(sweep)[0];
+  EXPECT_EQ(trial.state(), v1::CANCELLED);
+  EXPECT_LT(trial.step(), 3999);  // it did not run to the end
+  EXPECT_LE(trial.step() - step_at_cancel, 200);  // the worker stopped within a few heartbeats
+  // watch exits non-zero for a cancelled sweep, and status shows the worker idle.
+  EXPECT_EQ(RunLrsweep("--coordinator " + cluster.address() + " watch " + sweep).exit_code, 1);
+  const testing::CommandResult status =
+      RunLrsweep("--coordinator " + cluster.address() + " status");
+  EXPECT_THAT(status.out, HasSubstr("CANCELLED"));
+  EXPECT_THAT(status.out, HasSubstr("test-0"));
+}
+
+TEST(EndToEndTest, BadYamlIsRejectedAtSubmitWithItsLine) {
+  LocalCluster cluster;
+  testing::TempDir dir;
+  const std::string file = dir.Write(
+      "bad.yaml", "name: bad\ntrain:\n  epochs: 1\n  batch_sise: 32\n");
+  const testing::CommandResult submit =
+      RunLrsweep("--coordinator " + cluster.address() + " submit " + file);
+  EXPECT_EQ(submit.exit_code, 2);
+  EXPECT_THAT(submit.err, HasSubstr("bad.yaml:4:3: train.batch_sise: unknown key"));
+  auto direct = cluster.client().Submit("name: [", "x.yaml");
+  EXPECT_EQ(direct.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(direct.status().message()), HasSubstr("x.yaml:"));
+  // Unknown sweeps are NOT_FOUND (exit 2), an unreachable coordinator exit 1.
+  EXPECT_EQ(RunLrsweep("--coordinator " + cluster.address() + " status nope").exit_code, 2);
+  const testing::CommandResult unreachable = RunLrsweep("--coordinator 127.0.0.1:1 status");
+  EXPECT_EQ(unreachable.exit_code, 1);
+  EXPECT_THAT(unreachable.err, HasSubstr("cannot reach the coordinator"));
+}
+
+TEST(EndToEndTest, SubmitPrintsTheSweepIdLast) {
+  LocalCluster cluster;
+  const testing::CommandResult submit = RunLrsweep(
+      "--coordinator " + cluster.address() + " submit " + testing::SourceDir() +
+      "/sweeps/synthetic-smoke.yaml");
+  ASSERT_EQ(submit.exit_code, 0) << submit.err;
+  std::vector<std::string> lines = absl::StrSplit(submit.out, '\n', absl::SkipEmpty());
+  ASSERT_FALSE(lines.empty());
+  EXPECT_TRUE(cluster.client().GetSweep(lines.back()).ok());
+}
+
+TEST(EndToEndTest, RunDoesItAllLocally) {
+  testing::TempDir dir;
+  const testing::CommandResult run =
+      RunLrsweep("run " + testing::SourceDir() + "/sweeps/synthetic-smoke.yaml --workers 2 "
+                 "--data-dir " + dir.path() + "/data");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("| rank | schedule | val_loss |"));
+  EXPECT_THAT(run.out, HasSubstr("Reports: "));
+  EXPECT_THAT(run.err, HasSubstr("6/6 finished"));
+}
+
+}  // namespace
+}  // namespace lrsweep

@@ -1,0 +1,128 @@
+// LocalCluster for integration tests: a real lrsweep-coordinator and real lrsweep-worker
+// processes on 127.0.0.1 (ephemeral port), with state in a temp dir. Everything is stopped when
+// the cluster goes out of scope.
+//
+//   LocalCluster cluster({.heartbeat_ms = 100, .lease_timeout_ms = 600});
+//   int worker = cluster.StartWorker();
+//   std::string sweep = cluster.Submit(yaml);
+//   cluster.WaitUntilFinished(sweep, absl::Seconds(120));
+#ifndef LRSWEEP_TESTS_INTEGRATION_LOCAL_CLUSTER_H_
+#define LRSWEEP_TESTS_INTEGRATION_LOCAL_CLUSTER_H_
+
+#include <signal.h>
+
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "cli/child_process.h"
+#include "cli/coordinator_client.h"
+#include "gtest/gtest.h"
+#include "lrsweep/v1/lrsweep.grpc.pb.h"
+#include "tests/unit/test_util.h"
+
+namespace lrsweep::testing {
+
+struct ClusterOptions {
+  int64_t heartbeat_ms = 100;
+  int64_t lease_timeout_ms = 800;
+};
+
+class LocalCluster {
+ public:
+  explicit LocalCluster(ClusterOptions options = {}) : options_(options) {
+    const std::string port_file = dir_.path() + "/port";
+    auto coordinator = ChildProcess::Start(
+        {Bin() + "/lrsweep-coordinator", "--listen", "127.0.0.1:0", "--data-dir", dir_.path(),
+         "--port-file", port_file, "--heartbeat-ms", std::to_string(options.heartbeat_ms),
+         "--lease-timeout-ms", std::to_string(options.lease_timeout_ms)},
+        dir_.path() + "/coordinator.log");
+    EXPECT_TRUE(coordinator.ok()) << coordinator.status();
+    coordinator_.emplace(std::move(*coordinator));
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (absl::Now() < deadline && port_ == 0) {
+      std::ifstream(port_file) >> port_;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    EXPECT_GT(port_, 0) << "coordinator did not start; see " << dir_.path();
+    address_ = absl::StrCat("127.0.0.1:", port_);
+    client_ = std::make_unique<CoordinatorClient>(address_);
+  }
+
+  ~LocalCluster() {
+    for (ChildProcess& worker : workers_) worker.Terminate(absl::Seconds(5));
+    if (coordinator_) coordinator_->Terminate(absl::Seconds(5));
+  }
+
+  static std::string Bin() { return Setting("LRSWEEP_BIN", LRSWEEP_BIN_DEFAULT); }
+  const std::string& address() const { return address_; }
+  const std::string& dir() const { return dir_.path(); }
+  CoordinatorClient& client() { return *client_; }
+
+  // Starts a worker; returns its index for KillWorker / WorkerPid.
+  int StartWorker() {
+    const int index = static_cast<int>(workers_.size());
+    auto worker = ChildProcess::Start(
+        {Bin() + "/lrsweep-worker", "--coordinator", address_, "--threads", "1", "--name",
+         absl::StrCat("test-", index)},
+        absl::StrCat(dir_.path(), "/worker-", index, ".log"));
+    EXPECT_TRUE(worker.ok()) << worker.status();
+    workers_.push_back(std::move(*worker));
+    return index;
+  }
+  pid_t WorkerPid(int index) { return workers_[static_cast<size_t>(index)].pid(); }
+  void KillWorker(int index, int signal_number) {
+    kill(WorkerPid(index), signal_number);
+    if (signal_number == SIGKILL) workers_[static_cast<size_t>(index)].Terminate(absl::Seconds(1));
+  }
+
+  std::string Submit(const std::string& yaml) {
+    auto response = client_->Submit(yaml, "test.yaml");
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response.ok() ? response->sweep_id() : "";
+  }
+
+  std::vector<v1::TrialInfo> Trials(const std::string& sweep) {
+    auto trials = client_->ListTrials(sweep);
+    EXPECT_TRUE(trials.ok()) << trials.status();
+    return trials.ok() ? *trials : std::vector<v1::TrialInfo>{};
+  }
+
+  // Polls until `predicate(trials)` holds; false on timeout.
+  template <typename Predicate>
+  bool WaitFor(const std::string& sweep, absl::Duration timeout, Predicate predicate) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (absl::Now() < deadline) {
+      if (predicate(Trials(sweep))) return true;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return false;
+  }
+
+  bool WaitUntilFinished(const std::string& sweep, absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (absl::Now() < deadline) {
+      auto summary = client_->GetSweep(sweep);
+      if (summary.ok() && summary->state() != v1::SWEEP_RUNNING) return true;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return false;
+  }
+
+ private:
+  ClusterOptions options_;
+  TempDir dir_;
+  std::optional<ChildProcess> coordinator_;
+  std::vector<ChildProcess> workers_;
+  int port_ = 0;
+  std::string address_;
+  std::unique_ptr<CoordinatorClient> client_;
+};
+
+}  // namespace lrsweep::testing
+
+#endif  // LRSWEEP_TESTS_INTEGRATION_LOCAL_CLUSTER_H_

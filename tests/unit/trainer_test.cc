@@ -1,0 +1,150 @@
+// The LibTorch trainer: real Fashion-MNIST learning, determinism, the schedule driving the
+// optimizer, divergence as a result.
+#include "worker/trainer.h"
+
+#include <filesystem>
+
+#include "coordinator/sweep_planner.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace lrsweep {
+namespace {
+
+using ::testing::HasSubstr;
+
+class RecordingObserver : public TrainingObserver {
+ public:
+  void OnPoint(const MetricPoint& point) override { points.push_back(point); }
+  bool ShouldStop() override { return stop_after >= 0 && int64_t(points.size()) >= stop_after; }
+  std::vector<MetricPoint> points;
+  int64_t stop_after = -1;
+};
+
+TrialConfig Config(const std::string& sweep_yaml) {
+  absl::StatusOr<SweepSpec> sweep = ParseSweep(sweep_yaml, "t.yaml");
+  EXPECT_TRUE(sweep.ok()) << sweep.status();
+  absl::StatusOr<SweepPlan> plan = PlanSweep(*sweep);
+  EXPECT_TRUE(plan.ok()) << plan.status();
+  absl::StatusOr<TrialConfig> config = ParseTrialConfig(TrialPlanToJson(plan->trials[0]).dump());
+  EXPECT_TRUE(config.ok()) << config.status();
+  return *config;
+}
+
+absl::StatusOr<TrainOutcome> TrainTrial(const TrialConfig& config, RecordingObserver* observer) {
+  absl::StatusOr<std::shared_ptr<const DataSplits>> data =
+      LoadData(config.train.data, torch::kCPU);
+  if (!data.ok()) return data.status();
+  Trainer trainer(config, *data, TrainerOptions{});
+  if (absl::Status status = trainer.Init(); !status.ok()) return status;
+  return trainer.Train(observer);
+}
+
+constexpr char kSynthetic[] = R"(name: t
+train:
+  model: {type: mlp, hidden: [32]}
+  data: {type: synthetic, train_examples: 1024, test_examples: 128, val_fraction: 0.25}
+  optimizer: {type: sgd, momentum: 0.9}
+  epochs: 2
+  batch_size: 32
+  accumulate: 2
+schedule: {type: onecycle, lr: 0.1}
+)";
+
+TEST(TrainerTest, CnnPasses85PercentOnFashionMnistInOneEpoch) {
+  if (!std::filesystem::exists(std::string(kDefaultFashionMnistPath) + "/train-images-idx3-ubyte.gz")) {
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed (deploy/install-deps.sh installs it)";
+  }
+  torch::set_num_threads(2);
+  RecordingObserver observer;
+  absl::StatusOr<TrainOutcome> outcome = TrainTrial(Config(R"(name: t
+train:
+  model: {type: cnn}
+  data: {type: fashion_mnist, val_fraction: 0.1}
+  optimizer: {type: sgd, momentum: 0.9, weight_decay: 5.0e-4}
+  epochs: 1
+  batch_size: 128
+schedule: {type: onecycle, lr: 0.1}
+)"),
+                                             &observer);
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_FALSE(outcome->diverged);
+  ASSERT_EQ(observer.points.size(), 422u);  // ceil(54000 / 128)
+  ASSERT_TRUE(outcome->last.val_accuracy.has_value());
+  EXPECT_GT(*outcome->last.val_accuracy, 0.85);
+  EXPECT_GT(*outcome->last.test_accuracy, 0.84);
+}
+
+TEST(TrainerTest, CnnStaysUnder100KParametersAndMlpMatchesTheBenchmarkTable) {
+  ModelSpec cnn;
+  cnn.type = "cnn";
+  std::shared_ptr<Model> model = MakeModel(cnn, 10);
+  EXPECT_LT(CountParameters(*model), 100000);
+  ModelSpec mlp;
+  mlp.type = "mlp";
+  mlp.hidden = {256, 128, 100};
+  // 784*256+256 + 256*128+128 + 128*100+100 + 100*10+10
+  EXPECT_EQ(CountParameters(*MakeModel(mlp, 10)), 247766);
+  ModelSpec resnet;
+  resnet.type = "resnet";
+  EXPECT_EQ(MakeModel(resnet, 10)->forward(torch::zeros({2, 1, 28, 28})).sizes(),
+            (std::vector<int64_t>{2, 10}));
+}
+
+TEST(TrainerTest, SameSeedGivesTheSameNumbers) {
+  torch::set_num_threads(1);
+  RecordingObserver first, second;
+  ASSERT_TRUE(TrainTrial(Config(kSynthetic), &first).ok());
+  ASSERT_TRUE(TrainTrial(Config(kSynthetic), &second).ok());
+  ASSERT_EQ(first.points.size(), second.points.size());
+  for (size_t i = 0; i < first.points.size(); ++i) {
+    ASSERT_EQ(*first.points[i].train_loss, *second.points[i].train_loss) << "step " << i;
+  }
+  EXPECT_EQ(*first.points.back().val_accuracy, *second.points.back().val_accuracy);
+}
+
+TEST(TrainerTest, EveryStepUsesTheScheduleAndAccumulationCountsOptimizerSteps) {
+  const TrialConfig config = Config(kSynthetic);
+  RecordingObserver observer;
+  ASSERT_TRUE(TrainTrial(config, &observer).ok());
+  // 768 training examples, micro-batches of 32, 2 per step: 12 steps per epoch, 2 epochs.
+  ASSERT_EQ(observer.points.size(), 24u);
+  absl::StatusOr<Schedule> schedule = Schedule::Create(config.schedule, config.horizon());
+  for (const MetricPoint& point : observer.points) {
+    EXPECT_EQ(point.lr, schedule->lr()) << point.step;
+    EXPECT_EQ(*point.momentum, *schedule->momentum()) << point.step;
+    schedule->Step();
+  }
+  EXPECT_TRUE(observer.points[11].val_accuracy.has_value());  // evaluated at each epoch end
+  EXPECT_FALSE(observer.points[10].val_accuracy.has_value());
+}
+
+TEST(TrainerTest, ExplodingLossEndsAsDivergedWithStepAndLr) {
+  std::string yaml = kSynthetic;
+  yaml.replace(yaml.find("lr: 0.1"), 7, "lr: 50.0");
+  RecordingObserver observer;
+  absl::StatusOr<TrainOutcome> outcome = TrainTrial(Config(yaml), &observer);
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_TRUE(outcome->diverged);
+  EXPECT_THAT(outcome->reason, HasSubstr("diverged at step"));
+  EXPECT_THAT(outcome->reason, HasSubstr("lr "));
+  EXPECT_LT(observer.points.size(), 24u);
+}
+
+TEST(TrainerTest, StopsWhenTheObserverSaysSo) {
+  RecordingObserver observer;
+  observer.stop_after = 5;
+  absl::StatusOr<TrainOutcome> outcome = TrainTrial(Config(kSynthetic), &observer);
+  EXPECT_EQ(outcome.status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(observer.points.size(), 5u);
+}
+
+TEST(TrainerTest, MissingDatasetIsAClearError) {
+  DataSpec spec;
+  spec.path = "/nonexistent";
+  absl::StatusOr<std::shared_ptr<const DataSplits>> data = LoadData(spec, torch::kCPU);
+  EXPECT_THAT(std::string(data.status().message()), HasSubstr("dataset-fashion-mnist"));
+}
+
+}  // namespace
+}  // namespace lrsweep

@@ -1,0 +1,277 @@
+#include "worker/agent.h"
+
+#include <condition_variable>
+#include <iostream>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "coordinator/rpc_convert.h"
+#include "worker/data.h"
+#include "worker/trainer.h"
+#include "worker/trial_config.h"
+
+namespace lrsweep {
+namespace {
+
+constexpr size_t kBatchPoints = 64;
+constexpr absl::Duration kBatchInterval = absl::Seconds(1);
+constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
+
+bool Retryable(const grpc::Status& status) {
+  // CANCELLED: the coordinator shut down mid-call; the call may be repeated safely (a report
+  // that did commit is answered FAILED_PRECONDITION the second time).
+  return status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+         status.error_code() == grpc::StatusCode::CANCELLED ||
+         status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
+         status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED;
+}
+
+// Feeds the trainer's points to the coordinator in batches, heartbeats on a thread of its own,
+// and tells the trainer to stop when the coordinator says so or the lease is lost.
+class LeaseSession : public TrainingObserver {
+ public:
+  LeaseSession(v1::WorkerService::Stub* stub, const v1::LeaseRef& lease,
+               absl::Duration heartbeat_interval, absl::Duration rpc_deadline,
+               const std::atomic<bool>* shutdown)
+      : stub_(stub),
+        lease_(lease),
+        rpc_deadline_(rpc_deadline),
+        shutdown_(shutdown),
+        heartbeat_([this, heartbeat_interval] { HeartbeatLoop(heartbeat_interval); }) {}
+
+  ~LeaseSession() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ended_ = true;
+    }
+    wake_.notify_all();
+    heartbeat_.join();
+  }
+
+  void OnPoint(const MetricPoint& point) override {
+    buffer_.push_back(ToProto(point));
+    if (buffer_.size() >= kBatchPoints || absl::Now() - last_flush_ >= kBatchInterval) Flush();
+  }
+
+  bool ShouldStop() override { return stop_.load() || shutdown_->load(); }
+  bool lost() const { return lost_.load(); }
+
+  // Sends buffered points; keeps them when the coordinator is unreachable.
+  void Flush() {
+    last_flush_ = absl::Now();
+    if (buffer_.empty()) return;
+    v1::ReportMetricsRequest request;
+    *request.mutable_lease() = lease_;
+    for (v1::MetricPoint& point : buffer_) *request.add_points() = std::move(point);
+    v1::ReportMetricsResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + rpc_deadline_));
+    const grpc::Status status = stub_->ReportMetrics(&context, request, &response);
+    if (status.ok()) {
+      buffer_.clear();
+      if (response.directive() == v1::STOP) stop_.store(true);
+      return;
+    }
+    buffer_.assign(request.points().begin(), request.points().end());
+    Handle(status);
+  }
+
+  // The points not yet acknowledged, for the final CompleteTrial.
+  std::vector<v1::MetricPoint> TakeBuffer() { return std::move(buffer_); }
+
+ private:
+  void Handle(const grpc::Status& status) {
+    if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
+        status.error_code() == grpc::StatusCode::NOT_FOUND) {
+      std::cerr << "lrsweep-worker: lost the lease on trial " << lease_.trial() << ": "
+                << status.error_message() << "\n";
+      lost_.store(true);
+      stop_.store(true);
+    }
+  }
+
+  void HeartbeatLoop(absl::Duration interval) {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!wake_.wait_for(lock, absl::ToChronoMilliseconds(interval), [this] { return ended_; })) {
+      lock.unlock();
+      v1::HeartbeatRequest request;
+      *request.mutable_lease() = lease_;
+      v1::HeartbeatResponse response;
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + rpc_deadline_));
+      const grpc::Status status = stub_->Heartbeat(&context, request, &response);
+      if (status.ok() && response.directive() == v1::STOP) stop_.store(true);
+      if (!status.ok()) Handle(status);
+      lock.lock();
+    }
+  }
+
+  v1::WorkerService::Stub* const stub_;
+  const v1::LeaseRef lease_;
+  const absl::Duration rpc_deadline_;
+  const std::atomic<bool>* const shutdown_;
+  std::vector<v1::MetricPoint> buffer_;
+  absl::Time last_flush_ = absl::Now();
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> lost_{false};
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool ended_ = false;
+  std::thread heartbeat_;
+};
+
+}  // namespace
+
+WorkerAgent::WorkerAgent(AgentOptions options) : options_(std::move(options)) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  channel_ = grpc::CreateCustomChannel(options_.coordinator, grpc::InsecureChannelCredentials(), args);
+  stub_ = v1::WorkerService::NewStub(channel_);
+}
+
+std::unique_ptr<grpc::ClientContext> WorkerAgent::Context(absl::Duration deadline) const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  return context;
+}
+
+void WorkerAgent::Backoff() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  const double jitter = 0.5 + std::uniform_real_distribution<double>(0, 1)(rng);
+  absl::SleepFor(backoff_ * jitter);
+  backoff_ = std::min(backoff_ * 2, kMaxBackoff);
+}
+
+absl::Status WorkerAgent::Register() {
+  v1::RegisterWorkerRequest request;
+  request.set_name(options_.name);
+  request.set_device(options_.device.str());
+  request.set_threads(options_.threads);
+  while (!stop_.load()) {
+    v1::RegisterWorkerResponse response;
+    const grpc::Status status = stub_->RegisterWorker(Context(options_.rpc_deadline).get(), request,
+                                                      &response);
+    if (status.ok()) {
+      worker_id_ = response.worker_id();
+      heartbeat_interval_ = absl::Milliseconds(std::max<int64_t>(10, response.heartbeat_interval_ms()));
+      std::cerr << "lrsweep-worker: registered as " << worker_id_ << " with "
+                << options_.coordinator << " (" << options_.device.str() << ", "
+                << options_.threads << " threads)\n";
+      ResetBackoff();
+      return absl::OkStatus();
+    }
+    if (!Retryable(status)) return FromGrpcStatus(status);
+    Backoff();
+  }
+  return absl::CancelledError("stopped");
+}
+
+void WorkerAgent::RequestStop() {
+  std::lock_guard<std::mutex> lock(poll_mu_);
+  stop_.store(true);
+  if (poll_ != nullptr) poll_->TryCancel();
+}
+
+absl::Status WorkerAgent::Run() {
+  RETURN_IF_ERROR(Register());
+  while (!stop_.load()) {
+    v1::AcquireLeaseRequest request;
+    request.set_worker_id(worker_id_);
+    request.set_wait_ms(absl::ToInt64Milliseconds(options_.lease_wait));
+    v1::AcquireLeaseResponse response;
+    const std::unique_ptr<grpc::ClientContext> context =
+        Context(options_.lease_wait + options_.rpc_deadline);
+    {
+      std::lock_guard<std::mutex> lock(poll_mu_);
+      if (stop_.load()) break;
+      poll_ = context.get();
+    }
+    const grpc::Status status = stub_->AcquireLease(context.get(), request, &response);
+    {
+      std::lock_guard<std::mutex> lock(poll_mu_);
+      poll_ = nullptr;
+    }
+    if (stop_.load()) break;
+    if (!status.ok()) {
+      if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+        RETURN_IF_ERROR(Register());  // the coordinator does not know us (a new data dir)
+      } else if (!Retryable(status)) {
+        return FromGrpcStatus(status);
+      } else {
+        Backoff();
+      }
+      continue;
+    }
+    ResetBackoff();
+    if (!response.has_lease()) continue;
+    const absl::Status trial = RunTrial(response.lease());
+    if (!trial.ok()) std::cerr << "lrsweep-worker: " << trial.message() << "\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WorkerAgent::RunTrial(const v1::Lease& lease) {
+  v1::LeaseRef ref;
+  ref.set_worker_id(worker_id_);
+  ref.set_sweep_id(lease.sweep_id());
+  ref.set_trial(lease.trial());
+  ref.set_fencing_token(lease.fencing_token());
+  std::cerr << "lrsweep-worker: trial " << lease.trial() << " of " << lease.sweep_id()
+            << " (attempt " << lease.fencing_token() << ")\n";
+
+  absl::StatusOr<TrainOutcome> outcome = absl::UnknownError("not run");
+  bool lost = false, stopped = false;
+  std::vector<v1::MetricPoint> remaining;
+  {
+    LeaseSession session(stub_.get(), ref, heartbeat_interval_, options_.rpc_deadline, &stop_);
+    absl::StatusOr<TrialConfig> config = ParseTrialConfig(lease.plan_json());
+    absl::StatusOr<std::shared_ptr<const DataSplits>> data =
+        config.ok() ? LoadData(config->train.data, options_.device) : config.status();
+    if (!data.ok()) {
+      outcome = data.status();
+    } else {
+      Trainer trainer(*config, *data, TrainerOptions{options_.device});
+      const absl::Status init = trainer.Init();
+      outcome = init.ok() ? trainer.Train(&session) : absl::StatusOr<TrainOutcome>(init);
+    }
+    if (outcome.ok()) session.Flush();
+    remaining = session.TakeBuffer();
+    lost = session.lost();
+    stopped = session.ShouldStop();
+  }
+  if (lost) return absl::AbortedError(absl::StrCat("dropped trial ", lease.trial(), ": lease lost"));
+  if (!outcome.ok() && stopped) {
+    return absl::CancelledError(absl::StrCat("trial ", lease.trial(), " stopped"));
+  }
+
+  // Report the outcome; retry while the coordinator is unreachable (it may be restarting).
+  while (true) {
+    grpc::Status status;
+    if (outcome.ok()) {
+      v1::CompleteTrialRequest request;
+      *request.mutable_lease() = ref;
+      request.set_diverged(outcome->diverged);
+      request.set_reason(outcome->reason);
+      for (v1::MetricPoint& point : remaining) *request.add_points() = point;
+      v1::CompleteTrialResponse response;
+      status = stub_->CompleteTrial(Context(options_.rpc_deadline).get(), request, &response);
+    } else {
+      v1::FailTrialRequest request;
+      *request.mutable_lease() = ref;
+      request.set_reason(std::string(outcome.status().message()));
+      v1::FailTrialResponse response;
+      status = stub_->FailTrial(Context(options_.rpc_deadline).get(), request, &response);
+    }
+    if (status.ok() || !Retryable(status) || stop_.load()) {
+      ResetBackoff();
+      return FromGrpcStatus(status);
+    }
+    Backoff();
+  }
+}
+
+}  // namespace lrsweep

@@ -1,0 +1,217 @@
+#include "worker/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "fmt/format.h"
+
+namespace lrsweep {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+}  // namespace
+
+Trainer::Trainer(TrialConfig config, std::shared_ptr<const DataSplits> data,
+                 TrainerOptions options)
+    : config_(std::move(config)), data_(std::move(data)), options_(options) {}
+
+absl::Status Trainer::Init() {
+  ASSIGN_OR_RETURN(Schedule schedule, Schedule::Create(config_.schedule, config_.horizon()));
+  schedule_ = std::make_unique<Schedule>(std::move(schedule));
+  torch::manual_seed(static_cast<uint64_t>(config_.seed));
+  model_ = MakeModel(config_.train.model, data_->num_classes);
+  model_->to(options_.device);
+  const OptimizerSpec& opt = config_.train.optimizer;
+  if (opt.type == "adamw") {
+    optimizer_ = std::make_unique<torch::optim::AdamW>(
+        model_->parameters(), torch::optim::AdamWOptions(schedule_->lr())
+                                  .betas({opt.betas[0], opt.betas[1]})
+                                  .eps(opt.eps)
+                                  .weight_decay(opt.weight_decay));
+  } else {
+    optimizer_ = std::make_unique<torch::optim::SGD>(
+        model_->parameters(), torch::optim::SGDOptions(schedule_->lr())
+                                  .momentum(opt.momentum)
+                                  .nesterov(opt.nesterov)
+                                  .weight_decay(opt.weight_decay));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<int64_t> Trainer::EpochOrder(int64_t epoch) const {
+  const int64_t n = data_->train.size();
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+  std::mt19937_64 rng(static_cast<uint64_t>(config_.seed) * 1000003ULL +
+                      static_cast<uint64_t>(epoch));
+  for (int64_t i = n - 1; i > 0; --i) {
+    const int64_t j = static_cast<int64_t>(rng() % static_cast<uint64_t>(i + 1));
+    std::swap(order[static_cast<size_t>(i)], order[static_cast<size_t>(j)]);
+  }
+  return order;
+}
+
+void Trainer::ApplySchedule() {
+  const double lr = schedule_->lr();
+  const std::optional<double> momentum = schedule_->momentum();
+  for (torch::optim::OptimizerParamGroup& group : optimizer_->param_groups()) {
+    if (config_.train.optimizer.type == "adamw") {
+      auto& options = static_cast<torch::optim::AdamWOptions&>(group.options());
+      options.lr(lr);
+      if (momentum) options.betas({*momentum, std::get<1>(options.betas())});
+    } else {
+      auto& options = static_cast<torch::optim::SGDOptions&>(group.options());
+      options.lr(lr);
+      if (momentum) options.momentum(*momentum);
+    }
+  }
+}
+
+double Trainer::OptimizerStep(const std::vector<int64_t>& order, int64_t begin, int64_t end) {
+  const int64_t batch = config_.train.batch_size;
+  optimizer_->zero_grad();
+  double loss_sum = 0;
+  for (int64_t start = begin; start < end; start += batch) {
+    const int64_t stop = std::min(end, start + batch);
+    const torch::Tensor index =
+        torch::tensor(std::vector<int64_t>(order.begin() + start, order.begin() + stop),
+                      torch::kInt64)
+            .to(options_.device);
+    const torch::Tensor images = data_->train.images.index_select(0, index);
+    const torch::Tensor labels = data_->train.labels.index_select(0, index);
+    // Summed and divided by the whole step's examples: accumulation equals one big batch.
+    torch::Tensor loss = torch::nn::functional::cross_entropy(
+                             model_->forward(images), labels,
+                             torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum)) /
+                         static_cast<double>(end - begin);
+    loss.backward();
+    loss_sum += loss.item<double>();
+  }
+  if (config_.train.clip_grad_norm) {
+    torch::nn::utils::clip_grad_norm_(model_->parameters(), *config_.train.clip_grad_norm);
+  }
+  ApplySchedule();
+  optimizer_->step();
+  return loss_sum;
+}
+
+Evaluation Trainer::Evaluate(const Dataset& data) {
+  torch::NoGradGuard no_grad;
+  model_->eval();
+  double loss = 0;
+  int64_t correct = 0;
+  for (int64_t start = 0; start < data.size(); start += options_.eval_batch_size) {
+    const int64_t stop = std::min(data.size(), start + options_.eval_batch_size);
+    const torch::Tensor logits = model_->forward(data.images.slice(0, start, stop));
+    const torch::Tensor labels = data.labels.slice(0, start, stop);
+    loss += torch::nn::functional::cross_entropy(
+                logits, labels,
+                torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                .item<double>();
+    correct += logits.argmax(1).eq(labels).sum().item<int64_t>();
+  }
+  model_->train();
+  const double n = static_cast<double>(std::max<int64_t>(1, data.size()));
+  return {loss / n, static_cast<double>(correct) / n};
+}
+
+bool Trainer::IsPlateauByStep() const {
+  return schedule_->spec().type == ScheduleType::kPlateau &&
+         schedule_->spec().unit == ScheduleUnit::kStep;
+}
+
+void Trainer::FeedPlateauAtEpochEnd(const Evaluation& eval) {
+  if (schedule_->spec().type != ScheduleType::kPlateau || IsPlateauByStep()) return;
+  schedule_->ObserveMetric(schedule_->spec().mode == PlateauMode::kMin ? eval.loss
+                                                                       : eval.accuracy);
+}
+
+absl::StatusOr<TrainOutcome> Trainer::Train(TrainingObserver* observer) {
+  try {
+    return TrainLoop(observer);
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("trial ", config_.trial, ": LibTorch failed at step ",
+                                            step_, ": ", e.what()));
+  }
+}
+
+absl::StatusOr<TrainOutcome> Trainer::TrainLoop(TrainingObserver* observer) {
+  model_->train();
+  const TrainSpec& train = config_.train;
+  const int64_t micro_per_step = train.accumulate;
+  const int64_t examples = data_->train.size();
+  const int64_t examples_per_step = train.batch_size * micro_per_step;
+  const auto started = Clock::now();
+  auto last_point = started;
+  std::optional<double> first_loss;
+  TrainOutcome outcome;
+  int64_t epoch = 0;
+  while (step_ < config_.total_steps) {
+    const std::vector<int64_t> order = EpochOrder(epoch);
+    bool epoch_evaluated = false;
+    for (int64_t begin = 0; begin < examples && step_ < config_.total_steps;
+         begin += examples_per_step) {
+      if (observer->ShouldStop()) return absl::CancelledError("stopped by the coordinator");
+      const int64_t end = std::min(examples, begin + examples_per_step);
+      MetricPoint point;
+      point.step = step_;
+      point.epoch = epoch;
+      point.lr = schedule_->lr();
+      point.momentum = schedule_->momentum();
+      const double loss = OptimizerStep(order, begin, end);
+      point.train_loss = loss;
+      point.examples_per_second = static_cast<double>(end - begin) / std::max(1e-9, Seconds(last_point));
+      last_point = Clock::now();
+      if (!first_loss) first_loss = loss;
+      if (!std::isfinite(loss) || loss > options_.divergence_factor * *first_loss) {
+        point.wall_seconds = Seconds(started);
+        observer->OnPoint(point);
+        outcome.diverged = true;
+        outcome.reason = std::isfinite(loss)
+                             ? fmt::format("diverged at step {} (lr {:.4g}): loss {:.4g} exceeded "
+                                           "{:g}x its first value {:.4g}",
+                                           step_, point.lr, loss, options_.divergence_factor,
+                                           *first_loss)
+                             : fmt::format("diverged at step {} (lr {:.4g}): loss is {}", step_,
+                                           point.lr, loss);
+        outcome.last = point;
+        return outcome;
+      }
+      if (IsPlateauByStep()) schedule_->ObserveMetric(loss);
+      schedule_->Step();
+      ++step_;
+      const bool epoch_ends = end == examples;
+      const bool periodic = train.eval_every_steps && step_ % *train.eval_every_steps == 0;
+      if ((periodic || (epoch_ends && !train.eval_every_steps)) || step_ == config_.total_steps) {
+        const Evaluation eval = Evaluate(data_->val);
+        point.val_loss = eval.loss;
+        point.val_accuracy = eval.accuracy;
+        if (epoch_ends) {
+          FeedPlateauAtEpochEnd(eval);
+          epoch_evaluated = true;
+        }
+      }
+      if (step_ == config_.total_steps) point.test_accuracy = Evaluate(data_->test).accuracy;
+      point.wall_seconds = Seconds(started);
+      observer->OnPoint(point);
+      outcome.last = point;
+      const bool plateau_by_epoch =
+          schedule_->spec().type == ScheduleType::kPlateau && !IsPlateauByStep();
+      if (epoch_ends && !epoch_evaluated && plateau_by_epoch) {
+        FeedPlateauAtEpochEnd(Evaluate(data_->val));
+      }
+    }
+    ++epoch;
+  }
+  return outcome;
+}
+
+}  // namespace lrsweep

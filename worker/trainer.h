@@ -1,0 +1,98 @@
+// Trainer: trains one trial with LibTorch, the schedule library setting the LR (and momentum) of
+// every optimizer step.
+//
+// The loop is plain (pytorch/examples style): Train() runs optimizer steps until the trial's
+// total_steps, Evaluate() measures loss and accuracy under NoGradGuard. Each optimizer step
+// accumulates `accumulate` micro-batches, clips the gradient norm if asked, applies the
+// schedule's LR for that step and advances the schedule once. Epoch-unit schedules advance per
+// epoch (the Schedule maps steps to epochs); plateau receives the validation loss (mode min) or
+// accuracy (mode max) at each epoch end (unit: epoch) or the training loss each step (unit: step).
+// A NaN/Inf loss, or a loss above divergence_factor x its first value, ends the trial as diverged
+// with the step and LR: for an LR sweep that is a result.
+//
+// Determinism: the weights come from torch's generator seeded with the trial seed; the batch
+// order of epoch e is a portable permutation seeded by (seed, e). Same seed, device and thread
+// count give the same numbers.
+//
+//   Trainer trainer(config, data, TrainerOptions{.device = torch::kCPU});
+//   ASSIGN_OR_RETURN(TrainOutcome outcome, trainer.Train(&observer));
+//
+// Thread safety: not thread-safe; one Trainer per thread. The observer is called on the
+// training thread.
+#ifndef LRSWEEP_WORKER_TRAINER_H_
+#define LRSWEEP_WORKER_TRAINER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "coordinator/records.h"
+#include "schedule/schedule.h"
+#include "torch/torch.h"
+#include "worker/data.h"
+#include "worker/models.h"
+#include "worker/trial_config.h"
+
+namespace lrsweep {
+
+struct TrainerOptions {
+  torch::Device device = torch::kCPU;
+  double divergence_factor = 4.0;
+  int64_t eval_batch_size = 1000;
+};
+
+// Receives the training's progress.
+class TrainingObserver {
+ public:
+  virtual ~TrainingObserver() = default;
+  // Every optimizer step's point; evaluation results ride on the point of the step they follow.
+  virtual void OnPoint(const MetricPoint& point) = 0;
+  // Polled once per optimizer step; true stops training with CANCELLED.
+  virtual bool ShouldStop() = 0;
+};
+
+struct TrainOutcome {
+  bool diverged = false;
+  std::string reason;  // for a divergence: the step, loss and LR
+  MetricPoint last;    // the final point (with test accuracy when completed)
+};
+
+struct Evaluation {
+  double loss = 0.0;
+  double accuracy = 0.0;
+};
+
+class Trainer {
+ public:
+  Trainer(TrialConfig config, std::shared_ptr<const DataSplits> data, TrainerOptions options);
+
+  // Builds the model, optimizer and schedule. InvalidArgument for a plan that does not resolve.
+  absl::Status Init();
+  // Trains to the end (or until the observer stops it). Exceptions from LibTorch become
+  // INTERNAL errors naming the trial and step.
+  absl::StatusOr<TrainOutcome> Train(TrainingObserver* observer);
+  Evaluation Evaluate(const Dataset& data);
+
+  Model& model() { return *model_; }
+
+ private:
+  absl::StatusOr<TrainOutcome> TrainLoop(TrainingObserver* observer);
+  // One optimizer step over micro-batches [begin, end) of `order`; returns the mean loss.
+  double OptimizerStep(const std::vector<int64_t>& order, int64_t begin, int64_t end);
+  void ApplySchedule();
+  std::vector<int64_t> EpochOrder(int64_t epoch) const;
+  bool IsPlateauByStep() const;
+  void FeedPlateauAtEpochEnd(const Evaluation& eval);
+
+  TrialConfig config_;
+  std::shared_ptr<const DataSplits> data_;
+  TrainerOptions options_;
+  std::shared_ptr<Model> model_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::unique_ptr<Schedule> schedule_;
+  int64_t step_ = 0;
+};
+
+}  // namespace lrsweep
+
+#endif  // LRSWEEP_WORKER_TRAINER_H_

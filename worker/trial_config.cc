@@ -1,0 +1,32 @@
+#include "worker/trial_config.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "common/yaml_reader.h"
+#include "schedule/schedule_parser.h"
+
+namespace lrsweep {
+
+absl::StatusOr<TrialConfig> ParseTrialConfig(const std::string& plan_json) {
+  // JSON is YAML: the same parsers (and their checks) read the plan.
+  ASSIGN_OR_RETURN(YAML::Node root, ParseYaml(plan_json, "trial plan"));
+  const YamlReader reader("trial plan");
+  RETURN_IF_ERROR(reader.RequireMap(root, ""));
+  TrialConfig config;
+  ASSIGN_OR_RETURN(config.trial, reader.Int(root["trial"], "trial"));
+  ASSIGN_OR_RETURN(config.seed, reader.Int(root["seed"], "seed"));
+  ASSIGN_OR_RETURN(config.total_steps, reader.Int(root["total_steps"], "total_steps"));
+  ASSIGN_OR_RETURN(config.steps_per_epoch, reader.Int(root["steps_per_epoch"], "steps_per_epoch"));
+  ASSIGN_OR_RETURN(config.train, ParseTrainSpec(root["train"], reader, "train"));
+  ASSIGN_OR_RETURN(config.schedule, ParseScheduleSpec(root["schedule"], reader, "schedule"));
+  if (config.total_steps != config.train.TotalSteps() ||
+      config.steps_per_epoch != config.train.StepsPerEpoch()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "trial plan: total_steps/steps_per_epoch (", config.total_steps, "/",
+        config.steps_per_epoch, ") disagree with its train mapping (", config.train.TotalSteps(),
+        "/", config.train.StepsPerEpoch(), "); the coordinator and worker versions differ"));
+  }
+  return config;
+}
+
+}  // namespace lrsweep

@@ -1,0 +1,79 @@
+// lrsweep-worker: trains the trials the coordinator leases to it, one at a time, on one device.
+//
+//   lrsweep-worker --coordinator 127.0.0.1:7077 --device cuda:0 --threads 4 --name gpu0
+//
+// Run one worker per GPU. SIGTERM or SIGINT stops it (the current trial's lease expires and the
+// trial is run again elsewhere).
+#include <signal.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include "CLI/CLI.hpp"
+#include <unistd.h>
+
+#include "common/termination_signals.h"
+#include "torch/torch.h"
+#include "worker/agent.h"
+
+namespace lrsweep {
+namespace {
+
+int Main(int argc, char** argv) {
+  BlockTerminationSignals();
+  CLI::App app{"lrsweep-worker: trains lrsweep trials with LibTorch"};
+  AgentOptions options;
+  const char* env = std::getenv("LRSWEEP_COORDINATOR");
+  if (env != nullptr && *env != '\0') options.coordinator = env;
+  std::string device = "cpu";
+  app.add_option("--coordinator", options.coordinator,
+                 "Coordinator HOST:PORT (default: $LRSWEEP_COORDINATOR or 127.0.0.1:7077)")
+      ->capture_default_str();
+  app.add_option("--device", device, "cpu, cuda or cuda:N")->capture_default_str();
+  app.add_option("--threads", options.threads, "Intra-op threads for LibTorch")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--name", options.name, "Name shown in lrsweep status");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  try {
+    options.device = torch::Device(device);
+  } catch (const std::exception& e) {
+    std::cerr << "error: --device " << device << ": not a device (use cpu, cuda or cuda:N)\n";
+    return 2;
+  }
+  if (options.device.is_cuda() && !torch::cuda::is_available()) {
+    std::cerr << "error: --device " << device
+              << ": this LibTorch build or machine has no CUDA; use --device cpu\n";
+    return 2;
+  }
+  torch::set_num_threads(options.threads);
+
+  WorkerAgent agent(options);
+  std::atomic<bool> finished{false};
+  std::thread watcher([&agent, &finished] {
+    WaitForTerminationSignal();
+    if (!finished.load()) agent.RequestStop();
+  });
+  const absl::Status status = agent.Run();
+  finished.store(true);
+  kill(getpid(), SIGTERM);  // wakes the watcher if no signal came
+  watcher.join();
+  if (!status.ok() && !absl::IsCancelled(status)) {
+    std::cerr << "error: " << status.message() << "\n";
+    return absl::IsInvalidArgument(status) ? 2 : 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace lrsweep
+
+int main(int argc, char** argv) { return lrsweep::Main(argc, argv); }
