@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/atomic_file.h"
+#include <filesystem>
 #include "common/status_macros.h"
 #include "coordinator/scoring.h"
 #include "coordinator/sweep_planner.h"
@@ -86,7 +88,7 @@ absl::Status Coordinator::Load() {
     live.sequence = next_sequence_++;
     ASSIGN_OR_RETURN(live.trials, store_->ListTrials(record.id));
     for (const TrialRecord& trial : live.trials) {
-      if (trial.state == TrialState::kPending) pending_.insert({live.sequence, trial.trial});
+      if (IsWaiting(trial.state)) pending_.insert({live.sequence, trial.trial});
       if (trial.state == TrialState::kRunning) {
         lease_deadlines_[{record.id, trial.trial}] = lease_deadline;
       }
@@ -128,6 +130,8 @@ absl::StatusOr<SubmitResult> Coordinator::SubmitSweep(const std::string& yaml,
   record.metric_summary = spec.metric.summary;
   record.metric_last_k = spec.metric.last_k;
   record.max_failures = spec.max_failures;
+  record.checkpoint_keep = spec.checkpoint.keep;
+  record.source_sha256 = Sha256Hex(yaml);
   std::vector<TrialRecord> trials;
   trials.reserve(plan.trials.size());
   for (const TrialPlan& planned : plan.trials) {
@@ -313,8 +317,15 @@ absl::StatusOr<std::optional<LeaseGrant>> Coordinator::GrantNext(const std::stri
   pending_.erase(pending_.begin());
   lease_deadlines_[{sweep.record.id, index}] = absl::Now() + options_.lease_timeout;
   workers_[worker_id].lease = {{sweep.record.id, index}};
-  return std::optional<LeaseGrant>(
-      LeaseGrant{sweep.record.id, index, updated.attempts, updated.plan_json});
+  LeaseGrant grant{sweep.record.id, index, updated.attempts, updated.plan_json, {}};
+  absl::StatusOr<std::vector<CheckpointRecord>> checkpoints =
+      store_->ListCheckpoints(sweep.record.id, index);
+  if (checkpoints.ok()) {
+    for (const CheckpointRecord& checkpoint : *checkpoints) {
+      grant.checkpoint_steps.push_back(checkpoint.step);
+    }
+  }
+  return std::optional<LeaseGrant>(std::move(grant));
 }
 
 absl::Status Coordinator::Commit(LiveSweep& sweep, TrialRecord updated) {
@@ -445,6 +456,111 @@ absl::Status Coordinator::FailTrial(const LeaseRef& lease, const std::string& re
   return absl::OkStatus();
 }
 
+absl::Status Coordinator::PreemptTrial(const LeaseRef& lease, const std::string& reason) {
+  Deferred deferred;
+  {
+    absl::MutexLock lock(&mu_);
+    ASSIGN_OR_RETURN(TrialRecord * trial, CheckLease(lease));
+    LiveSweep& sweep = sweeps_.at(lease.sweep_id);
+    lease_deadlines_.erase({lease.sweep_id, lease.trial});
+    ReleaseWorker(lease.worker_id);
+    if (trial->state == TrialState::kCancelled) return absl::OkStatus();
+    TrialRecord updated = *trial;
+    updated.state = TrialState::kPreempted;
+    updated.preemptions += 1;
+    updated.worker_id.clear();
+    updated.updated_ms = NowMs();
+    RETURN_IF_ERROR(Commit(sweep, std::move(updated)));
+    pending_.insert({sweep.sequence, lease.trial});
+    Dispatch(&deferred);
+    NotifyWatchers(&deferred);
+  }
+  RunDeferred(deferred);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Coordinator::BeginCheckpointUpload(const LeaseRef& lease,
+                                                               int64_t step) {
+  {
+    absl::MutexLock lock(&mu_);
+    RETURN_IF_ERROR(CheckLease(lease).status());
+  }
+  const std::filesystem::path dir = std::filesystem::path(options_.checkpoint_dir) /
+                                    lease.sweep_id / std::to_string(lease.trial);
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) {
+    return absl::InternalError(absl::StrCat("cannot create ", dir.string(), ": ", error.message()));
+  }
+  return (dir / absl::StrCat("upload-", lease.fencing_token, "-", step, ".tmp")).string();
+}
+
+absl::Status Coordinator::CommitCheckpoint(const LeaseRef& lease, int64_t step,
+                                           const std::string& temp_path,
+                                           const std::string& sha256_hex, int64_t size) {
+  // Verify outside the lock: the file may be large.
+  absl::StatusOr<std::string> bytes = ReadBinaryFile(temp_path);
+  absl::Status verified = bytes.status();
+  if (verified.ok() && static_cast<int64_t>(bytes->size()) != size) {
+    verified = absl::DataLossError(absl::StrCat("checkpoint upload for step ", step, " has ",
+                                                bytes->size(), " bytes, expected ", size));
+  } else if (verified.ok() && Sha256Hex(*bytes) != sha256_hex) {
+    verified = absl::DataLossError(
+        absl::StrCat("checkpoint upload for step ", step, " does not match its SHA-256"));
+  }
+  if (verified.ok()) {
+    absl::MutexLock lock(&mu_);
+    ASSIGN_OR_RETURN(TrialRecord * trial, CheckLease(lease));
+    const std::string path =
+        (std::filesystem::path(temp_path).parent_path() / absl::StrCat("step-", step, ".ckpt"))
+            .string();
+    verified = RenameDurably(temp_path, path);
+    if (verified.ok()) {
+      LiveSweep& sweep = sweeps_.at(lease.sweep_id);
+      TrialRecord updated = *trial;
+      updated.checkpoint_step = step;
+      updated.updated_ms = NowMs();
+      verified = store_->AddCheckpoint(
+          {lease.sweep_id, lease.trial, step, sha256_hex, size, path, lease.fencing_token, NowMs()},
+          updated);
+      if (verified.ok()) {
+        *trial = std::move(updated);
+        DeleteOldCheckpoints(sweep.record.checkpoint_keep, lease.sweep_id, lease.trial);
+      }
+    }
+  }
+  std::error_code ignored;
+  std::filesystem::remove(temp_path, ignored);
+  return verified;
+}
+
+void Coordinator::DeleteOldCheckpoints(int64_t keep, const std::string& sweep_id, int64_t trial) {
+  absl::StatusOr<std::vector<CheckpointRecord>> checkpoints =
+      store_->ListCheckpoints(sweep_id, trial);
+  if (!checkpoints.ok()) return;
+  for (size_t i = static_cast<size_t>(std::max<int64_t>(1, keep)); i < checkpoints->size(); ++i) {
+    const CheckpointRecord& old = (*checkpoints)[i];
+    if (store_->DeleteCheckpoint(sweep_id, trial, old.step).ok()) {
+      std::error_code ignored;
+      std::filesystem::remove(old.path, ignored);
+    }
+  }
+}
+
+absl::StatusOr<std::string> Coordinator::CheckpointPath(const LeaseRef& lease, int64_t step) {
+  {
+    absl::MutexLock lock(&mu_);
+    RETURN_IF_ERROR(CheckLease(lease).status());
+  }
+  ASSIGN_OR_RETURN(std::vector<CheckpointRecord> checkpoints,
+                   store_->ListCheckpoints(lease.sweep_id, lease.trial));
+  for (const CheckpointRecord& checkpoint : checkpoints) {
+    if (checkpoint.step == step) return checkpoint.path;
+  }
+  return absl::NotFoundError(absl::StrCat("trial ", lease.trial, " of ", lease.sweep_id,
+                                          " has no checkpoint at step ", step));
+}
+
 void Coordinator::ReleaseWorker(const std::string& worker_id) {
   auto worker = workers_.find(worker_id);
   if (worker != workers_.end()) worker->second.lease.reset();
@@ -488,7 +604,9 @@ void Coordinator::ExpireLeases(absl::Time now, Deferred* deferred) {
     TrialRecord updated = sweep.trials[static_cast<size_t>(key.second)];
     const std::string worker_id = updated.worker_id;
     if (updated.state == TrialState::kRunning) {
-      updated.state = TrialState::kPending;
+      // The worker is gone (killed, partitioned, stopped): not the trial's failure.
+      updated.state = TrialState::kPreempted;
+      updated.preemptions += 1;
       updated.worker_id.clear();
       updated.updated_ms = NowMs();
       if (!Commit(sweep, std::move(updated)).ok()) {

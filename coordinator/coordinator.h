@@ -42,6 +42,8 @@ struct CoordinatorOptions {
   absl::Duration heartbeat_interval = absl::Seconds(2);
   absl::Duration lease_timeout = absl::Seconds(6);  // ~3 heartbeats
   absl::Duration max_lease_wait = absl::Seconds(30);
+  // Where uploaded checkpoints are kept: DIR/<sweep>/<trial>/step-<step>.ckpt.
+  std::string checkpoint_dir = "checkpoints";
 };
 
 struct SubmitResult {
@@ -67,6 +69,7 @@ struct LeaseGrant {
   int64_t trial = 0;
   int64_t fencing_token = 0;
   std::string plan_json;
+  std::vector<int64_t> checkpoint_steps;  // committed checkpoints, newest first
 };
 
 struct LeaseRef {
@@ -115,6 +118,20 @@ class Coordinator {
   absl::Status CompleteTrial(const LeaseRef& lease, bool diverged, const std::string& reason,
                              const std::vector<MetricPoint>& points);
   absl::Status FailTrial(const LeaseRef& lease, const std::string& reason);
+  // The worker checkpointed and gives the trial back: PREEMPTED, leased again first, and not
+  // counted as a failure.
+  absl::Status PreemptTrial(const LeaseRef& lease, const std::string& reason);
+
+  // --- Checkpoints ---
+  // A temp file for the lease's upload of its checkpoint at `step`.
+  absl::StatusOr<std::string> BeginCheckpointUpload(const LeaseRef& lease, int64_t step);
+  // Verifies the uploaded file's size and SHA-256, then renames it into place durably and records
+  // it; older checkpoints beyond the sweep's `keep` are deleted. DATA_LOSS on a mismatch (the
+  // previous checkpoint stays), RESOURCE_EXHAUSTED when the disk is full.
+  absl::Status CommitCheckpoint(const LeaseRef& lease, int64_t step, const std::string& temp_path,
+                                const std::string& sha256_hex, int64_t size);
+  // The file of a committed checkpoint of the lease's trial.
+  absl::StatusOr<std::string> CheckpointPath(const LeaseRef& lease, int64_t step);
 
   // --- Change notification (watch) ---
   // `on_change` runs after every change to any sweep; returns an id for RemoveWatcher.
@@ -156,6 +173,10 @@ class Coordinator {
   // Persists `updated` and, on success, makes it the live record.
   absl::Status Commit(LiveSweep& sweep, TrialRecord updated) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReleaseWorker(const std::string& worker_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Keeps the `keep` newest checkpoints of a trial. The lease that may resume from one holds the
+  // newest, which is always kept.
+  void DeleteOldCheckpoints(int64_t keep, const std::string& sweep_id, int64_t trial)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MaybeFinishSweep(LiveSweep& sweep) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void NotifyWatchers(Deferred* deferred) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   SweepView ViewOf(const LiveSweep& sweep) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

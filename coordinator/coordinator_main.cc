@@ -76,6 +76,7 @@ int Main(int argc, char** argv) {
   options.heartbeat_interval = absl::Milliseconds(heartbeat_ms);
   options.lease_timeout = absl::Milliseconds(lease_timeout_ms > 0 ? lease_timeout_ms
                                                                   : 3 * heartbeat_ms);
+  options.checkpoint_dir = data_dir + "/checkpoints";
   absl::StatusOr<std::unique_ptr<Coordinator>> coordinator =
       Coordinator::Create(store->get(), options);
   if (!coordinator.ok()) {

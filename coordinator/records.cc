@@ -15,6 +15,10 @@ bool IsFinal(TrialState state) {
   }
 }
 
+bool IsWaiting(TrialState state) {
+  return state == TrialState::kPending || state == TrialState::kPreempted;
+}
+
 namespace {
 constexpr std::pair<TrialState, absl::string_view> kTrialStateNames[] = {
     {TrialState::kPending, "PENDING"},     {TrialState::kRunning, "RUNNING"},

@@ -14,7 +14,8 @@
 namespace lrsweep {
 
 // Trial lifecycle: PENDING -> RUNNING -> {COMPLETED | DIVERGED | FAILED | STOPPED | CANCELLED};
-// RUNNING -> PENDING when a lease expires (or after a failure with retries left).
+// RUNNING -> PREEMPTED when a lease expires or its worker gives it back (then leased again like
+// PENDING); RUNNING -> PENDING after a failure with retries left.
 enum class TrialState {
   kPending = 1,
   kRunning = 2,
@@ -28,6 +29,8 @@ enum class TrialState {
 
 // True for states a trial never leaves.
 bool IsFinal(TrialState state);
+// True for states waiting for a worker (PENDING, PREEMPTED).
+bool IsWaiting(TrialState state);
 absl::string_view TrialStateName(TrialState state);  // "COMPLETED", ...
 std::optional<TrialState> ParseTrialState(absl::string_view name);
 
@@ -47,6 +50,8 @@ struct SweepRecord {
   std::string metric_summary = "final";
   int64_t metric_last_k = 5;
   int64_t max_failures = 3;
+  int64_t checkpoint_keep = 2;
+  std::string source_sha256;  // of `yaml`, to recognize a resubmission of the same file
 };
 
 struct TrialRecord {
@@ -68,6 +73,20 @@ struct TrialRecord {
   std::optional<double> latest_metric;
   std::string final_metrics_json;
   int64_t updated_ms = 0;
+  int64_t preemptions = 0;      // leases lost or given back; these do not count as failures
+  int64_t checkpoint_step = 0;  // newest committed checkpoint, 0 if none
+};
+
+// A committed checkpoint file of a trial.
+struct CheckpointRecord {
+  std::string sweep_id;
+  int64_t trial = 0;
+  int64_t step = 0;
+  std::string sha256;  // hex
+  int64_t size = 0;
+  std::string path;
+  int64_t attempt = 0;  // fencing token of the lease that wrote it
+  int64_t created_ms = 0;
 };
 
 struct MetricPoint {

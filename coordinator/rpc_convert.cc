@@ -73,6 +73,8 @@ v1::TrialInfo ToProto(const TrialRecord& t) {
   if (t.latest_metric) out.set_latest_metric(*t.latest_metric);
   out.set_final_metrics_json(t.final_metrics_json);
   out.set_updated_unix_ms(t.updated_ms);
+  out.set_preemptions(t.preemptions);
+  out.set_checkpoint_step(t.checkpoint_step);
   return out;
 }
 
@@ -96,6 +98,8 @@ TrialRecord FromProto(const v1::TrialInfo& t) {
   if (t.has_latest_metric()) out.latest_metric = t.latest_metric();
   out.final_metrics_json = t.final_metrics_json();
   out.updated_ms = t.updated_unix_ms();
+  out.preemptions = t.preemptions();
+  out.checkpoint_step = t.checkpoint_step();
   return out;
 }
 

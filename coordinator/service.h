@@ -70,6 +70,14 @@ class WorkerServiceImpl final : public v1::WorkerService::CallbackService {
   grpc::ServerUnaryReactor* FailTrial(grpc::CallbackServerContext* context,
                                       const v1::FailTrialRequest* request,
                                       v1::FailTrialResponse* response) override;
+  grpc::ServerUnaryReactor* PreemptTrial(grpc::CallbackServerContext* context,
+                                         const v1::PreemptTrialRequest* request,
+                                         v1::PreemptTrialResponse* response) override;
+  grpc::ServerReadReactor<v1::CheckpointChunk>* UploadCheckpoint(
+      grpc::CallbackServerContext* context, v1::UploadCheckpointResponse* response) override;
+  grpc::ServerWriteReactor<v1::CheckpointChunk>* DownloadCheckpoint(
+      grpc::CallbackServerContext* context,
+      const v1::DownloadCheckpointRequest* request) override;
 
  private:
   Coordinator* const coordinator_;

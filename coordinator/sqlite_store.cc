@@ -63,6 +63,17 @@ CREATE TABLE IF NOT EXISTS metrics (
   wall_seconds REAL NOT NULL,
   PRIMARY KEY (sweep_id, trial, step)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoints (
+  sweep_id TEXT NOT NULL,
+  trial INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  PRIMARY KEY (sweep_id, trial, step)
+);
 CREATE TABLE IF NOT EXISTS workers (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL,
@@ -135,14 +146,28 @@ class Statement {
 
 constexpr char kTrialColumns[] =
     "sweep_id, trial, config, seed, plan_json, params_json, state, attempts, failures, reason, "
-    "worker_id, step, total_steps, lr, score, latest_metric, final_metrics_json, updated_ms";
+    "worker_id, step, total_steps, lr, score, latest_metric, final_metrics_json, updated_ms, "
+    "preemptions, checkpoint_step";
+
+// Columns added after the first release, created on databases that lack them.
+constexpr struct {
+  const char* table;
+  const char* column;
+  const char* declaration;
+} kAddedColumns[] = {
+    {"trials", "preemptions", "INTEGER NOT NULL DEFAULT 0"},
+    {"trials", "checkpoint_step", "INTEGER NOT NULL DEFAULT 0"},
+    {"sweeps", "checkpoint_keep", "INTEGER NOT NULL DEFAULT 2"},
+    {"sweeps", "source_sha256", "TEXT NOT NULL DEFAULT ''"},
+};
 
 void BindTrial(Statement& s, const TrialRecord& t) {
   s.Bind(1, t.sweep_id).Bind(2, t.trial).Bind(3, t.config).Bind(4, t.seed).Bind(5, t.plan_json)
       .Bind(6, t.params_json).Bind(7, std::string(TrialStateName(t.state))).Bind(8, t.attempts)
       .Bind(9, t.failures).Bind(10, t.reason).Bind(11, t.worker_id).Bind(12, t.step)
       .Bind(13, t.total_steps).Bind(14, t.lr).Bind(15, t.score).Bind(16, t.latest_metric)
-      .Bind(17, t.final_metrics_json).Bind(18, t.updated_ms);
+      .Bind(17, t.final_metrics_json).Bind(18, t.updated_ms).Bind(19, t.preemptions)
+      .Bind(20, t.checkpoint_step);
 }
 
 TrialRecord ReadTrial(const Statement& s) {
@@ -165,6 +190,8 @@ TrialRecord ReadTrial(const Statement& s) {
   t.latest_metric = s.OptionalDouble(15);
   t.final_metrics_json = s.Text(16);
   t.updated_ms = s.Int(17);
+  t.preemptions = s.Int(18);
+  t.checkpoint_step = s.Int(19);
   return t;
 }
 
@@ -178,7 +205,23 @@ class SqliteStore : public Store {
     RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
     RETURN_IF_ERROR(Exec("PRAGMA synchronous=FULL"));
     RETURN_IF_ERROR(Exec("PRAGMA busy_timeout=5000"));
-    return Exec(kSchema);
+    RETURN_IF_ERROR(Exec(kSchema));
+    return AddMissingColumns();
+  }
+
+  absl::Status AddMissingColumns() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (const auto& added : kAddedColumns) {
+      Statement info(db_, absl::StrCat("PRAGMA table_info(", added.table, ")").c_str());
+      RETURN_IF_ERROR(info.Prepared());
+      bool present = false;
+      while (info.Step() == SQLITE_ROW) present = present || info.Text(1) == added.column;
+      if (!present) {
+        RETURN_IF_ERROR(Exec(absl::StrCat("ALTER TABLE ", added.table, " ADD COLUMN ",
+                                          added.column, " ", added.declaration)
+                                 .c_str()));
+      }
+    }
+    return absl::OkStatus();
   }
 
   absl::Status CreateSweep(const SweepRecord& sweep,
@@ -187,13 +230,14 @@ class SqliteStore : public Store {
     return Transaction([&]() -> absl::Status {
       Statement insert(db_,
                        "INSERT INTO sweeps (id, name, yaml, file_name, created_ms, state, "
-                       "metric_name, maximize, metric_summary, metric_last_k, max_failures) "
-                       "VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+                       "metric_name, maximize, metric_summary, metric_last_k, max_failures, "
+                       "checkpoint_keep, source_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
       RETURN_IF_ERROR(insert.Prepared());
       insert.Bind(1, sweep.id).Bind(2, sweep.name).Bind(3, sweep.yaml).Bind(4, sweep.file_name)
           .Bind(5, sweep.created_ms).Bind(6, std::string(SweepStateName(sweep.state)))
           .Bind(7, sweep.metric_name).Bind(8, int64_t{sweep.maximize}).Bind(9, sweep.metric_summary)
-          .Bind(10, sweep.metric_last_k).Bind(11, sweep.max_failures);
+          .Bind(10, sweep.metric_last_k).Bind(11, sweep.max_failures)
+          .Bind(12, sweep.checkpoint_keep).Bind(13, sweep.source_sha256);
       RETURN_IF_ERROR(insert.Run());
       return WriteTrials(trials, "INSERT");
     });
@@ -210,8 +254,8 @@ class SqliteStore : public Store {
   absl::StatusOr<std::vector<SweepRecord>> ListSweeps() override {
     absl::MutexLock lock(&mu_);
     return ReadSweeps("SELECT id, name, yaml, file_name, created_ms, state, metric_name, "
-                      "maximize, metric_summary, metric_last_k, max_failures FROM sweeps "
-                      "ORDER BY created_ms, id",
+                      "maximize, metric_summary, metric_last_k, max_failures, checkpoint_keep, "
+                      "source_sha256 FROM sweeps ORDER BY created_ms, id",
                       "");
   }
 
@@ -219,8 +263,8 @@ class SqliteStore : public Store {
     absl::MutexLock lock(&mu_);
     ASSIGN_OR_RETURN(std::vector<SweepRecord> sweeps,
                      ReadSweeps("SELECT id, name, yaml, file_name, created_ms, state, metric_name, "
-                                "maximize, metric_summary, metric_last_k, max_failures FROM "
-                                "sweeps WHERE id = ?",
+                                "maximize, metric_summary, metric_last_k, max_failures, "
+                                "checkpoint_keep, source_sha256 FROM sweeps WHERE id = ?",
                                 sweep_id));
     if (sweeps.empty()) return absl::NotFoundError(absl::StrCat("no sweep '", sweep_id, "'"));
     return sweeps[0];
@@ -298,6 +342,45 @@ class SqliteStore : public Store {
     return points;
   }
 
+  absl::Status AddCheckpoint(const CheckpointRecord& c, const TrialRecord& trial) override {
+    absl::MutexLock lock(&mu_);
+    return Transaction([&]() -> absl::Status {
+      Statement insert(db_,
+                       "INSERT OR REPLACE INTO checkpoints (sweep_id, trial, step, sha256, size, "
+                       "path, attempt, created_ms) VALUES (?,?,?,?,?,?,?,?)");
+      RETURN_IF_ERROR(insert.Prepared());
+      insert.Bind(1, c.sweep_id).Bind(2, c.trial).Bind(3, c.step).Bind(4, c.sha256)
+          .Bind(5, c.size).Bind(6, c.path).Bind(7, c.attempt).Bind(8, c.created_ms);
+      RETURN_IF_ERROR(insert.Run());
+      return WriteTrials({trial}, "REPLACE");
+    });
+  }
+
+  absl::StatusOr<std::vector<CheckpointRecord>> ListCheckpoints(const std::string& sweep_id,
+                                                                int64_t trial) override {
+    absl::MutexLock lock(&mu_);
+    Statement select(db_,
+                     "SELECT step, sha256, size, path, attempt, created_ms FROM checkpoints "
+                     "WHERE sweep_id = ? AND trial = ? ORDER BY step DESC");
+    RETURN_IF_ERROR(select.Prepared());
+    select.Bind(1, sweep_id).Bind(2, trial);
+    std::vector<CheckpointRecord> checkpoints;
+    while (select.Step() == SQLITE_ROW) {
+      checkpoints.push_back({sweep_id, trial, select.Int(0), select.Text(1), select.Int(2),
+                             select.Text(3), select.Int(4), select.Int(5)});
+    }
+    return checkpoints;
+  }
+
+  absl::Status DeleteCheckpoint(const std::string& sweep_id, int64_t trial,
+                                int64_t step) override {
+    absl::MutexLock lock(&mu_);
+    Statement remove(db_, "DELETE FROM checkpoints WHERE sweep_id = ? AND trial = ? AND step = ?");
+    RETURN_IF_ERROR(remove.Prepared());
+    remove.Bind(1, sweep_id).Bind(2, trial).Bind(3, step);
+    return remove.Run();
+  }
+
   absl::Status UpsertWorker(const WorkerRecord& w) override {
     absl::MutexLock lock(&mu_);
     Statement upsert(db_,
@@ -348,7 +431,7 @@ class SqliteStore : public Store {
   absl::Status WriteTrials(const std::vector<TrialRecord>& trials, const char* verb)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     Statement write(db_, absl::StrCat(verb, " INTO trials (", kTrialColumns,
-                                      ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                                      ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
                              .c_str());
     RETURN_IF_ERROR(write.Prepared());
     for (const TrialRecord& trial : trials) {
@@ -377,6 +460,8 @@ class SqliteStore : public Store {
       s.metric_summary = select.Text(8);
       s.metric_last_k = select.Int(9);
       s.max_failures = select.Int(10);
+      s.checkpoint_keep = select.Int(11);
+      s.source_sha256 = select.Text(12);
       sweeps.push_back(std::move(s));
     }
     return sweeps;

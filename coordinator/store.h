@@ -47,6 +47,15 @@ class Store {
   virtual absl::StatusOr<std::vector<MetricPoint>> GetMetrics(const std::string& sweep_id,
                                                               int64_t trial) = 0;
 
+  // Records a committed checkpoint and the trial's new checkpoint_step in one transaction.
+  virtual absl::Status AddCheckpoint(const CheckpointRecord& checkpoint,
+                                     const TrialRecord& trial) = 0;
+  // The trial's checkpoints, newest first.
+  virtual absl::StatusOr<std::vector<CheckpointRecord>> ListCheckpoints(
+      const std::string& sweep_id, int64_t trial) = 0;
+  virtual absl::Status DeleteCheckpoint(const std::string& sweep_id, int64_t trial,
+                                        int64_t step) = 0;
+
   virtual absl::Status UpsertWorker(const WorkerRecord& worker) = 0;
   virtual absl::StatusOr<std::vector<WorkerRecord>> ListWorkers() = 0;
 };

@@ -246,6 +246,7 @@ absl::StatusOr<TrialPlan> PlanTrial(const SweepSpec& sweep, const Configuration&
   const int64_t ticks_to_steps =
       trial.schedule.unit == ScheduleUnit::kEpoch ? trial.steps_per_epoch : 1;
   trial.warmup_steps = std::min(trial.total_steps, warmup_ticks * ticks_to_steps);
+  trial.checkpoint = sweep.checkpoint;
   return trial;
 }
 
@@ -329,6 +330,9 @@ nlohmann::ordered_json TrialPlanToJson(const TrialPlan& trial) {
   out["warmup_steps"] = trial.warmup_steps;
   out["schedule"] = ScheduleSpecToJson(trial.schedule);
   out["train"] = TrainSpecToJson(trial.train);
+  out["checkpoint"] = {{"every_steps", trial.checkpoint.every_steps},
+                       {"every_minutes", trial.checkpoint.every_minutes},
+                       {"keep", trial.checkpoint.keep}};
   return out;
 }
 

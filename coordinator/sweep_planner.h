@@ -45,6 +45,7 @@ struct TrialPlan {
   int64_t total_steps = 0;
   int64_t steps_per_epoch = 0;
   int64_t warmup_steps = 0;  // optimizer steps spent in the warmup block
+  CheckpointPolicy checkpoint;
   std::vector<LintWarning> warnings;
 };
 

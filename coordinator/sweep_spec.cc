@@ -17,7 +17,8 @@ namespace {
 
 const std::vector<std::string> kTopLevelKeys = {
     "name",     "metric",     "method",   "count",      "seed",      "seeds",
-    "train",    "lr_scaling", "schedule", "parameters", "max_trials", "max_failures"};
+    "train",    "lr_scaling", "schedule", "parameters", "max_trials", "max_failures",
+    "checkpoint"};
 const std::vector<std::string> kMetricNames = {"val_accuracy", "val_loss", "test_accuracy",
                                                "train_loss"};
 
@@ -78,6 +79,30 @@ absl::Status ParseLrScaling(const YamlReader& reader, const YAML::Node& node, Sw
     if (sweep->base_batch_size < 1) {
       return reader.Error(node["base_batch_size"], "lr_scaling.base_batch_size", "must be >= 1");
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseCheckpointPolicy(const YamlReader& reader, const YAML::Node& node,
+                                   CheckpointPolicy* policy) {
+  RETURN_IF_ERROR(reader.CheckKeys(node, "checkpoint", {"every_steps", "every_minutes", "keep"}));
+  if (node["every_steps"].IsDefined()) {
+    ASSIGN_OR_RETURN(policy->every_steps,
+                     reader.Int(node["every_steps"], "checkpoint.every_steps"));
+    if (policy->every_steps < 1) {
+      return reader.Error(node["every_steps"], "checkpoint.every_steps", "must be >= 1");
+    }
+  }
+  if (node["every_minutes"].IsDefined()) {
+    ASSIGN_OR_RETURN(policy->every_minutes,
+                     reader.Double(node["every_minutes"], "checkpoint.every_minutes"));
+    if (!(policy->every_minutes > 0)) {
+      return reader.Error(node["every_minutes"], "checkpoint.every_minutes", "must be > 0");
+    }
+  }
+  if (node["keep"].IsDefined()) {
+    ASSIGN_OR_RETURN(policy->keep, reader.Int(node["keep"], "checkpoint.keep"));
+    if (policy->keep < 1) return reader.Error(node["keep"], "checkpoint.keep", "must be >= 1");
   }
   return absl::OkStatus();
 }
@@ -319,6 +344,9 @@ absl::StatusOr<SweepSpec> ParseSweep(absl::string_view text, const std::string& 
     if (sweep.max_failures < 1) {
       return reader.Error(root["max_failures"], "max_failures", "must be >= 1");
     }
+  }
+  if (root["checkpoint"].IsDefined()) {
+    RETURN_IF_ERROR(ParseCheckpointPolicy(reader, root["checkpoint"], &sweep.checkpoint));
   }
   if (!root["train"].IsDefined()) {
     return reader.Error(root, "train", "missing; say how to train (model, data, epochs, ...)");

@@ -60,6 +60,13 @@ struct ParameterGrid {
   std::string location;             // "file:line:col" of the grid
 };
 
+// When workers checkpoint a trial, and how many checkpoints the coordinator keeps per trial.
+struct CheckpointPolicy {
+  int64_t every_steps = 500;
+  double every_minutes = 10.0;
+  int64_t keep = 2;
+};
+
 struct SweepSpec {
   std::string file;
   std::string name;
@@ -72,6 +79,7 @@ struct SweepSpec {
   int64_t base_batch_size = 0;
   int64_t max_trials = kDefaultMaxTrials;
   int64_t max_failures = 3;  // failed attempts before a trial is FAILED
+  CheckpointPolicy checkpoint;
   YAML::Node train;     // the shared train mapping
   YAML::Node schedule;  // the shared schedule mapping (keys apply to types that accept them)
   std::vector<ParameterGrid> grids;

@@ -17,6 +17,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   # compressed data files
   zlib1g-dev
+  # checksums
+  libssl-dev
   # training (worker) and its reference implementation (tests)
   libtorch-dev python3-torch python3-numpy
   # real data

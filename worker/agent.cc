@@ -1,12 +1,14 @@
 #include "worker/agent.h"
 
 #include <condition_variable>
+#include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <random>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/atomic_file.h"
 #include "common/status_macros.h"
 #include "coordinator/rpc_convert.h"
 #include "worker/data.h"
@@ -35,11 +37,14 @@ class LeaseSession : public TrainingObserver {
  public:
   LeaseSession(v1::WorkerService::Stub* stub, const v1::LeaseRef& lease,
                absl::Duration heartbeat_interval, absl::Duration rpc_deadline,
-               const std::atomic<bool>* shutdown)
+               const std::atomic<bool>* shutdown, const TrialConfig* config,
+               std::string checkpoint_file)
       : stub_(stub),
         lease_(lease),
         rpc_deadline_(rpc_deadline),
         shutdown_(shutdown),
+        config_(config),
+        checkpoint_file_(std::move(checkpoint_file)),
         heartbeat_([this, heartbeat_interval] { HeartbeatLoop(heartbeat_interval); }) {}
 
   ~LeaseSession() override {
@@ -56,8 +61,48 @@ class LeaseSession : public TrainingObserver {
     if (buffer_.size() >= kBatchPoints || absl::Now() - last_flush_ >= kBatchInterval) Flush();
   }
 
-  bool ShouldStop() override { return stop_.load() || shutdown_->load(); }
+  StopRequest ShouldStop() override {
+    if (stop_.load()) return StopRequest::kStop;
+    if (shutdown_->load()) return StopRequest::kPreempt;
+    return StopRequest::kNone;
+  }
+  bool stopped() const { return stop_.load(); }
   bool lost() const { return lost_.load(); }
+
+  void StartedAt(int64_t step) {
+    last_checkpoint_step_ = step;
+    last_checkpoint_time_ = absl::Now();
+  }
+
+  bool CheckpointDue(int64_t step) override {
+    if (config_ == nullptr) return false;
+    return step - last_checkpoint_step_ >= config_->checkpoint_every_steps ||
+           absl::Now() - last_checkpoint_time_ >=
+               absl::Seconds(60 * config_->checkpoint_every_minutes);
+  }
+
+  // Keeps a local copy (atomically written), then uploads it. A checkpoint is committed only
+  // after every metric point before it was acknowledged: a resume never re-logs those steps.
+  void OnCheckpoint(int64_t step, std::string bytes) override {
+    Flush();
+    if (!buffer_.empty()) {
+      std::cerr << "lrsweep-worker: checkpoint at step " << step
+                << " not uploaded: earlier metrics are not acknowledged yet\n";
+      return;
+    }
+    const absl::Status local = WriteFileAtomically(checkpoint_file_, bytes);
+    if (!local.ok()) std::cerr << "lrsweep-worker: " << local.message() << "\n";
+    const absl::Status uploaded = Upload(step, bytes);
+    if (!uploaded.ok()) {
+      std::cerr << "lrsweep-worker: checkpoint at step " << step
+                << " not stored: " << uploaded.message() << "\n";
+      return;
+    }
+    last_checkpoint_step_ = step;
+    last_checkpoint_time_ = absl::Now();
+    uploaded_step_ = step;
+  }
+  int64_t uploaded_step() const { return uploaded_step_; }
 
   // Sends buffered points; keeps them when the coordinator is unreachable.
   void Flush() {
@@ -77,6 +122,30 @@ class LeaseSession : public TrainingObserver {
     }
     buffer_.assign(request.points().begin(), request.points().end());
     Handle(status);
+  }
+
+  absl::Status Upload(int64_t step, const std::string& bytes) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + rpc_deadline_ * 3));
+    v1::UploadCheckpointResponse response;
+    std::unique_ptr<grpc::ClientWriter<v1::CheckpointChunk>> writer =
+        stub_->UploadCheckpoint(&context, &response);
+    constexpr size_t kChunk = 1 << 20;
+    for (size_t offset = 0; offset == 0 || offset < bytes.size(); offset += kChunk) {
+      v1::CheckpointChunk chunk;
+      if (offset == 0) {
+        *chunk.mutable_lease() = lease_;
+        chunk.set_step(step);
+        chunk.set_size(static_cast<int64_t>(bytes.size()));
+        chunk.set_sha256(Sha256Hex(bytes));
+      }
+      chunk.set_data(bytes.substr(offset, kChunk));
+      if (!writer->Write(chunk)) break;
+    }
+    writer->WritesDone();
+    const grpc::Status status = writer->Finish();
+    if (!status.ok()) Handle(status);
+    return FromGrpcStatus(status);
   }
 
   // The points not yet acknowledged, for the final CompleteTrial.
@@ -113,6 +182,11 @@ class LeaseSession : public TrainingObserver {
   const v1::LeaseRef lease_;
   const absl::Duration rpc_deadline_;
   const std::atomic<bool>* const shutdown_;
+  const TrialConfig* const config_;
+  const std::string checkpoint_file_;
+  int64_t last_checkpoint_step_ = 0;
+  absl::Time last_checkpoint_time_ = absl::Now();
+  int64_t uploaded_step_ = -1;
   std::vector<v1::MetricPoint> buffer_;
   absl::Time last_flush_ = absl::Now();
   std::atomic<bool> stop_{false};
@@ -214,6 +288,55 @@ absl::Status WorkerAgent::Run() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> WorkerAgent::Download(const v1::LeaseRef& lease, int64_t step) {
+  v1::DownloadCheckpointRequest request;
+  *request.mutable_lease() = lease;
+  request.set_step(step);
+  const std::unique_ptr<grpc::ClientContext> context = Context(options_.rpc_deadline * 3);
+  std::unique_ptr<grpc::ClientReader<v1::CheckpointChunk>> reader =
+      stub_->DownloadCheckpoint(context.get(), request);
+  std::string bytes, sha256;
+  int64_t size = -1;
+  v1::CheckpointChunk chunk;
+  while (reader->Read(&chunk)) {
+    if (size < 0) {
+      size = chunk.size();
+      sha256 = chunk.sha256();
+    }
+    bytes += chunk.data();
+  }
+  RETURN_IF_ERROR(FromGrpcStatus(reader->Finish()));
+  if (static_cast<int64_t>(bytes.size()) != size || Sha256Hex(bytes) != sha256) {
+    return absl::DataLossError("download does not match its size and SHA-256");
+  }
+  return bytes;
+}
+
+absl::Status WorkerAgent::Resume(const v1::Lease& lease, const v1::LeaseRef& ref,
+                                 Trainer& trainer) {
+  for (int64_t step : lease.checkpoint_steps()) {
+    absl::StatusOr<std::string> bytes = Download(ref, step);
+    absl::Status restored = bytes.ok() ? trainer.Restore(*bytes) : bytes.status();
+    if (restored.ok()) {
+      std::cerr << "lrsweep-worker: resumed trial " << lease.trial() << " from its checkpoint at step "
+                << step << "\n";
+      return absl::OkStatus();
+    }
+    if (absl::IsFailedPrecondition(restored) && restored.message().find("stale lease") !=
+                                                     std::string::npos) {
+      return restored;
+    }
+    std::cerr << "lrsweep-worker: checkpoint at step " << step << " of trial " << lease.trial()
+              << " is unusable (" << restored.message()
+              << "); falling back to the previous one\n";
+  }
+  if (lease.checkpoint_steps_size() > 0) {
+    std::cerr << "lrsweep-worker: no usable checkpoint for trial " << lease.trial()
+              << "; starting it from the beginning\n";
+  }
+  return absl::OkStatus();
+}
+
 absl::Status WorkerAgent::RunTrial(const v1::Lease& lease) {
   v1::LeaseRef ref;
   ref.set_worker_id(worker_id_);
@@ -225,33 +348,51 @@ absl::Status WorkerAgent::RunTrial(const v1::Lease& lease) {
 
   absl::StatusOr<TrainOutcome> outcome = absl::UnknownError("not run");
   bool lost = false, stopped = false;
+  int64_t preempt_checkpoint = -1;
   std::vector<v1::MetricPoint> remaining;
+  absl::StatusOr<TrialConfig> config = ParseTrialConfig(lease.plan_json());
   {
-    LeaseSession session(stub_.get(), ref, heartbeat_interval_, options_.rpc_deadline, &stop_);
-    absl::StatusOr<TrialConfig> config = ParseTrialConfig(lease.plan_json());
+    std::error_code ignored;
+    std::filesystem::create_directories(options_.checkpoint_dir, ignored);
+    LeaseSession session(stub_.get(), ref, heartbeat_interval_, options_.rpc_deadline, &stop_,
+                         config.ok() ? &*config : nullptr,
+                         absl::StrCat(options_.checkpoint_dir, "/", lease.sweep_id(), "-",
+                                      lease.trial(), ".ckpt"));
     absl::StatusOr<std::shared_ptr<const DataSplits>> data =
         config.ok() ? LoadData(config->train.data, options_.device) : config.status();
     if (!data.ok()) {
       outcome = data.status();
     } else {
       Trainer trainer(*config, *data, TrainerOptions{options_.device});
-      const absl::Status init = trainer.Init();
-      outcome = init.ok() ? trainer.Train(&session) : absl::StatusOr<TrainOutcome>(init);
+      trainer.set_fencing_token(lease.fencing_token());
+      absl::Status ready = trainer.Init();
+      if (ready.ok()) ready = Resume(lease, ref, trainer);
+      session.StartedAt(trainer.step());
+      outcome = ready.ok() ? trainer.Train(&session) : absl::StatusOr<TrainOutcome>(ready);
     }
     if (outcome.ok()) session.Flush();
     remaining = session.TakeBuffer();
     lost = session.lost();
-    stopped = session.ShouldStop();
+    stopped = session.stopped();
+    if (absl::IsAborted(outcome.status())) preempt_checkpoint = session.uploaded_step();
   }
   if (lost) return absl::AbortedError(absl::StrCat("dropped trial ", lease.trial(), ": lease lost"));
-  if (!outcome.ok() && stopped) {
+  if (stopped && !outcome.ok()) {
     return absl::CancelledError(absl::StrCat("trial ", lease.trial(), " stopped"));
   }
 
   // Report the outcome; retry while the coordinator is unreachable (it may be restarting).
   while (true) {
     grpc::Status status;
-    if (outcome.ok()) {
+    if (absl::IsAborted(outcome.status())) {
+      v1::PreemptTrialRequest request;
+      *request.mutable_lease() = ref;
+      request.set_reason(preempt_checkpoint >= 0
+                             ? absl::StrCat("worker stopping; checkpointed at step ", preempt_checkpoint)
+                             : "worker stopping; no checkpoint stored");
+      v1::PreemptTrialResponse response;
+      status = stub_->PreemptTrial(Context(options_.rpc_deadline).get(), request, &response);
+    } else if (outcome.ok()) {
       v1::CompleteTrialRequest request;
       *request.mutable_lease() = ref;
       request.set_diverged(outcome->diverged);
@@ -266,8 +407,12 @@ absl::Status WorkerAgent::RunTrial(const v1::Lease& lease) {
       v1::FailTrialResponse response;
       status = stub_->FailTrial(Context(options_.rpc_deadline).get(), request, &response);
     }
-    if (status.ok() || !Retryable(status) || stop_.load()) {
+    if (status.ok() || !Retryable(status) || (stop_.load() && !absl::IsAborted(outcome.status()))) {
       ResetBackoff();
+      if (absl::IsAborted(outcome.status())) {
+        std::cerr << "lrsweep-worker: gave back trial " << lease.trial() << " at step "
+                  << preempt_checkpoint << "\n";
+      }
       return FromGrpcStatus(status);
     }
     Backoff();

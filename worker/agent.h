@@ -6,6 +6,11 @@
 // another worker), so the trial is dropped without a result. Metric points are sent in batches
 // (every 64 points or second), never one RPC per step.
 //
+// On RequestStop() (SIGTERM) a running trial is checkpointed at its next step boundary, the
+// checkpoint uploaded, and the trial given back (PreemptTrial) before Run() returns. On a new
+// lease the newest committed checkpoint that verifies is restored; a corrupt one is skipped in
+// favour of the one before, and the agent says so.
+//
 //   WorkerAgent agent(options);
 //   agent.Run();             // until RequestStop()
 //
@@ -25,6 +30,7 @@
 #include "absl/time/time.h"
 #include "lrsweep/v1/lrsweep.grpc.pb.h"
 #include "torch/torch.h"
+#include "worker/trainer.h"
 
 namespace lrsweep {
 
@@ -35,6 +41,8 @@ struct AgentOptions {
   std::string name;
   absl::Duration lease_wait = absl::Seconds(10);
   absl::Duration rpc_deadline = absl::Seconds(20);
+  // Local copy of the latest checkpoint of the running trial (written atomically, then uploaded).
+  std::string checkpoint_dir = "/tmp/lrsweep-worker";
 };
 
 class WorkerAgent {
@@ -48,6 +56,9 @@ class WorkerAgent {
  private:
   absl::Status Register();
   absl::Status RunTrial(const v1::Lease& lease);
+  absl::StatusOr<std::string> Download(const v1::LeaseRef& lease, int64_t step);
+  // Restores the newest checkpoint of the lease that verifies; none usable means from scratch.
+  absl::Status Resume(const v1::Lease& lease, const v1::LeaseRef& ref, Trainer& trainer);
   // Sleeps for the current backoff (with jitter) and doubles it, up to a cap.
   void Backoff();
   void ResetBackoff() { backoff_ = absl::Milliseconds(100); }

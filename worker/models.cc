@@ -87,8 +87,11 @@ class BasicBlock : public torch::nn::Module {
   }
 
  private:
-  torch::nn::Conv2d conv1_, conv2_;
-  torch::nn::BatchNorm2d bn1_, bn2_;
+  // Declared in registration order: parameters are saved and restored in this order.
+  torch::nn::Conv2d conv1_;
+  torch::nn::BatchNorm2d bn1_;
+  torch::nn::Conv2d conv2_;
+  torch::nn::BatchNorm2d bn2_;
   torch::nn::Sequential shortcut_{nullptr};
 };
 

@@ -3,10 +3,13 @@
 #include <chrono>
 #include <cmath>
 #include <random>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "fmt/format.h"
+#include "nlohmann/json.hpp"
+#include "worker/checkpoint_format.h"
 
 namespace lrsweep {
 namespace {
@@ -143,43 +146,124 @@ absl::StatusOr<TrainOutcome> Trainer::Train(TrainingObserver* observer) {
   }
 }
 
+absl::StatusOr<std::string> Trainer::Checkpoint(int64_t fencing_token) {
+  try {
+    nlohmann::json header;
+    header["trial"] = config_.trial;
+    header["seed"] = config_.seed;
+    header["fencing_token"] = fencing_token;
+    header["step"] = step_;
+    header["epoch"] = epoch_;
+    header["position"] = position_;
+    header["total_steps"] = config_.total_steps;
+    if (first_loss_) header["first_loss"] = *first_loss_;
+    header["wall_seconds"] = wall_offset_;
+    header["schedule"] = ScheduleStateToJson(schedule_->SaveState());
+    header["device"] = options_.device.str();
+    torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
+    model_->save(model_archive);
+    optimizer_->save(optimizer_archive);
+    archive.write("model", model_archive);
+    archive.write("optimizer", optimizer_archive);
+    archive.write("rng_cpu", at::detail::getDefaultCPUGenerator().get_state());
+    if (options_.device.is_cuda()) {
+      archive.write("rng_device",
+                    at::globalContext().defaultGenerator(options_.device).get_state());
+    }
+    std::ostringstream payload;
+    archive.save_to(payload);
+    return EncodeCheckpoint(header.dump(), payload.str());
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("trial ", config_.trial, ": checkpoint at step ",
+                                            step_, " failed: ", e.what()));
+  }
+}
+
+absl::Status Trainer::Restore(const std::string& bytes) {
+  ASSIGN_OR_RETURN(DecodedCheckpoint decoded, DecodeCheckpoint(bytes));
+  const nlohmann::json& header = decoded.header;
+  try {
+    if (header.at("trial").get<int64_t>() != config_.trial ||
+        header.at("seed").get<int64_t>() != config_.seed ||
+        header.at("total_steps").get<int64_t>() != config_.total_steps) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("checkpoint belongs to trial ", header.at("trial").dump(), " seed ",
+                       header.at("seed").dump(), ", not trial ", config_.trial));
+    }
+    ASSIGN_OR_RETURN(ScheduleState schedule_state, ScheduleStateFromJson(header.at("schedule")));
+    std::istringstream payload(decoded.payload);
+    torch::serialize::InputArchive archive, model_archive, optimizer_archive;
+    archive.load_from(payload, options_.device);
+    archive.read("model", model_archive);
+    archive.read("optimizer", optimizer_archive);
+    model_->load(model_archive);
+    optimizer_->load(optimizer_archive);
+    torch::Tensor rng;
+    archive.read("rng_cpu", rng);
+    at::Generator cpu_generator = at::detail::getDefaultCPUGenerator();
+    cpu_generator.set_state(rng.cpu());
+    if (options_.device.is_cuda()) {
+      torch::Tensor device_rng;
+      if (archive.try_read("rng_device", device_rng)) {
+        at::Generator device_generator = at::globalContext().defaultGenerator(options_.device);
+        device_generator.set_state(device_rng.cpu());
+      }
+    }
+    RETURN_IF_ERROR(schedule_->RestoreState(schedule_state));
+    step_ = header.at("step").get<int64_t>();
+    epoch_ = header.at("epoch").get<int64_t>();
+    position_ = header.at("position").get<int64_t>();
+    first_loss_.reset();
+    if (header.contains("first_loss")) first_loss_ = header.at("first_loss").get<double>();
+    wall_offset_ = header.value("wall_seconds", 0.0);
+  } catch (const std::exception& e) {
+    return absl::DataLossError(absl::StrCat("checkpoint cannot be loaded: ", e.what()));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<TrainOutcome> Trainer::TrainLoop(TrainingObserver* observer) {
   model_->train();
   const TrainSpec& train = config_.train;
-  const int64_t micro_per_step = train.accumulate;
   const int64_t examples = data_->train.size();
-  const int64_t examples_per_step = train.batch_size * micro_per_step;
+  const int64_t examples_per_step = train.batch_size * train.accumulate;
   const auto started = Clock::now();
   auto last_point = started;
-  std::optional<double> first_loss;
+  auto wall = [&] { return wall_offset_ + Seconds(started); };
   TrainOutcome outcome;
-  int64_t epoch = 0;
   while (step_ < config_.total_steps) {
-    const std::vector<int64_t> order = EpochOrder(epoch);
-    bool epoch_evaluated = false;
-    for (int64_t begin = 0; begin < examples && step_ < config_.total_steps;
-         begin += examples_per_step) {
-      if (observer->ShouldStop()) return absl::CancelledError("stopped by the coordinator");
+    const std::vector<int64_t> order = EpochOrder(epoch_);
+    while (position_ < examples && step_ < config_.total_steps) {
+      const StopRequest stop = observer->ShouldStop();
+      if (stop == StopRequest::kStop) return absl::CancelledError("stopped by the coordinator");
+      if (stop == StopRequest::kPreempt) {
+        wall_offset_ = wall();
+        ASSIGN_OR_RETURN(std::string bytes, Checkpoint(current_fencing_token_));
+        observer->OnCheckpoint(step_, std::move(bytes));
+        return absl::AbortedError(absl::StrCat("preempted at step ", step_));
+      }
+      const int64_t begin = position_;
       const int64_t end = std::min(examples, begin + examples_per_step);
       MetricPoint point;
       point.step = step_;
-      point.epoch = epoch;
+      point.epoch = epoch_;
       point.lr = schedule_->lr();
       point.momentum = schedule_->momentum();
       const double loss = OptimizerStep(order, begin, end);
       point.train_loss = loss;
-      point.examples_per_second = static_cast<double>(end - begin) / std::max(1e-9, Seconds(last_point));
+      point.examples_per_second =
+          static_cast<double>(end - begin) / std::max(1e-9, Seconds(last_point));
       last_point = Clock::now();
-      if (!first_loss) first_loss = loss;
-      if (!std::isfinite(loss) || loss > options_.divergence_factor * *first_loss) {
-        point.wall_seconds = Seconds(started);
+      if (!first_loss_) first_loss_ = loss;
+      if (!std::isfinite(loss) || loss > options_.divergence_factor * *first_loss_) {
+        point.wall_seconds = wall();
         observer->OnPoint(point);
         outcome.diverged = true;
         outcome.reason = std::isfinite(loss)
                              ? fmt::format("diverged at step {} (lr {:.4g}): loss {:.4g} exceeded "
                                            "{:g}x its first value {:.4g}",
                                            step_, point.lr, loss, options_.divergence_factor,
-                                           *first_loss)
+                                           *first_loss_)
                              : fmt::format("diverged at step {} (lr {:.4g}): loss is {}", step_,
                                            point.lr, loss);
         outcome.last = point;
@@ -188,28 +272,36 @@ absl::StatusOr<TrainOutcome> Trainer::TrainLoop(TrainingObserver* observer) {
       if (IsPlateauByStep()) schedule_->ObserveMetric(loss);
       schedule_->Step();
       ++step_;
+      position_ = end;
       const bool epoch_ends = end == examples;
       const bool periodic = train.eval_every_steps && step_ % *train.eval_every_steps == 0;
+      bool evaluated = false;
       if ((periodic || (epoch_ends && !train.eval_every_steps)) || step_ == config_.total_steps) {
         const Evaluation eval = Evaluate(data_->val);
         point.val_loss = eval.loss;
         point.val_accuracy = eval.accuracy;
-        if (epoch_ends) {
-          FeedPlateauAtEpochEnd(eval);
-          epoch_evaluated = true;
-        }
+        evaluated = true;
+        if (epoch_ends) FeedPlateauAtEpochEnd(eval);
       }
-      if (step_ == config_.total_steps) point.test_accuracy = Evaluate(data_->test).accuracy;
-      point.wall_seconds = Seconds(started);
-      observer->OnPoint(point);
-      outcome.last = point;
-      const bool plateau_by_epoch =
-          schedule_->spec().type == ScheduleType::kPlateau && !IsPlateauByStep();
-      if (epoch_ends && !epoch_evaluated && plateau_by_epoch) {
+      if (epoch_ends && !evaluated && schedule_->spec().type == ScheduleType::kPlateau &&
+          !IsPlateauByStep()) {
         FeedPlateauAtEpochEnd(Evaluate(data_->val));
       }
+      if (step_ == config_.total_steps) point.test_accuracy = Evaluate(data_->test).accuracy;
+      point.wall_seconds = wall();
+      observer->OnPoint(point);
+      outcome.last = point;
+      if (epoch_ends) {
+        ++epoch_;
+        position_ = 0;
+      }
+      if (step_ < config_.total_steps && observer->CheckpointDue(step_)) {
+        wall_offset_ = wall();
+        ASSIGN_OR_RETURN(std::string bytes, Checkpoint(current_fencing_token_));
+        observer->OnCheckpoint(step_, std::move(bytes));
+      }
+      if (epoch_ends) break;
     }
-    ++epoch;
   }
   return outcome;
 }

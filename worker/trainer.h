@@ -41,14 +41,24 @@ struct TrainerOptions {
   int64_t eval_batch_size = 1000;
 };
 
+enum class StopRequest {
+  kNone,
+  kStop,     // stop now, no result (the trial was cancelled or the lease lost)
+  kPreempt,  // checkpoint at this step boundary, then stop (SIGTERM, spot reclaim)
+};
+
 // Receives the training's progress.
 class TrainingObserver {
  public:
   virtual ~TrainingObserver() = default;
   // Every optimizer step's point; evaluation results ride on the point of the step they follow.
   virtual void OnPoint(const MetricPoint& point) = 0;
-  // Polled once per optimizer step; true stops training with CANCELLED.
-  virtual bool ShouldStop() = 0;
+  // Polled at every step boundary.
+  virtual StopRequest ShouldStop() = 0;
+  // Polled at every step boundary (after the step's point): true asks for a checkpoint, which
+  // is handed to OnCheckpoint. `step` is the number of optimizer steps done.
+  virtual bool CheckpointDue(int64_t step) { return false; }
+  virtual void OnCheckpoint(int64_t step, std::string bytes) {}
 };
 
 struct TrainOutcome {
@@ -68,9 +78,19 @@ class Trainer {
 
   // Builds the model, optimizer and schedule. InvalidArgument for a plan that does not resolve.
   absl::Status Init();
-  // Trains to the end (or until the observer stops it). Exceptions from LibTorch become
-  // INTERNAL errors naming the trial and step.
+  // Trains to the end (or until the observer stops it: CANCELLED, or ABORTED after a preemption
+  // checkpoint). Exceptions from LibTorch become INTERNAL errors naming the trial and step.
   absl::StatusOr<TrainOutcome> Train(TrainingObserver* observer);
+
+  // Everything needed to continue exactly from the current step boundary: model, optimizer,
+  // schedule, RNG states, data position, step and the fencing token of the lease writing it.
+  absl::StatusOr<std::string> Checkpoint(int64_t fencing_token);
+  // Continues from a checkpoint of this trial (after Init()). DATA_LOSS for a torn or corrupted
+  // file, FAILED_PRECONDITION for one of another trial or configuration.
+  absl::Status Restore(const std::string& bytes);
+  int64_t step() const { return step_; }
+  // The fencing token written into checkpoints taken during Train().
+  void set_fencing_token(int64_t token) { current_fencing_token_ = token; }
   Evaluation Evaluate(const Dataset& data);
 
   Model& model() { return *model_; }
@@ -90,7 +110,13 @@ class Trainer {
   std::shared_ptr<Model> model_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::unique_ptr<Schedule> schedule_;
+  // Where training stands: resumable state, all saved in checkpoints.
   int64_t step_ = 0;
+  int64_t epoch_ = 0;
+  int64_t position_ = 0;  // examples of epoch_'s order already trained on
+  std::optional<double> first_loss_;
+  double wall_offset_ = 0;  // seconds trained before the last restore
+  int64_t current_fencing_token_ = 0;
 };
 
 }  // namespace lrsweep

@@ -19,6 +19,12 @@ absl::StatusOr<TrialConfig> ParseTrialConfig(const std::string& plan_json) {
   ASSIGN_OR_RETURN(config.steps_per_epoch, reader.Int(root["steps_per_epoch"], "steps_per_epoch"));
   ASSIGN_OR_RETURN(config.train, ParseTrainSpec(root["train"], reader, "train"));
   ASSIGN_OR_RETURN(config.schedule, ParseScheduleSpec(root["schedule"], reader, "schedule"));
+  if (root["checkpoint"].IsDefined()) {
+    ASSIGN_OR_RETURN(config.checkpoint_every_steps,
+                     reader.Int(root["checkpoint"]["every_steps"], "checkpoint.every_steps"));
+    ASSIGN_OR_RETURN(config.checkpoint_every_minutes,
+                     reader.Double(root["checkpoint"]["every_minutes"], "checkpoint.every_minutes"));
+  }
   if (config.total_steps != config.train.TotalSteps() ||
       config.steps_per_epoch != config.train.StepsPerEpoch()) {
     return absl::InvalidArgumentError(absl::StrCat(

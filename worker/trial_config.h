@@ -25,6 +25,8 @@ struct TrialConfig {
   ScheduleSpec schedule;  // resolved
   int64_t total_steps = 0;
   int64_t steps_per_epoch = 0;
+  int64_t checkpoint_every_steps = 500;
+  double checkpoint_every_minutes = 10.0;
 
   Horizon horizon() const { return {total_steps, steps_per_epoch}; }
 };

@@ -35,6 +35,14 @@ int Main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
   app.add_option("--name", options.name, "Name shown in lrsweep status");
+  int grace_seconds = 30;
+  app.add_option("--grace-seconds", grace_seconds,
+                 "On SIGTERM: time to checkpoint, give the trial back and exit")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  app.add_option("--checkpoint-dir", options.checkpoint_dir,
+                 "Local copy of the running trial's latest checkpoint")
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -58,9 +66,16 @@ int Main(int argc, char** argv) {
 
   WorkerAgent agent(options);
   std::atomic<bool> finished{false};
-  std::thread watcher([&agent, &finished] {
+  std::thread watcher([&agent, &finished, grace_seconds] {
     WaitForTerminationSignal();
-    if (!finished.load()) agent.RequestStop();
+    if (finished.load()) return;
+    agent.RequestStop();
+    // The grace period is a promise to the scheduler that sent SIGTERM: exit 0 within it.
+    std::thread([grace_seconds] {
+      std::this_thread::sleep_for(std::chrono::seconds(grace_seconds));
+      std::cerr << "lrsweep-worker: grace period over; exiting\n";
+      std::_Exit(0);
+    }).detach();
   });
   const absl::Status status = agent.Run();
   finished.store(true);

@@ -140,9 +140,9 @@ TEST(EndToEndTest, KilledWorkersTrialIsLeasedAgainAndCompletes) {
     return trials[0].state() == v1::RUNNING && trials[0].step() > 50;
   }));
   cluster.KillWorker(doomed, SIGKILL);
-  // The lease expires after its timeout and the trial is PENDING again, then a new worker takes it.
+  // The lease expires after its timeout and the trial is PREEMPTED, then a new worker takes it.
   ASSERT_TRUE(cluster.WaitFor(sweep, absl::Seconds(30), [](const auto& trials) {
-    return trials[0].state() == v1::PENDING;
+    return trials[0].state() == v1::PREEMPTED;
   }));
   cluster.StartWorker();
   ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(120)));
@@ -174,7 +174,7 @@ TEST(EndToEndTest, ReportsWithAStaleFencingTokenAreRejected) {
   ASSERT_TRUE(first.has_lease());
   // The zombie stops heartbeating; its lease expires and the fresh worker gets the trial.
   ASSERT_TRUE(cluster.WaitFor(sweep, absl::Seconds(10), [](const auto& trials) {
-    return trials[0].state() == v1::PENDING;
+    return trials[0].state() == v1::PREEMPTED;
   }));
   acquire.set_worker_id(fresh.worker_id());
   acquire.set_wait_ms(5000);

@@ -104,7 +104,9 @@ TEST_F(CoordinatorTest, StaleFencingTokenIsRejectedAfterExpiry) {
   ASSERT_TRUE(coordinator_->CompleteTrial(Ref(fresh, *other), false, "", {}).ok());
   // No heartbeat: the lease expires and the trial returns to PENDING, then goes to `fresh`.
   absl::SleepFor(absl::Milliseconds(600));
-  EXPECT_EQ(Trial(sweep, lost->trial).state, TrialState::kPending);
+  EXPECT_EQ(Trial(sweep, lost->trial).state, TrialState::kPreempted);
+  EXPECT_EQ(Trial(sweep, lost->trial).preemptions, 1);
+  EXPECT_EQ(Trial(sweep, lost->trial).failures, 0);
   std::optional<LeaseGrant> retaken = Acquire(fresh);
   ASSERT_TRUE(retaken);
   EXPECT_EQ(retaken->trial, lost->trial);

@@ -3,6 +3,8 @@
 #include "worker/trainer.h"
 
 #include <filesystem>
+#include <map>
+#include <set>
 
 #include "coordinator/sweep_planner.h"
 #include "gmock/gmock.h"
@@ -16,9 +18,17 @@ using ::testing::HasSubstr;
 class RecordingObserver : public TrainingObserver {
  public:
   void OnPoint(const MetricPoint& point) override { points.push_back(point); }
-  bool ShouldStop() override { return stop_after >= 0 && int64_t(points.size()) >= stop_after; }
+  StopRequest ShouldStop() override {
+    if (stop_after < 0 || int64_t(points.size()) < stop_after) return StopRequest::kNone;
+    return preempt ? StopRequest::kPreempt : StopRequest::kStop;
+  }
+  bool CheckpointDue(int64_t step) override { return checkpoint_at.count(step) > 0; }
+  void OnCheckpoint(int64_t step, std::string bytes) override { checkpoints[step] = bytes; }
   std::vector<MetricPoint> points;
   int64_t stop_after = -1;
+  bool preempt = false;
+  std::set<int64_t> checkpoint_at;
+  std::map<int64_t, std::string> checkpoints;
 };
 
 TrialConfig Config(const std::string& sweep_yaml) {
@@ -31,12 +41,16 @@ TrialConfig Config(const std::string& sweep_yaml) {
   return *config;
 }
 
-absl::StatusOr<TrainOutcome> TrainTrial(const TrialConfig& config, RecordingObserver* observer) {
+absl::StatusOr<TrainOutcome> TrainTrial(const TrialConfig& config, RecordingObserver* observer,
+                                        const std::string& checkpoint = "") {
   absl::StatusOr<std::shared_ptr<const DataSplits>> data =
       LoadData(config.train.data, torch::kCPU);
   if (!data.ok()) return data.status();
   Trainer trainer(config, *data, TrainerOptions{});
   if (absl::Status status = trainer.Init(); !status.ok()) return status;
+  if (!checkpoint.empty()) {
+    if (absl::Status status = trainer.Restore(checkpoint); !status.ok()) return status;
+  }
   return trainer.Train(observer);
 }
 
@@ -137,6 +151,82 @@ TEST(TrainerTest, StopsWhenTheObserverSaysSo) {
   absl::StatusOr<TrainOutcome> outcome = TrainTrial(Config(kSynthetic), &observer);
   EXPECT_EQ(outcome.status().code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(observer.points.size(), 5u);
+}
+
+// Dropout and AdamW make the RNG and optimizer state matter; accumulation and a plateau schedule
+// make the data position and schedule state matter.
+constexpr char kStateful[] = R"(name: t
+train:
+  model: {type: mlp, hidden: [32], dropout: 0.2}
+  data: {type: synthetic, train_examples: 1024, test_examples: 128, val_fraction: 0.25}
+  optimizer: {type: adamw}
+  epochs: 4
+  batch_size: 32
+  accumulate: 2
+  eval_every_steps: 5
+schedule: {type: plateau, lr: 0.003, patience: 0, factor: 0.5, warmup: {steps: 2}}
+)";
+
+TEST(TrainerTest, ResumingFromACheckpointAtAnyStepIsBitIdentical) {
+  torch::set_num_threads(1);
+  const TrialConfig config = Config(kStateful);
+  RecordingObserver uninterrupted;
+  uninterrupted.checkpoint_at = {1, 7, 12, 13, 30, 47};
+  absl::StatusOr<TrainOutcome> reference = TrainTrial(config, &uninterrupted);
+  ASSERT_TRUE(reference.ok()) << reference.status();
+  ASSERT_EQ(uninterrupted.points.size(), 48u);
+  ASSERT_EQ(uninterrupted.checkpoints.size(), 6u);
+  for (const auto& [step, bytes] : uninterrupted.checkpoints) {
+    RecordingObserver resumed;
+    absl::StatusOr<TrainOutcome> outcome = TrainTrial(config, &resumed, bytes);
+    ASSERT_TRUE(outcome.ok()) << outcome.status();
+    ASSERT_EQ(resumed.points.size(), 48u - static_cast<size_t>(step)) << "from step " << step;
+    for (size_t i = 0; i < resumed.points.size(); ++i) {
+      const MetricPoint& a = uninterrupted.points[static_cast<size_t>(step) + i];
+      const MetricPoint& b = resumed.points[i];
+      ASSERT_EQ(a.step, b.step);
+      ASSERT_EQ(a.lr, b.lr) << "LR jump at step " << a.step << " resuming from " << step;
+      ASSERT_EQ(*a.train_loss, *b.train_loss) << "step " << a.step << " resuming from " << step;
+      ASSERT_EQ(a.val_loss, b.val_loss) << "step " << a.step;
+    }
+    EXPECT_EQ(*outcome->last.val_accuracy, *reference->last.val_accuracy);
+    EXPECT_EQ(*outcome->last.test_accuracy, *reference->last.test_accuracy);
+  }
+}
+
+TEST(TrainerTest, PreemptionCheckpointsAtTheStepBoundary) {
+  torch::set_num_threads(1);
+  const TrialConfig config = Config(kStateful);
+  RecordingObserver preempted;
+  preempted.stop_after = 9;
+  preempted.preempt = true;
+  absl::StatusOr<TrainOutcome> outcome = TrainTrial(config, &preempted);
+  EXPECT_EQ(outcome.status().code(), absl::StatusCode::kAborted);
+  ASSERT_EQ(preempted.checkpoints.count(9), 1u);
+  RecordingObserver rest, whole;
+  ASSERT_TRUE(TrainTrial(config, &rest, preempted.checkpoints[9]).ok());
+  ASSERT_TRUE(TrainTrial(config, &whole).ok());
+  EXPECT_EQ(*rest.points.back().test_accuracy, *whole.points.back().test_accuracy);
+  EXPECT_EQ(*rest.points.back().train_loss, *whole.points.back().train_loss);
+}
+
+TEST(TrainerTest, CorruptOrForeignCheckpointsAreRefused) {
+  const TrialConfig config = Config(kStateful);
+  RecordingObserver observer;
+  observer.checkpoint_at = {5};
+  ASSERT_TRUE(TrainTrial(config, &observer).ok());
+  std::string bytes = observer.checkpoints[5];
+  RecordingObserver unused;
+  const std::string truncated = bytes.substr(0, bytes.size() / 2);
+  EXPECT_EQ(TrainTrial(config, &unused, truncated).status().code(), absl::StatusCode::kDataLoss);
+  std::string flipped = bytes;
+  flipped[flipped.size() / 2] ^= 1;
+  EXPECT_THAT(std::string(TrainTrial(config, &unused, flipped).status().message()),
+              HasSubstr("checksum mismatch"));
+  TrialConfig other = config;
+  other.seed = 7;
+  EXPECT_EQ(TrainTrial(other, &unused, bytes).status().code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 TEST(TrainerTest, MissingDatasetIsAClearError) {
