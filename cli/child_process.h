@@ -32,6 +32,9 @@ class ChildProcess {
   bool Running();
   // SIGTERM, wait up to `grace`, then SIGKILL; returns once reaped. Idempotent.
   void Terminate(absl::Duration grace);
+  // Waits up to `timeout` for the process to exit: its exit code, or -1 (killed by a signal, or
+  // still running at the timeout).
+  int Wait(absl::Duration timeout);
 
  private:
   explicit ChildProcess(pid_t pid) : pid_(pid) {}

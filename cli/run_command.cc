@@ -13,6 +13,7 @@
 #include "cli/child_process.h"
 #include "cli/coordinator_client.h"
 #include "cli/remote_commands.h"
+#include "common/atomic_file.h"
 #include "common/status_macros.h"
 #include "common/yaml_reader.h"
 #include "coordinator/sweep_planner.h"
@@ -85,6 +86,24 @@ absl::Status StartWorkers(const RunCommandOptions& options, const std::string& b
   return absl::OkStatus();
 }
 
+// Continues the sweep of the same file if this data dir holds one that has not ended (a run that
+// was interrupted), else submits it.
+absl::StatusOr<std::string> ResumeOrSubmit(CoordinatorClient& client, const std::string& file,
+                                           std::ostream& out, std::ostream& err) {
+  ASSIGN_OR_RETURN(std::string yaml, ReadTextFile(file));
+  ASSIGN_OR_RETURN(v1::ListSweepsResponse sweeps, client.ListSweeps());
+  const std::string digest = Sha256Hex(yaml);
+  for (auto it = sweeps.sweeps().rbegin(); it != sweeps.sweeps().rend(); ++it) {
+    if (it->source_sha256() == digest && it->state() == v1::SWEEP_RUNNING) {
+      err << "resuming sweep " << it->sweep_id() << " from " << client.address()
+          << " (same file, not finished)\n";
+      out << it->sweep_id() << "\n";
+      return it->sweep_id();
+    }
+  }
+  return RunSubmit(client, file, out, err);
+}
+
 }  // namespace
 
 absl::Status RunRunCommand(const RunCommandOptions& options, std::ostream& out,
@@ -116,7 +135,7 @@ absl::Status RunRunCommand(const RunCommandOptions& options, std::ostream& out,
   err << fmt::format("coordinator on {} (data in {}), {} workers x {} threads on {}\n", address,
                      options.data_dir, workers, threads, options.device);
   CoordinatorClient client(address);
-  ASSIGN_OR_RETURN(std::string sweep_id, RunSubmit(client, options.file, out, err));
+  ASSIGN_OR_RETURN(std::string sweep_id, ResumeOrSubmit(client, options.file, out, err));
   RETURN_IF_ERROR(StartWorkers(options, bin, address, workers, threads, &cluster));
 
   // Watch on a thread of its own so that Ctrl-C can end the run promptly.

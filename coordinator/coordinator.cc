@@ -547,7 +547,7 @@ void Coordinator::DeleteOldCheckpoints(int64_t keep, const std::string& sweep_id
   }
 }
 
-absl::StatusOr<std::string> Coordinator::CheckpointPath(const LeaseRef& lease, int64_t step) {
+absl::StatusOr<CheckpointRecord> Coordinator::GetCheckpoint(const LeaseRef& lease, int64_t step) {
   {
     absl::MutexLock lock(&mu_);
     RETURN_IF_ERROR(CheckLease(lease).status());
@@ -555,7 +555,7 @@ absl::StatusOr<std::string> Coordinator::CheckpointPath(const LeaseRef& lease, i
   ASSIGN_OR_RETURN(std::vector<CheckpointRecord> checkpoints,
                    store_->ListCheckpoints(lease.sweep_id, lease.trial));
   for (const CheckpointRecord& checkpoint : checkpoints) {
-    if (checkpoint.step == step) return checkpoint.path;
+    if (checkpoint.step == step) return checkpoint;
   }
   return absl::NotFoundError(absl::StrCat("trial ", lease.trial, " of ", lease.sweep_id,
                                           " has no checkpoint at step ", step));

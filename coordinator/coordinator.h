@@ -130,8 +130,8 @@ class Coordinator {
   // previous checkpoint stays), RESOURCE_EXHAUSTED when the disk is full.
   absl::Status CommitCheckpoint(const LeaseRef& lease, int64_t step, const std::string& temp_path,
                                 const std::string& sha256_hex, int64_t size);
-  // The file of a committed checkpoint of the lease's trial.
-  absl::StatusOr<std::string> CheckpointPath(const LeaseRef& lease, int64_t step);
+  // A committed checkpoint of the lease's trial (its file, size and SHA-256 as committed).
+  absl::StatusOr<CheckpointRecord> GetCheckpoint(const LeaseRef& lease, int64_t step);
 
   // --- Change notification (watch) ---
   // `on_change` runs after every change to any sweep; returns an id for RemoveWatcher.

@@ -119,6 +119,7 @@ v1::SweepSummary ToProto(const SweepView& view) {
   out.set_maximize(view.record.maximize);
   out.set_metric_summary(view.record.metric_summary);
   out.set_metric_last_k(view.record.metric_last_k);
+  out.set_source_sha256(view.record.source_sha256);
   return out;
 }
 

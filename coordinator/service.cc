@@ -259,20 +259,21 @@ class DownloadReactor final : public grpc::ServerWriteReactor<v1::CheckpointChun
  public:
   DownloadReactor(Coordinator* coordinator, const v1::DownloadCheckpointRequest& request) {
     absl::Status status = CheckLeaseRef(request.lease());
-    absl::StatusOr<std::string> path =
-        status.ok() ? coordinator->CheckpointPath(FromProto(request.lease()), request.step())
-                    : absl::StatusOr<std::string>(status);
-    if (path.ok()) {
-      absl::StatusOr<std::string> bytes = ReadBinaryFile(*path);
+    absl::StatusOr<CheckpointRecord> checkpoint =
+        status.ok() ? coordinator->GetCheckpoint(FromProto(request.lease()), request.step())
+                    : absl::StatusOr<CheckpointRecord>(status);
+    if (checkpoint.ok()) {
+      absl::StatusOr<std::string> bytes = ReadBinaryFile(checkpoint->path);
       if (bytes.ok()) {
+        // The size and digest recorded at commit: the worker detects a file damaged since.
         bytes_ = *std::move(bytes);
-        step_ = request.step();
+        record_ = *checkpoint;
         WriteNext();
         return;
       }
-      path = bytes.status();
+      checkpoint = bytes.status();
     }
-    Finish(ToGrpcStatus(path.status()));
+    Finish(ToGrpcStatus(checkpoint.status()));
   }
 
   void OnWriteDone(bool ok) override {
@@ -295,9 +296,9 @@ class DownloadReactor final : public grpc::ServerWriteReactor<v1::CheckpointChun
     }
     chunk_.Clear();
     if (offset_ == 0) {
-      chunk_.set_step(step_);
-      chunk_.set_size(static_cast<int64_t>(bytes_.size()));
-      chunk_.set_sha256(Sha256Hex(bytes_));
+      chunk_.set_step(record_.step);
+      chunk_.set_size(record_.size);
+      chunk_.set_sha256(record_.sha256);
     }
     const size_t n = std::min(kChunkBytes, bytes_.size() - offset_);
     chunk_.set_data(bytes_.substr(offset_, n));
@@ -306,7 +307,7 @@ class DownloadReactor final : public grpc::ServerWriteReactor<v1::CheckpointChun
   }
 
   std::string bytes_;
-  int64_t step_ = 0;
+  CheckpointRecord record_;
   size_t offset_ = 0;
   v1::CheckpointChunk chunk_;
 };

@@ -11,6 +11,7 @@
 
 #include <signal.h>
 
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -29,33 +30,47 @@ namespace lrsweep::testing {
 
 struct ClusterOptions {
   int64_t heartbeat_ms = 100;
-  int64_t lease_timeout_ms = 800;
+  int64_t lease_timeout_ms = 3000;
 };
 
 class LocalCluster {
  public:
   explicit LocalCluster(ClusterOptions options = {}) : options_(options) {
-    const std::string port_file = dir_.path() + "/port";
-    auto coordinator = ChildProcess::Start(
-        {Bin() + "/lrsweep-coordinator", "--listen", "127.0.0.1:0", "--data-dir", dir_.path(),
-         "--port-file", port_file, "--heartbeat-ms", std::to_string(options.heartbeat_ms),
-         "--lease-timeout-ms", std::to_string(options.lease_timeout_ms)},
-        dir_.path() + "/coordinator.log");
-    EXPECT_TRUE(coordinator.ok()) << coordinator.status();
-    coordinator_.emplace(std::move(*coordinator));
-    const absl::Time deadline = absl::Now() + absl::Seconds(20);
-    while (absl::Now() < deadline && port_ == 0) {
-      std::ifstream(port_file) >> port_;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    EXPECT_GT(port_, 0) << "coordinator did not start; see " << dir_.path();
+    StartCoordinator("127.0.0.1:0");
     address_ = absl::StrCat("127.0.0.1:", port_);
     client_ = std::make_unique<CoordinatorClient>(address_);
+  }
+
+  // kill -9 of the coordinator, then a new one on the same data dir and port.
+  void CrashAndRestartCoordinator() {
+    kill(coordinator_->pid(), SIGKILL);
+    coordinator_->Wait(absl::Seconds(10));
+    coordinator_.reset();
+    StartCoordinator(address_);
   }
 
   ~LocalCluster() {
     for (ChildProcess& worker : workers_) worker.Terminate(absl::Seconds(5));
     if (coordinator_) coordinator_->Terminate(absl::Seconds(5));
+  }
+
+  void StartCoordinator(const std::string& listen) {
+    const std::string port_file = dir_.path() + "/port";
+    std::filesystem::remove(port_file);
+    auto coordinator = ChildProcess::Start(
+        {Bin() + "/lrsweep-coordinator", "--listen", listen, "--data-dir", dir_.path(),
+         "--port-file", port_file, "--heartbeat-ms", std::to_string(options_.heartbeat_ms),
+         "--lease-timeout-ms", std::to_string(options_.lease_timeout_ms)},
+        dir_.path() + "/coordinator.log");
+    EXPECT_TRUE(coordinator.ok()) << coordinator.status();
+    coordinator_.emplace(std::move(*coordinator));
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    port_ = 0;
+    while (absl::Now() < deadline && port_ == 0) {
+      std::ifstream(port_file) >> port_;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    EXPECT_GT(port_, 0) << "coordinator did not start; see " << dir_.path();
   }
 
   static std::string Bin() { return Setting("LRSWEEP_BIN", LRSWEEP_BIN_DEFAULT); }
@@ -68,13 +83,22 @@ class LocalCluster {
     const int index = static_cast<int>(workers_.size());
     auto worker = ChildProcess::Start(
         {Bin() + "/lrsweep-worker", "--coordinator", address_, "--threads", "1", "--name",
-         absl::StrCat("test-", index)},
+         absl::StrCat("test-", index), "--grace-seconds", "20", "--checkpoint-dir",
+         absl::StrCat(dir_.path(), "/worker-", index)},
         absl::StrCat(dir_.path(), "/worker-", index, ".log"));
     EXPECT_TRUE(worker.ok()) << worker.status();
     workers_.push_back(std::move(*worker));
     return index;
   }
   pid_t WorkerPid(int index) { return workers_[static_cast<size_t>(index)].pid(); }
+  // Exit code of a worker after a signal, or -1.
+  int WaitWorker(int index, absl::Duration timeout) {
+    return workers_[static_cast<size_t>(index)].Wait(timeout);
+  }
+  std::string WorkerLog(int index) {
+    std::ifstream in(absl::StrCat(dir_.path(), "/worker-", index, ".log"));
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
   void KillWorker(int index, int signal_number) {
     kill(WorkerPid(index), signal_number);
     if (signal_number == SIGKILL) workers_[static_cast<size_t>(index)].Terminate(absl::Seconds(1));

@@ -1,0 +1,216 @@
+// Preemption, crashes and zombies: none of them may change a sweep's result. Each test compares
+// the final metrics of trials that were interrupted with those of an uninterrupted run of the same
+// sweep, bit for bit (same thread count, CPU).
+#include <signal.h>
+
+#include <filesystem>
+#include <map>
+#include <random>
+
+#include "coordinator/records.h"
+#include "coordinator/rpc_convert.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/integration/local_cluster.h"
+
+namespace lrsweep {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::LocalCluster;
+
+// Six trials of 600 steps each, checkpointed every 50 steps; dropout, momentum and a plateau
+// schedule make every piece of saved state matter.
+constexpr char kSweep[] = R"(name: resilience
+metric: {name: val_loss, goal: minimize}
+seeds: [0, 1]
+checkpoint: {every_steps: 50}
+train:
+  model: {type: mlp, hidden: [48], dropout: 0.1}
+  data: {type: synthetic, train_examples: 1600, test_examples: 200, val_fraction: 0.25}
+  optimizer: {type: sgd, momentum: 0.9}
+  steps: 600
+  batch_size: 16
+  eval_every_steps: 100
+schedule: {eta_min: 1.0e-4}
+parameters:
+  - schedule.type: cosine
+    schedule.lr: 0.02
+    schedule.warmup.fraction: 0.1
+  - schedule.type: onecycle
+    schedule.lr: 0.05
+  - schedule.type: plateau
+    schedule.lr: 0.02
+    schedule.unit: step
+    schedule.patience: 50
+)";
+
+// One longer trial, checkpointed every 200 steps, keeping 2.
+constexpr char kLong[] = R"(name: resilience-long
+checkpoint: {every_steps: 200, keep: 2}
+train:
+  model: {type: mlp, hidden: [64], dropout: 0.1}
+  data: {type: synthetic, train_examples: 2048, test_examples: 200, val_fraction: 0.25}
+  optimizer: {type: adamw}
+  steps: 3000
+  batch_size: 16
+schedule: {type: cosine, lr: 0.002, eta_min: 1.0e-5, warmup: {fraction: 0.05}}
+)";
+
+// The metrics that must not change, per trial.
+std::map<int64_t, std::string> FinalMetrics(LocalCluster& cluster, const std::string& sweep) {
+  std::map<int64_t, std::string> finals;
+  for (const v1::TrialInfo& trial : cluster.Trials(sweep)) {
+    nlohmann::json json = nlohmann::json::parse(trial.final_metrics_json());
+    json.erase("wall_seconds");
+    finals[trial.trial()] = json.dump();
+  }
+  return finals;
+}
+
+// Runs `yaml` once without interruptions and returns its final metrics.
+std::map<int64_t, std::string> Uninterrupted(const std::string& yaml) {
+  LocalCluster cluster;
+  cluster.StartWorker();
+  cluster.StartWorker();
+  const std::string sweep = cluster.Submit(yaml);
+  EXPECT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(300)));
+  return FinalMetrics(cluster, sweep);
+}
+
+// Every step 0..total-1 is logged exactly once, with the LR the schedule plans for it.
+void ExpectCompleteHistory(LocalCluster& cluster, const std::string& sweep) {
+  for (const v1::TrialInfo& trial : cluster.Trials(sweep)) {
+    auto points = cluster.client().GetMetrics(sweep, trial.trial());
+    ASSERT_TRUE(points.ok());
+    ASSERT_EQ(static_cast<int64_t>(points->size()), trial.total_steps()) << trial.trial();
+    for (size_t i = 0; i < points->size(); ++i) ASSERT_EQ((*points)[i].step(), int64_t(i));
+  }
+}
+
+TEST(ResilienceTest, WorkersKilledAtRandomStepsChangeNoResult) {
+  const std::map<int64_t, std::string> reference = Uninterrupted(kSweep);
+  LocalCluster cluster({.heartbeat_ms = 100, .lease_timeout_ms = 500});
+  std::vector<int> live = {cluster.StartWorker(), cluster.StartWorker()};
+  const std::string sweep = cluster.Submit(kSweep);
+  std::mt19937 rng(7);
+  int kills = 0;
+  for (int round = 0; round < 4 && !cluster.WaitUntilFinished(sweep, absl::ZeroDuration()); ++round) {
+    absl::SleepFor(absl::Milliseconds(300 + rng() % 700));
+    const size_t victim = rng() % live.size();
+    cluster.KillWorker(live[victim], SIGKILL);
+    ++kills;
+    live[victim] = cluster.StartWorker();
+  }
+  ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(300))) << cluster.dir();
+  EXPECT_GE(kills, 2);
+  int64_t preemptions = 0;
+  for (const v1::TrialInfo& trial : cluster.Trials(sweep)) {
+    EXPECT_EQ(trial.state(), v1::COMPLETED) << trial.trial() << ": " << trial.reason();
+    EXPECT_EQ(trial.failures(), 0);
+    preemptions += trial.preemptions();
+  }
+  EXPECT_GE(preemptions, 1);
+  EXPECT_EQ(FinalMetrics(cluster, sweep), reference);
+  ExpectCompleteHistory(cluster, sweep);
+}
+
+TEST(ResilienceTest, SigtermCheckpointsGivesTheTrialBackAndExitsZero) {
+  const std::map<int64_t, std::string> reference = Uninterrupted(kLong);
+  LocalCluster cluster;
+  const int first = cluster.StartWorker();
+  const std::string sweep = cluster.Submit(kLong);
+  ASSERT_TRUE(cluster.WaitFor(sweep, absl::Seconds(60), [](const auto& trials) {
+    return trials[0].state() == v1::RUNNING && trials[0].step() > 700;
+  }));
+  cluster.KillWorker(first, SIGTERM);
+  EXPECT_EQ(cluster.WaitWorker(first, absl::Seconds(20)), 0);  // within the grace period
+  v1::TrialInfo trial = cluster.Trials(sweep)[0];
+  EXPECT_EQ(trial.state(), v1::PREEMPTED);
+  EXPECT_EQ(trial.preemptions(), 1);
+  EXPECT_GT(trial.checkpoint_step(), 700);  // the SIGTERM checkpoint, not the periodic one
+  EXPECT_NE(trial.checkpoint_step() % 200, 0);
+  const int second = cluster.StartWorker();
+  ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(120)));
+  EXPECT_THAT(cluster.WorkerLog(second), HasSubstr("resumed trial 0 from its checkpoint at step " +
+                                                   std::to_string(trial.checkpoint_step())));
+  trial = cluster.Trials(sweep)[0];
+  EXPECT_EQ(trial.state(), v1::COMPLETED);
+  EXPECT_EQ(trial.failures(), 0);
+  EXPECT_EQ(FinalMetrics(cluster, sweep), reference);
+  ExpectCompleteHistory(cluster, sweep);
+}
+
+TEST(ResilienceTest, AStoppedZombieCannotReportAfterAnotherWorkerFinished) {
+  const std::map<int64_t, std::string> reference = Uninterrupted(kLong);
+  LocalCluster cluster({.heartbeat_ms = 100, .lease_timeout_ms = 1000});
+  const int zombie = cluster.StartWorker();
+  const std::string sweep = cluster.Submit(kLong);
+  ASSERT_TRUE(cluster.WaitFor(sweep, absl::Seconds(60), [](const auto& trials) {
+    return trials[0].state() == v1::RUNNING && trials[0].step() > 300;
+  }));
+  kill(cluster.WorkerPid(zombie), SIGSTOP);
+  ASSERT_TRUE(cluster.WaitFor(sweep, absl::Seconds(30), [](const auto& trials) {
+    return trials[0].state() == v1::PREEMPTED;
+  }));
+  cluster.StartWorker();
+  ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(120)));
+  const std::map<int64_t, std::string> finished = FinalMetrics(cluster, sweep);
+  kill(cluster.WorkerPid(zombie), SIGCONT);
+  absl::SleepFor(absl::Seconds(2));
+  EXPECT_THAT(cluster.WorkerLog(zombie), HasSubstr("lost the lease"));
+  const v1::TrialInfo trial = cluster.Trials(sweep)[0];
+  EXPECT_EQ(trial.state(), v1::COMPLETED);
+  EXPECT_EQ(trial.attempts(), 2);
+  EXPECT_EQ(FinalMetrics(cluster, sweep), finished);  // the zombie changed nothing
+  EXPECT_EQ(finished, reference);
+  ExpectCompleteHistory(cluster, sweep);
+}
+
+TEST(ResilienceTest, CoordinatorKilledMidSweepLosesNothing) {
+  const std::map<int64_t, std::string> reference = Uninterrupted(kSweep);
+  LocalCluster cluster({.heartbeat_ms = 100, .lease_timeout_ms = 3000});
+  cluster.StartWorker();
+  cluster.StartWorker();
+  const std::string sweep = cluster.Submit(kSweep);
+  ASSERT_TRUE(cluster.WaitFor(sweep, absl::Seconds(60), [](const auto& trials) {
+    int64_t done = 0;
+    for (const auto& trial : trials) done += trial.state() == v1::COMPLETED;
+    return done >= 1 && done < 5;
+  }));
+  cluster.CrashAndRestartCoordinator();
+  ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(300))) << cluster.dir();
+  for (const v1::TrialInfo& trial : cluster.Trials(sweep)) {
+    EXPECT_EQ(trial.state(), v1::COMPLETED) << trial.trial() << ": " << trial.reason();
+  }
+  EXPECT_EQ(FinalMetrics(cluster, sweep), reference);
+  ExpectCompleteHistory(cluster, sweep);
+}
+
+TEST(ResilienceTest, ATruncatedNewestCheckpointFallsBackToThePreviousOne) {
+  const std::map<int64_t, std::string> reference = Uninterrupted(kLong);
+  LocalCluster cluster({.heartbeat_ms = 100, .lease_timeout_ms = 500});
+  const int first = cluster.StartWorker();
+  const std::string sweep = cluster.Submit(kLong);
+  ASSERT_TRUE(cluster.WaitFor(sweep, absl::Seconds(60), [](const auto& trials) {
+    return trials[0].checkpoint_step() >= 600;
+  }));
+  cluster.KillWorker(first, SIGKILL);
+  const int64_t newest = cluster.Trials(sweep)[0].checkpoint_step();
+  const std::string file = absl::StrCat(cluster.dir(), "/checkpoints/", sweep, "/0/step-", newest,
+                                        ".ckpt");
+  ASSERT_TRUE(std::filesystem::exists(file)) << file;
+  std::filesystem::resize_file(file, std::filesystem::file_size(file) / 2);
+  const int second = cluster.StartWorker();
+  ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(120)));
+  const std::string log = cluster.WorkerLog(second);
+  EXPECT_THAT(log, HasSubstr(absl::StrCat("checkpoint at step ", newest, " of trial 0 is unusable")));
+  EXPECT_THAT(log, HasSubstr(absl::StrCat("resumed trial 0 from its checkpoint at step ",
+                                          newest - 200)));
+  EXPECT_EQ(cluster.Trials(sweep)[0].state(), v1::COMPLETED);
+  EXPECT_EQ(FinalMetrics(cluster, sweep), reference);
+}
+
+}  // namespace
+}  // namespace lrsweep
