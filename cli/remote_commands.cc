@@ -75,6 +75,9 @@ std::string RunningLine(const v1::TrialInfo& trial, const std::string& metric) {
 std::string FinishedLine(const v1::TrialInfo& trial, const std::string& metric) {
   std::string line = fmt::format("  trial {:>4} {}", trial.trial(),
                                  TrialStateName(FromProto(trial.state())));
+  if (trial.attempts() > 1) {
+    line += fmt::format(" (attempt {}, {} preemptions)", trial.attempts(), trial.preemptions());
+  }
   if (trial.has_score()) line += fmt::format(" {} {:.4f}", metric, trial.score());
   if (!trial.reason().empty()) line += ": " + trial.reason();
   return line;
@@ -120,12 +123,15 @@ absl::Status RunStatus(CoordinatorClient& client, const std::string& sweep_id, s
   out << fmt::format("{} ({}): {}, {} trials: {}\n", sweep.sweep_id(), sweep.name(),
                      SweepStateName(static_cast<SweepState>(sweep.state())), sweep.total_trials(),
                      Counts(sweep));
-  out << fmt::format("{:>5} {:<10} {:>8} {:>13} {:>10} {:>10}  {}\n", "TRIAL", "STATE", "ATTEMPTS",
-                     "STEP", "LR", sweep.metric_name().substr(0, 10), "PARAMS / REASON");
+  out << fmt::format("{:>5} {:<10} {:>8} {:>8} {:>13} {:>10} {:>10} {:>10}  {}\n", "TRIAL", "STATE",
+                     "ATTEMPTS", "PREEMPTS", "STEP", "CHECKPOINT", "LR",
+                     sweep.metric_name().substr(0, 10), "PARAMS / REASON");
   for (const v1::TrialInfo& trial : trials) {
-    out << fmt::format("{:>5} {:<10} {:>8} {:>13} {:>10.4g} {:>10}  {}\n", trial.trial(),
-                       TrialStateName(FromProto(trial.state())), trial.attempts(),
-                       fmt::format("{}/{}", trial.step(), trial.total_steps()), trial.lr(),
+    out << fmt::format("{:>5} {:<10} {:>8} {:>8} {:>13} {:>10} {:>10.4g} {:>10}  {}\n",
+                       trial.trial(), TrialStateName(FromProto(trial.state())), trial.attempts(),
+                       trial.preemptions(), fmt::format("{}/{}", trial.step(), trial.total_steps()),
+                       trial.checkpoint_step() > 0 ? std::to_string(trial.checkpoint_step()) : "-",
+                       trial.lr(),
                        trial.has_score() ? fmt::format("{:.4f}", trial.score()) : "-",
                        trial.reason().empty() ? trial.params_json() : trial.reason());
   }
