@@ -68,10 +68,19 @@ int Main(int argc, char** argv) {
   watch->add_option("sweep", sweep_id, "Sweep id")->required();
 
   std::string report_format = "md", report_output;
+  ReportOptions report_options;
   CLI::App* report = app.add_subcommand("report", "The ranking of a sweep's configurations");
   report->add_option("sweep", sweep_id, "Sweep id")->required();
-  report->add_option("--format", report_format, "md, json or csv")->capture_default_str();
+  report->add_option("--format", report_format, "md, html, json or csv")->capture_default_str();
   report->add_option("-o,--output", report_output, "Write to this file instead of stdout");
+  report->add_option("--tolerance", report_options.tolerance,
+                     "Stable LR range: peak LRs within this much of a family's best")
+      ->capture_default_str();
+
+  std::string other_sweep;
+  CLI::App* compare = app.add_subcommand("compare", "Did a change help? Best of sweep B vs A");
+  compare->add_option("sweep_a", sweep_id, "Baseline sweep id")->required();
+  compare->add_option("sweep_b", other_sweep, "Sweep id to compare with it")->required();
 
   int64_t trial = 0;
   std::string metrics_format = "csv";
@@ -104,7 +113,11 @@ int Main(int argc, char** argv) {
     return ReportAndExitCode(RunWatch(client, sweep_id, isatty(STDOUT_FILENO) == 1, std::cout));
   }
   if (*report) {
-    return ReportAndExitCode(RunReport(client, sweep_id, report_format, report_output, std::cout));
+    return ReportAndExitCode(
+        RunReport(client, sweep_id, report_format, report_output, report_options, std::cout));
+  }
+  if (*compare) {
+    return ReportAndExitCode(RunCompare(client, sweep_id, other_sweep, std::cout));
   }
   if (*metrics) {
     return ReportAndExitCode(RunMetrics(client, sweep_id, trial, metrics_format, std::cout));

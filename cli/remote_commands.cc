@@ -12,6 +12,7 @@
 #include "common/fmt_absl.h"
 #include "fmt/format.h"
 #include "nlohmann/json.hpp"
+#include "coordinator/statistics.h"
 
 namespace lrsweep {
 namespace {
@@ -178,12 +179,21 @@ absl::Status RunWatch(CoordinatorClient& client, const std::string& sweep_id, bo
   return absl::OkStatus();
 }
 
-absl::StatusOr<SweepReport> FetchReport(CoordinatorClient& client, const std::string& sweep_id) {
+absl::StatusOr<SweepReport> FetchReport(CoordinatorClient& client, const std::string& sweep_id,
+                                        const ReportOptions& options) {
   ASSIGN_OR_RETURN(v1::SweepSummary sweep, client.GetSweep(sweep_id));
   ASSIGN_OR_RETURN(std::vector<v1::TrialInfo> trials, client.ListTrials(sweep_id));
   std::vector<TrialRecord> records;
-  for (const v1::TrialInfo& trial : trials) records.push_back(FromProto(trial));
-  return BuildReport(ToView(sweep), records);
+  std::map<int64_t, std::vector<MetricPoint>> histories;
+  for (const v1::TrialInfo& trial : trials) {
+    records.push_back(FromProto(trial));
+    if (!IsFinal(FromProto(trial.state()))) continue;
+    ASSIGN_OR_RETURN(std::vector<v1::MetricPoint> points,
+                     client.GetMetrics(sweep_id, trial.trial()));
+    std::vector<MetricPoint>& history = histories[trial.trial()];
+    for (const v1::MetricPoint& point : points) history.push_back(FromProto(point));
+  }
+  return BuildReport(ToView(sweep), records, std::move(histories), options);
 }
 
 namespace {
@@ -191,8 +201,9 @@ absl::StatusOr<std::string> Render(const SweepReport& report, const std::string&
   if (format == "md") return RenderMarkdown(report);
   if (format == "json") return RenderJson(report).dump(1) + "\n";
   if (format == "csv") return RenderCsv(report);
+  if (format == "html") return RenderHtml(report);
   return absl::InvalidArgumentError(
-      absl::StrCat("--format: unknown format '", format, "'; use md, json or csv"));
+      absl::StrCat("--format: unknown format '", format, "'; use md, html, json or csv"));
 }
 }  // namespace
 
@@ -206,12 +217,57 @@ absl::Status WriteReport(const SweepReport& report, const std::string& format,
 }
 
 absl::Status RunReport(CoordinatorClient& client, const std::string& sweep_id,
-                       const std::string& format, const std::string& output, std::ostream& out) {
-  if (format != "md" && format != "json" && format != "csv") return Render({}, format).status();
-  ASSIGN_OR_RETURN(SweepReport report, FetchReport(client, sweep_id));
+                       const std::string& format, const std::string& output,
+                       const ReportOptions& options, std::ostream& out) {
+  if (format != "md" && format != "json" && format != "csv" && format != "html") {
+    return Render({}, format).status();
+  }
+  ASSIGN_OR_RETURN(SweepReport report, FetchReport(client, sweep_id, options));
   if (!output.empty()) return WriteReport(report, format, output);
   ASSIGN_OR_RETURN(std::string text, Render(report, format));
   out << text;
+  return absl::OkStatus();
+}
+
+absl::Status RunCompare(CoordinatorClient& client, const std::string& sweep_a,
+                        const std::string& sweep_b, std::ostream& out) {
+  ASSIGN_OR_RETURN(SweepReport a, FetchReport(client, sweep_a, {}));
+  ASSIGN_OR_RETURN(SweepReport b, FetchReport(client, sweep_b, {}));
+  const SweepRecord& ra = a.sweep.record;
+  const SweepRecord& rb = b.sweep.record;
+  if (ra.metric_name != rb.metric_name || ra.maximize != rb.maximize) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the sweeps rank by different metrics (", ra.metric_name, " vs ", rb.metric_name,
+        "); compare sweeps with the same metric"));
+  }
+  if (a.ranking.empty() || !a.ranking[0].scored() || b.ranking.empty() || !b.ranking[0].scored()) {
+    return absl::FailedPreconditionError("both sweeps need at least one completed, scored trial");
+  }
+  const ConfigRank& best_a = a.ranking[0];
+  const ConfigRank& best_b = b.ranking[0];
+  auto line = [&](const SweepRecord& sweep, const ConfigRank& best) {
+    return fmt::format("| {} | {} | {:.4f} | {} | {} | {} |\n", sweep.id, best.schedule_type,
+                       best.stats.mean,
+                       best.stats.ci95_low
+                           ? fmt::format("[{:.4f}, {:.4f}]", *best.stats.ci95_low, *best.stats.ci95_high)
+                           : "-",
+                       best.stats.n, best.params.dump());
+  };
+  out << fmt::format("Best configuration of each sweep by {} ({}):\n\n", ra.metric_name,
+                     ra.maximize ? "higher is better" : "lower is better");
+  out << "| sweep | schedule | mean | 95% CI | n | parameters |\n|---|---|---:|---|---:|---|\n";
+  out << line(ra, best_a) << line(rb, best_b);
+  const double delta = best_b.stats.mean - best_a.stats.mean;
+  const bool better = ra.maximize ? delta > 0 : delta < 0;
+  const std::optional<double> p = WelchTwoSidedP(best_a.scores, best_b.scores);
+  out << fmt::format("\n{} is {} by {:+.4f}", sweep_b, better ? "better" : "not better",
+                     delta);
+  if (p) {
+    out << fmt::format(" (Welch's t-test p = {:.3g}: {})\n", *p,
+                       *p < 0.05 ? "significant" : "not significant; more seeds would tell");
+  } else {
+    out << " (run 2+ seeds per configuration for a significance test)\n";
+  }
   return absl::OkStatus();
 }
 

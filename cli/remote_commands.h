@@ -27,10 +27,16 @@ absl::Status RunCancel(CoordinatorClient& client, const std::string& sweep_id, s
 // cancelled. `interactive` redraws in place (a TTY); otherwise plain lines.
 absl::Status RunWatch(CoordinatorClient& client, const std::string& sweep_id, bool interactive,
                       std::ostream& out);
-absl::StatusOr<SweepReport> FetchReport(CoordinatorClient& client, const std::string& sweep_id);
-// format: md | json | csv; `output` empty means `out`.
+// The sweep's report, with every finished trial's metric history (for diagnoses and charts).
+absl::StatusOr<SweepReport> FetchReport(CoordinatorClient& client, const std::string& sweep_id,
+                                        const ReportOptions& options);
+// format: md | html | json | csv; `output` empty means `out`.
 absl::Status RunReport(CoordinatorClient& client, const std::string& sweep_id,
-                       const std::string& format, const std::string& output, std::ostream& out);
+                       const std::string& format, const std::string& output,
+                       const ReportOptions& options, std::ostream& out);
+// The best configuration of two sweeps ranked by the same metric, and whether B beats A.
+absl::Status RunCompare(CoordinatorClient& client, const std::string& sweep_a,
+                        const std::string& sweep_b, std::ostream& out);
 absl::Status WriteReport(const SweepReport& report, const std::string& format,
                          const std::string& path);
 absl::Status RunMetrics(CoordinatorClient& client, const std::string& sweep_id, int64_t trial,

@@ -156,13 +156,13 @@ absl::Status RunRunCommand(const RunCommandOptions& options, std::ostream& out,
   }
   watcher.join();
 
-  ASSIGN_OR_RETURN(SweepReport report, FetchReport(client, sweep_id));
+  ASSIGN_OR_RETURN(SweepReport report, FetchReport(client, sweep_id, ReportOptions{}));
   out << "\n" << RenderMarkdown(report);
   const std::string base = absl::StrCat(options.data_dir, "/reports/", sweep_id);
-  for (const char* format : {"md", "json", "csv"}) {
+  for (const char* format : {"md", "json", "csv", "html"}) {
     RETURN_IF_ERROR(WriteReport(report, format, absl::StrCat(base, ".", format)));
   }
-  out << fmt::format("\nReports: {0}.md {0}.json {0}.csv\n", base);
+  out << fmt::format("\nReports: {0}.md {0}.json {0}.csv\nHTML report: {0}.html\n", base);
   return watched;
 }
 

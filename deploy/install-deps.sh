@@ -17,8 +17,12 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   # compressed data files
   zlib1g-dev
-  # checksums
-  libssl-dev
+  # checksums, statistics
+  libssl-dev libboost-dev
+  # bundling the report's charting library (npm registry)
+  nodejs npm
+  # checking the HTML report in a real browser (tests)
+  chromium
   # training (worker) and its reference implementation (tests)
   libtorch-dev python3-torch python3-numpy
   # real data
@@ -32,15 +36,29 @@ for pkg in "${PACKAGES[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+# A machine with its own Node.js (not Debian's) counts as having node and npm.
+if command -v npm >/dev/null 2>&1; then
+  filtered=()
+  for pkg in "${missing[@]}"; do
+    [ "$pkg" = nodejs ] || [ "$pkg" = npm ] || filtered+=("$pkg")
+  done
+  missing=("${filtered[@]}")
 fi
 
-echo "install-deps: installing ${missing[*]}" >&2
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  SUDO="sudo"
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    SUDO="sudo"
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# The charting library bundled into HTML reports, pinned by package-lock.json.
+ASSETS="$(dirname "$0")/../coordinator/report_assets"
+if [ ! -f "$ASSETS/node_modules/vega-lite/build/vega-lite.min.js" ]; then
+  echo "install-deps: installing the report's charting library (npm ci)" >&2
+  (cd "$ASSETS" && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -2,6 +2,7 @@
 // and clusters do, checked through the CLI and the gRPC API.
 #include <signal.h>
 
+#include <filesystem>
 #include <set>
 
 #include "absl/strings/numbers.h"
@@ -92,9 +93,23 @@ TEST(EndToEndTest, SweepCompletesEveryTrialExactlyOnce) {
   }
   const testing::CommandResult markdown =
       RunLrsweep("--coordinator " + cluster.address() + " report " + sweep);
-  EXPECT_THAT(markdown.out, HasSubstr("| rank | schedule | val_accuracy |"));
+  EXPECT_THAT(markdown.out, HasSubstr("| rank | schedule | val_accuracy (mean ± std) | 95% CI |"));
   // watch on a finished sweep prints its state and exits 0.
   EXPECT_EQ(RunLrsweep("--coordinator " + cluster.address() + " watch " + sweep).exit_code, 0);
+  // JSON carries statistics and diagnoses; compare runs across sweeps of one metric.
+  EXPECT_TRUE(json["ranking"][0]["ci95"].is_array());
+  EXPECT_TRUE(json.contains("family_best") && json.contains("sensitivity") &&
+              json.contains("diagnoses"));
+  const testing::CommandResult compare = RunLrsweep(
+      "--coordinator " + cluster.address() + " compare " + sweep + " " + sweep);
+  EXPECT_EQ(compare.exit_code, 0) << compare.err;
+  EXPECT_THAT(compare.out, HasSubstr("is not better by +0.0000"));
+  testing::TempDir dir;
+  EXPECT_EQ(RunLrsweep("--coordinator " + cluster.address() + " report " + sweep +
+                       " --format html -o " + dir.path() + "/r.html")
+                .exit_code,
+            0);
+  EXPECT_GT(std::filesystem::file_size(dir.path() + "/r.html"), 100000u);
 }
 
 TEST(EndToEndTest, LoggedLrEqualsThePlannedScheduleAtEveryStep) {
@@ -271,8 +286,9 @@ TEST(EndToEndTest, RunDoesItAllLocally) {
       RunLrsweep("run " + testing::SourceDir() + "/sweeps/synthetic-smoke.yaml --workers 2 "
                  "--data-dir " + dir.path() + "/data");
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_THAT(run.out, HasSubstr("| rank | schedule | val_loss |"));
+  EXPECT_THAT(run.out, HasSubstr("| rank | schedule | val_loss (mean ± std) | 95% CI |"));
   EXPECT_THAT(run.out, HasSubstr("Reports: "));
+  EXPECT_THAT(run.out, HasSubstr("HTML report: "));
   EXPECT_THAT(run.err, HasSubstr("6/6 finished"));
 }
 

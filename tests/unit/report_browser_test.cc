@@ -1,0 +1,102 @@
+// The HTML report in a real browser: headless Chromium (Debian's) opens the file offline, every
+// chart renders, no script error is reported, and a screenshot is kept for people to look at.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "coordinator/report.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/unit/test_util.h"
+
+namespace lrsweep {
+namespace {
+
+using ::testing::HasSubstr;
+
+SweepReport SampleReport() {
+  SweepView view;
+  view.record.id = "browser-1";
+  view.record.name = "browser check";
+  view.record.metric_name = "val_accuracy";
+  view.record.maximize = true;
+  std::vector<TrialRecord> trials;
+  std::map<int64_t, std::vector<MetricPoint>> histories;
+  const char* families[] = {"constant", "cosine", "onecycle"};
+  int64_t index = 0;
+  for (int f = 0; f < 3; ++f) {
+    for (double lr : {0.01, 0.03, 0.1}) {
+      for (int seed = 0; seed < 2; ++seed, ++index) {
+        TrialRecord trial;
+        trial.trial = index;
+        trial.config = index / 2;
+        trial.seed = seed;
+        trial.state = TrialState::kCompleted;
+        trial.score = 0.8 + 0.03 * f + 0.2 * lr + 0.002 * seed;
+        trial.total_steps = 200;
+        trial.params_json = nlohmann::json({{"schedule.type", families[f]}, {"schedule.lr", lr}}).dump();
+        nlohmann::json schedule = {{"type", families[f]}, {"lr", lr}};
+        if (f == 1) schedule["eta_min"] = 1e-4;
+        trial.plan_json = nlohmann::json({{"base_lr", lr}, {"total_steps", 200},
+                                          {"steps_per_epoch", 50}, {"schedule", schedule}})
+                              .dump();
+        std::vector<MetricPoint>& history = histories[index];
+        for (int64_t s = 0; s < 200; ++s) {
+          MetricPoint p;
+          p.step = s;
+          p.lr = lr;
+          p.train_loss = 0.3 + 2.0 * std::exp(-s / 50.0);
+          if ((s + 1) % 50 == 0) p.val_loss = 0.35 + 2.0 * std::exp(-s / 50.0);
+          history.push_back(p);
+        }
+        trials.push_back(trial);
+      }
+    }
+  }
+  return BuildReport(view, trials, histories);
+}
+
+std::string RunChromium(const std::string& args) {
+  const std::string command =
+      "timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+      "--disable-background-networking --disable-component-update --disable-sync "
+      "--virtual-time-budget=15000 " + args + " 2>/dev/null";
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  char buffer[65536];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
+  pclose(pipe);
+  return out;
+}
+
+TEST(ReportBrowserTest, EveryChartRendersOfflineWithoutErrors) {
+  if (std::system("command -v chromium >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "chromium is not installed (deploy/install-deps.sh installs it)";
+  }
+  testing::TempDir dir;
+  const std::string html = dir.Write("report.html", RenderHtml(SampleReport()));
+  const std::string profile = "--user-data-dir=" + dir.path() + "/profile ";
+  const std::string dom = RunChromium(profile + "--dump-dom file://" + html);
+  ASSERT_THAT(dom, HasSubstr("data-rendered=\"true\"")) << "the charts did not finish rendering";
+  EXPECT_THAT(dom, HasSubstr("<pre id=\"errors\"></pre>")) << "a chart reported an error";
+  for (int chart = 1; chart <= 5; ++chart) {
+    const std::string id = "id=\"chart" + std::to_string(chart) + "\"";
+    const size_t at = dom.find(id);
+    ASSERT_NE(at, std::string::npos) << id;
+    const size_t next = dom.find("class=\"chart\"", at + 1);
+    const std::string section = dom.substr(at, next == std::string::npos ? std::string::npos : next - at);
+    EXPECT_THAT(section, HasSubstr("<svg")) << "chart " << chart << " drew nothing";
+    EXPECT_THAT(section, HasSubstr("class=\"marks\"")) << "chart " << chart;
+  }
+  // Kept next to the test binary for a person to look at.
+  const std::string screenshot =
+      (std::filesystem::path(testing::Setting("LRSWEEP_BIN", LRSWEEP_BIN_DEFAULT)) /
+       "report-screenshot.png").string();
+  RunChromium(profile + "--window-size=1200,3200 --screenshot=" + screenshot + " file://" + html);
+  EXPECT_TRUE(std::filesystem::exists(screenshot));
+}
+
+}  // namespace
+}  // namespace lrsweep

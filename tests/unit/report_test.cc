@@ -1,0 +1,219 @@
+// Ranking statistics against known values, the report's sections, and every diagnosis on curves
+// that show it (and none on a healthy run).
+#include "coordinator/report.h"
+
+#include <cmath>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace lrsweep {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+TEST(StatisticsTest, MeanStdAndConfidenceIntervalMatchKnownValues) {
+  const SeedStats stats = Summarize({0.90, 0.92, 0.94});
+  EXPECT_NEAR(stats.mean, 0.92, 1e-12);
+  EXPECT_NEAR(*stats.std, 0.02, 1e-12);
+  // t(0.975, 2) = 4.302652729911275; half width = t * 0.02 / sqrt(3).
+  EXPECT_NEAR(StudentTQuantile(0.975, 2), 4.302652729911275, 1e-9);
+  EXPECT_NEAR(*stats.ci95_high - stats.mean, 4.302652729911275 * 0.02 / std::sqrt(3.0), 1e-10);
+  EXPECT_NEAR(StudentTQuantile(0.975, 30), 2.042272456301238, 1e-9);
+  EXPECT_FALSE(Summarize({0.5}).std.has_value());
+  EXPECT_EQ(Summarize({}).n, 0);
+}
+
+TEST(StatisticsTest, WelchTestMatchesANumericalIntegration) {
+  // t = 2.6112, df = 6.9808; the two-sided tail integrated numerically is 0.0349387792.
+  EXPECT_NEAR(*WelchTwoSidedP({1, 2, 3, 4}, {3, 4, 5, 6, 7}), 0.0349387792, 1e-8);
+  EXPECT_FALSE(WelchTwoSidedP({1}, {2, 3}).has_value());
+  EXPECT_FALSE(WelchTwoSidedP({1, 1}, {1, 1}).has_value());
+}
+
+TrialRecord Trial(int64_t index, int64_t config, TrialState state, std::optional<double> score,
+                  const std::string& type, double lr) {
+  TrialRecord trial;
+  trial.trial = index;
+  trial.config = config;
+  trial.state = state;
+  trial.score = score;
+  trial.params_json = "{\"schedule.type\":\"" + type + "\",\"schedule.lr\":" + std::to_string(lr) + "}";
+  trial.plan_json = "{\"base_lr\":" + std::to_string(lr) + ",\"schedule\":{\"type\":\"" + type + "\"}}";
+  trial.total_steps = 100;
+  return trial;
+}
+
+SweepView View(bool maximize) {
+  SweepView view;
+  view.record.id = "s-1";
+  view.record.name = "s";
+  view.record.metric_name = "val_accuracy";
+  view.record.maximize = maximize;
+  return view;
+}
+
+TEST(ReportTest, RanksConfigurationsAcrossSeedsWithFamiliesAndStableRanges) {
+  std::vector<TrialRecord> trials = {
+      Trial(0, 0, TrialState::kCompleted, 0.80, "constant", 0.01),
+      Trial(1, 0, TrialState::kCompleted, 0.82, "constant", 0.01),
+      Trial(2, 1, TrialState::kCompleted, 0.90, "cosine", 0.1),
+      Trial(3, 1, TrialState::kCompleted, 0.91, "cosine", 0.1),
+      Trial(4, 2, TrialState::kCompleted, 0.895, "cosine", 0.03),
+      Trial(5, 2, TrialState::kCompleted, 0.90, "cosine", 0.03),
+      Trial(6, 3, TrialState::kDiverged, std::nullopt, "cosine", 1.0),
+      Trial(7, 3, TrialState::kFailed, std::nullopt, "cosine", 1.0),
+  };
+  trials[6].reason = "diverged at step 3 (lr 1)";
+  const SweepReport report = BuildReport(View(true), trials);
+  ASSERT_EQ(report.ranking.size(), 4u);
+  EXPECT_EQ(report.ranking[0].config, 1);
+  EXPECT_NEAR(report.ranking[0].stats.mean, 0.905, 1e-12);
+  EXPECT_EQ(report.ranking[0].stats.n, 2);
+  EXPECT_EQ(report.ranking[3].config, 3);  // unscored ranks last
+  EXPECT_FALSE(report.ranking[3].scored());
+  ASSERT_EQ(report.family_best.size(), 2u);
+  EXPECT_EQ(report.family_best[0].family, "cosine");
+  EXPECT_NEAR(*report.family_best[0].gain_over_constant, 0.905 - 0.81, 1e-12);
+  ASSERT_TRUE(report.significance.p_value.has_value());
+  EXPECT_FALSE(report.significance.significant);  // 0.905 vs 0.8975 on two seeds
+  // cosine at 0.03 is within 0.01 of its best at 0.1: the stable range spans both.
+  const Sensitivity& cosine = report.sensitivity[0];
+  EXPECT_EQ(cosine.family, "cosine");
+  EXPECT_DOUBLE_EQ(cosine.best_lr, 0.1);
+  EXPECT_DOUBLE_EQ(cosine.lr_min, 0.03);
+  EXPECT_DOUBLE_EQ(cosine.lr_max, 0.1);
+
+  const nlohmann::ordered_json json = RenderJson(report);
+  for (const char* key : {"ranking", "family_best", "diagnoses", "sensitivity", "significance"}) {
+    EXPECT_TRUE(json.contains(key)) << key;
+  }
+  EXPECT_TRUE(json["ranking"][0].contains("std"));
+  EXPECT_EQ(json["ranking"][0]["ci95"].size(), 2u);
+  const std::string markdown = RenderMarkdown(report);
+  EXPECT_THAT(markdown, HasSubstr("## Diverged and failed trials"));
+  EXPECT_THAT(markdown, HasSubstr("diverged at step 3 (lr 1)"));
+  EXPECT_THAT(markdown, HasSubstr("0.9050 ± 0.0071"));
+  EXPECT_THAT(RenderCsv(report), HasSubstr("1,1,cosine,0.1,0.905"));
+  const std::string html = RenderHtml(report);
+  EXPECT_THAT(html, HasSubstr("vegaEmbed"));
+  EXPECT_THAT(html, HasSubstr("id=\"chart5\""));
+  EXPECT_THAT(html, ::testing::Not(HasSubstr("<script src=")));  // nothing fetched from a network
+}
+
+TEST(ReportTest, MinimizedMetricRanksLowestFirst) {
+  const SweepReport report = BuildReport(
+      View(false), {Trial(0, 0, TrialState::kCompleted, 0.3, "cosine", 0.1),
+                    Trial(1, 1, TrialState::kCompleted, 0.2, "onecycle", 0.1)});
+  EXPECT_EQ(report.ranking[0].config, 1);
+}
+
+// --- Diagnoses on synthetic curves ---
+
+struct Curve {
+  std::vector<MetricPoint> points;
+  TrialRecord trial;
+};
+
+// `loss(step)` and `lr(step)` over `n` steps; validation every `eval` steps from `val(step)`.
+template <typename Loss, typename Lr, typename Val>
+Curve Make(int64_t n, Loss loss, Lr lr, Val val, int64_t eval = 50) {
+  Curve curve;
+  curve.trial.state = TrialState::kCompleted;
+  curve.trial.total_steps = n;
+  for (int64_t s = 0; s < n; ++s) {
+    MetricPoint p;
+    p.step = s;
+    p.lr = lr(s);
+    p.train_loss = loss(s);
+    if ((s + 1) % eval == 0) p.val_loss = val(s);
+    curve.points.push_back(p);
+  }
+  return curve;
+}
+
+double Noise(int64_t s) { return 0.01 * std::sin(s * 12.9898); }
+
+std::vector<std::string> Codes(const Curve& curve) {
+  std::vector<std::string> codes;
+  for (const Diagnosis& d : DiagnoseTrial(curve.trial, curve.points)) {
+    EXPECT_FALSE(d.fix.empty());
+    EXPECT_LE(d.from_step, d.to_step);
+    codes.push_back(d.code);
+  }
+  return codes;
+}
+
+const double kPi = 3.141592653589793;
+
+TEST(DiagnosesTest, HealthyRunHasNoFindings) {
+  const Curve healthy = Make(
+      1000, [](int64_t s) { return 0.3 + 2.0 * std::exp(-s / 300.0) + Noise(s); },
+      [](int64_t s) { return 1e-4 + 0.1 * (1 + std::cos(kPi * s / 1000.0)) / 2; },
+      [](int64_t s) { return 0.35 + 2.0 * std::exp(-s / 300.0); });
+  EXPECT_THAT(Codes(healthy), IsEmpty());
+}
+
+TEST(DiagnosesTest, Diverged) {
+  Curve curve = Make(10, [](int64_t) { return 2.0; }, [](int64_t) { return 1.0; },
+                     [](int64_t) { return 2.0; });
+  curve.trial.state = TrialState::kDiverged;
+  curve.trial.reason = "diverged at step 9 (lr 1)";
+  EXPECT_THAT(Codes(curve), ElementsAre("diverged"));
+}
+
+TEST(DiagnosesTest, LrReachesZeroBeforeTheEnd) {
+  const Curve curve = Make(
+      1000, [](int64_t s) { return 0.3 + 2.0 * std::exp(-s / 300.0) + Noise(s); },
+      [](int64_t s) { return s < 700 ? 0.1 * (1 + std::cos(kPi * s / 700.0)) / 2 : 0.0; },
+      [](int64_t s) { return 0.35 + 2.0 * std::exp(-s / 300.0); });
+  EXPECT_THAT(Codes(curve), ::testing::Contains("lr_reaches_zero"));
+}
+
+TEST(DiagnosesTest, EarlyPlateauAfterAFastDecay) {
+  const Curve curve = Make(
+      1000, [](int64_t s) { return 0.8 + 1.5 * std::exp(-s / 60.0) + Noise(s) * 0.1; },
+      [](int64_t s) { return 0.1 * std::pow(0.99, double(s)); },
+      [](int64_t s) { return 0.85 + 1.5 * std::exp(-s / 60.0); });
+  EXPECT_THAT(Codes(curve), ElementsAre("early_plateau"));
+}
+
+TEST(DiagnosesTest, SpikeAtAWarmRestart) {
+  const Curve curve = Make(
+      1000,
+      [](int64_t s) {
+        const double base = 0.3 + 2.0 * std::exp(-s / 300.0);
+        return s >= 500 && s < 540 ? base * 2.0 : base;
+      },
+      [](int64_t s) { return 0.01 + 0.1 * (1 + std::cos(kPi * (s % 500) / 500.0)) / 2; },
+      [](int64_t s) { return 0.35 + 2.0 * std::exp(-s / 300.0); });
+  EXPECT_THAT(Codes(curve), ::testing::Contains("spike_at_lr_change"));
+}
+
+TEST(DiagnosesTest, OscillatingWithoutConvergence) {
+  const Curve curve = Make(
+      1000, [](int64_t s) { return 1.5 + 0.8 * std::sin(s * 0.7) + (s < 100 ? 1.0 : 0.0); },
+      [](int64_t) { return 0.5; }, [](int64_t s) { return 1.6 + 0.5 * std::sin(s * 0.3); });
+  EXPECT_THAT(Codes(curve), ::testing::Contains("oscillating"));
+}
+
+TEST(DiagnosesTest, OverfittingIsNotAScheduleProblem) {
+  const Curve curve = Make(
+      1000, [](int64_t s) { return 0.05 + 2.0 * std::exp(-s / 200.0) + Noise(s) * 0.1; },
+      [](int64_t s) { return 1e-4 + 0.1 * (1 + std::cos(kPi * s / 1000.0)) / 2; },
+      [](int64_t s) { return 0.5 + 2.0 * std::exp(-s / 150.0) + (s > 400 ? (s - 400) / 1000.0 : 0); });
+  EXPECT_THAT(Codes(curve), ElementsAre("overfitting"));
+}
+
+TEST(DiagnosesTest, LongPlateauOfBothLosses) {
+  const Curve curve = Make(
+      1000, [](int64_t s) { return s < 100 ? 2.3 - s * 0.005 : (s < 600 ? 1.8 : 1.8 - (s - 600) * 0.002); },
+      [](int64_t) { return 0.05; },
+      [](int64_t s) { return s < 100 ? 2.3 - s * 0.005 : (s < 600 ? 1.85 : 1.85 - (s - 600) * 0.002); });
+  EXPECT_THAT(Codes(curve), ElementsAre("plateau"));
+}
+
+}  // namespace
+}  // namespace lrsweep
