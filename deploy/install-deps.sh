@@ -25,6 +25,8 @@ PACKAGES=(
   chromium
   # training (worker) and its reference implementation (tests)
   libtorch-dev python3-torch python3-numpy
+  # the peers benchmarks compare against
+  python3-optuna
   # real data
   dataset-fashion-mnist
 )

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Runs every benchmark next to its peer in the same run and prints the ratios.
+#
+#   bench/run.sh [BUILD_DIR]           full run; writes bench/RESULTS.md
+#   bench/run.sh --smoke [BUILD_DIR]   tiny sizes, seconds; checks that everything still works
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SMOKE=0
+if [ "${1:-}" = "--smoke" ]; then SMOKE=1; shift; fi
+BUILD_DIR=${1:-build}
+BIN="$BUILD_DIR/bin"
+PY=/usr/bin/python3
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+
+run() {  # name, command...: runs, echoes, keeps the JSON line in $OUT/name.json
+  local name=$1; shift
+  echo "\$ $*" >&2
+  "$@" | tail -n 1 | tee "$OUT/$name.json"
+}
+
+if [ $SMOKE = 1 ]; then
+  run coord "$BIN/coordinator_bench" --workers 4 --trials 40
+  run optuna "$PY" bench/optuna_bookkeeping.py 2 20
+  run train_cpp "$BIN/trainer_bench" --model mlp --batch 32 --threads 1 --steps 20
+  run train_py "$PY" bench/torch_train_loop.py --model mlp --batch 32 --threads 1 --steps 20
+  run train_overhead "$BIN/trainer_bench" --model mlp --batch 32 --threads 1 --steps 20 --overhead
+  run ckpt "$BIN/checkpoint_bench" --sizes small
+  "$BIN/lrsweep" run bench/sweep_smoke.yaml --workers 2 --data-dir "$OUT/sweep" > /dev/null 2>&1
+  run sweep_py "$PY" bench/optuna_sweep.py --smoke
+  echo "bench smoke: 1 passed, 0 failed"
+  exit 0
+fi
+
+exec > >(tee "$OUT/log.txt") 2>&1
+MACHINE="$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -m), $(date -u +%Y-%m-%d)"
+echo "machine: $MACHINE"
+
+# 1. Coordinator bookkeeping vs Optuna (same number of workers / processes).
+run coord64 "$BIN/coordinator_bench" --workers 64 --trials 3000
+run optuna64 "$PY" bench/optuna_bookkeeping.py 64 640
+run coord8 "$BIN/coordinator_bench" --workers 8 --trials 1000
+run optuna8 "$PY" bench/optuna_bookkeeping.py 8 400
+run coord_small "$BIN/coordinator_bench" --workers 16 --trials 1000
+run coord_large "$BIN/coordinator_bench" --workers 16 --trials 100000
+
+# 2. Training steps: the worker's trainer vs the same loop in Python.
+for model in mlp cnn; do
+  for batch in 32 256; do
+    for threads in 1 2; do
+      steps=200; [ "$model" = cnn ] && [ "$batch" = 256 ] && steps=60
+      run "cpp_${model}_${batch}_${threads}" "$BIN/trainer_bench" --model $model --batch $batch --threads $threads --steps $steps
+      run "py_${model}_${batch}_${threads}" "$PY" bench/torch_train_loop.py --model $model --batch $batch --threads $threads --steps $steps
+    done
+  done
+done
+run overhead_bare "$BIN/trainer_bench" --model cnn --batch 32 --threads 1 --steps 400
+run overhead_worker "$BIN/trainer_bench" --model cnn --batch 32 --threads 1 --steps 400 --overhead
+
+# 3. Checkpoints vs raw writes and reads.
+"$BIN/checkpoint_bench" --sizes small,large | tee "$OUT/ckpt.jsonl"
+
+# 4. A whole sweep: lrsweep run vs two Optuna processes training in Python.
+start=$(date +%s.%N)
+"$BIN/lrsweep" run bench/sweep12.yaml --workers 2 --data-dir "$OUT/sweep" > "$OUT/sweep.md" 2>/dev/null
+end=$(date +%s.%N)
+echo "{\"seconds\": $("$PY" -c "print($end - $start)")}" | tee "$OUT/sweep_cpp.json"
+run sweep_py "$PY" bench/optuna_sweep.py
+
+"$PY" bench/write_results.py "$OUT" "$MACHINE" > bench/RESULTS.md
+cat bench/RESULTS.md
