@@ -42,13 +42,14 @@ lines += ["## 1. Coordinator bookkeeping vs Optuna 3.1 (SQLite storage)", "",
           f"target within 1.2x: {verdict(flat <= 1.2)}). Commands: `build/bin/coordinator_bench --workers 16 --trials 1000` and `--trials 100000`.", "",
           f"Targets: >= 50x Optuna's trials/s ({verdict(r64 >= 50)}), hand-off p50 < 2 ms "
           f"({verdict(c64['handoff_p50_ms'] < 2)}), p99 < 20 ms ({verdict(c64['handoff_p99_ms'] < 20)}).", "",
-          "Where missed, why: every acknowledged report is its own SQLite transaction with "
-          "synchronous=FULL, so each trial costs 12 fsyncs (lease, 10 reports, completion) on one "
-          "store mutex; on this machine's disk an fsync is a few hundred microseconds to "
-          "milliseconds. What would close it: group commit (one transaction and one fsync for all "
-          "reports that arrive within a millisecond, acknowledged together), and serving metric "
-          "batches outside the lease mutex. The memory of the coordinator at 1,000 simulated "
-          "workers was not measured yet.", ""]
+          "Where missed, why: every acknowledged transition is durable (SQLite WAL, "
+          "synchronous=FULL) before it is answered. Metric reports are group-committed (all "
+          "reports waiting share one transaction and one fsync), but the lease grant and the "
+          "completion are still one fsync each, taken under the coordinator's lock, so idle "
+          "workers queue behind them: that is the hand-off latency at 64 workers. What would close "
+          "it: group-commit transitions too (grant from memory, make the batch durable, then "
+          "answer), so that one fsync serves every worker that became idle within a millisecond. "
+          "The memory of the coordinator at 1,000 simulated workers was not measured yet.", ""]
 
 # 2. Training steps.
 lines += ["## 2. Training step: the worker's LibTorch trainer vs the same loop in Python", "",

@@ -360,25 +360,36 @@ absl::StatusOr<Directive> Coordinator::Heartbeat(const LeaseRef& lease, int64_t 
 
 absl::StatusOr<Directive> Coordinator::ReportMetrics(const LeaseRef& lease,
                                                      const std::vector<MetricPoint>& points) {
-  Deferred deferred;
+  TrialRecord progress;
   {
     absl::MutexLock lock(&mu_);
     ASSIGN_OR_RETURN(TrialRecord * trial, CheckLease(lease));
     if (trial->state == TrialState::kCancelled) return Directive::kStop;
     lease_deadlines_[{lease.sweep_id, lease.trial}] = absl::Now() + options_.lease_timeout;
     if (points.empty()) return Directive::kContinue;
-    TrialRecord updated = *trial;
+    progress = *trial;
     const LiveSweep& sweep = sweeps_.at(lease.sweep_id);
     for (const MetricPoint& point : points) {
-      updated.step = std::max(updated.step, point.step);
-      if (point.step == updated.step) updated.lr = point.lr;
+      progress.step = std::max(progress.step, point.step);
+      if (point.step == progress.step) progress.lr = point.lr;
       if (std::optional<double> value = point.Get(sweep.record.metric_name)) {
-        updated.latest_metric = value;
+        progress.latest_metric = value;
       }
     }
-    updated.updated_ms = NowMs();
-    RETURN_IF_ERROR(store_->AppendMetrics(updated, points));
-    *trial = std::move(updated);
+    progress.updated_ms = NowMs();
+  }
+  // Written without the coordinator's lock, so that concurrent reports share one commit. The
+  // store only touches the trial's row if it is still at this attempt.
+  RETURN_IF_ERROR(store_->AppendMetrics(progress, points));
+  Deferred deferred;
+  {
+    absl::MutexLock lock(&mu_);
+    ASSIGN_OR_RETURN(TrialRecord * trial, CheckLease(lease));
+    if (trial->state == TrialState::kCancelled) return Directive::kStop;
+    trial->step = std::max(trial->step, progress.step);
+    if (trial->step == progress.step) trial->lr = progress.lr;
+    if (progress.latest_metric) trial->latest_metric = progress.latest_metric;
+    trial->updated_ms = progress.updated_ms;
     NotifyWatchers(&deferred);
   }
   RunDeferred(deferred);

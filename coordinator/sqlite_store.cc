@@ -295,22 +295,40 @@ class SqliteStore : public Store {
 
   absl::Status AppendMetrics(const TrialRecord& trial,
                              const std::vector<MetricPoint>& points) override {
-    absl::MutexLock lock(&mu_);
-    return Transaction([&]() -> absl::Status {
-      Statement insert(db_,
-                       "INSERT OR REPLACE INTO metrics (sweep_id, trial, step, epoch, lr, "
-                       "momentum, train_loss, val_loss, val_accuracy, test_accuracy, "
-                       "examples_per_second, wall_seconds) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
-      RETURN_IF_ERROR(insert.Prepared());
-      for (const MetricPoint& p : points) {
-        insert.Bind(1, trial.sweep_id).Bind(2, trial.trial).Bind(3, p.step).Bind(4, p.epoch)
-            .Bind(5, p.lr).Bind(6, p.momentum).Bind(7, p.train_loss).Bind(8, p.val_loss)
-            .Bind(9, p.val_accuracy).Bind(10, p.test_accuracy).Bind(11, p.examples_per_second)
-            .Bind(12, p.wall_seconds);
-        RETURN_IF_ERROR(insert.Run());
+    PendingAppend mine{&trial, &points};
+    {
+      absl::MutexLock lock(&queue_mu_);
+      queue_.push_back(&mine);
+      if (committing_) {
+        // Another caller is committing: it will take this append in its next batch.
+        queue_mu_.Await(absl::Condition(&mine.done));
+        return mine.status;
       }
-      return WriteTrials({trial}, "REPLACE");
-    });
+      committing_ = true;
+    }
+    // This caller commits batches until nobody is waiting.
+    while (true) {
+      std::vector<PendingAppend*> batch;
+      {
+        absl::MutexLock lock(&queue_mu_);
+        batch.swap(queue_);
+        if (batch.empty()) {
+          committing_ = false;
+          break;
+        }
+      }
+      absl::Status status;
+      {
+        absl::MutexLock lock(&mu_);
+        status = Transaction([&] { return WriteAppends(batch); });
+      }
+      absl::MutexLock lock(&queue_mu_);
+      for (PendingAppend* append : batch) {
+        append->status = status;
+        append->done = true;
+      }
+    }
+    return mine.status;
   }
 
   absl::StatusOr<std::vector<MetricPoint>> GetMetrics(const std::string& sweep_id,
@@ -428,6 +446,41 @@ class SqliteStore : public Store {
     return Exec("COMMIT");
   }
 
+  struct PendingAppend {
+    const TrialRecord* trial;
+    const std::vector<MetricPoint>* points;
+    absl::Status status;
+    bool done = false;
+  };
+
+  absl::Status WriteAppends(const std::vector<PendingAppend*>& batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Statement insert(db_,
+                     "INSERT OR REPLACE INTO metrics (sweep_id, trial, step, epoch, lr, "
+                     "momentum, train_loss, val_loss, val_accuracy, test_accuracy, "
+                     "examples_per_second, wall_seconds) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+    Statement progress(db_,
+                       "UPDATE trials SET step = ?, lr = ?, latest_metric = ?, updated_ms = ? "
+                       "WHERE sweep_id = ? AND trial = ? AND attempts = ?");
+    RETURN_IF_ERROR(insert.Prepared());
+    RETURN_IF_ERROR(progress.Prepared());
+    for (const PendingAppend* append : batch) {
+      const TrialRecord& trial = *append->trial;
+      for (const MetricPoint& p : *append->points) {
+        insert.Bind(1, trial.sweep_id).Bind(2, trial.trial).Bind(3, p.step).Bind(4, p.epoch)
+            .Bind(5, p.lr).Bind(6, p.momentum).Bind(7, p.train_loss).Bind(8, p.val_loss)
+            .Bind(9, p.val_accuracy).Bind(10, p.test_accuracy).Bind(11, p.examples_per_second)
+            .Bind(12, p.wall_seconds);
+        RETURN_IF_ERROR(insert.Run());
+      }
+      progress.Bind(1, trial.step).Bind(2, trial.lr).Bind(3, trial.latest_metric)
+          .Bind(4, trial.updated_ms).Bind(5, trial.sweep_id).Bind(6, trial.trial)
+          .Bind(7, trial.attempts);
+      RETURN_IF_ERROR(progress.Run());
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status WriteTrials(const std::vector<TrialRecord>& trials, const char* verb)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     Statement write(db_, absl::StrCat(verb, " INTO trials (", kTrialColumns,
@@ -469,6 +522,10 @@ class SqliteStore : public Store {
 
   absl::Mutex mu_;
   sqlite3* db_ ABSL_GUARDED_BY(mu_);
+  // Group commit of metric appends.
+  absl::Mutex queue_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  std::vector<PendingAppend*> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool committing_ ABSL_GUARDED_BY(queue_mu_) = false;
 };
 
 }  // namespace

@@ -40,7 +40,9 @@ class Store {
   virtual absl::Status UpdateTrial(const TrialRecord& trial) = 0;
   // Updates several trials in one transaction (cancel, recovery).
   virtual absl::Status UpdateTrials(const std::vector<TrialRecord>& trials) = 0;
-  // Appends points and updates the trial's progress fields, in one transaction.
+  // Appends points and updates the trial's progress fields (step, lr, latest_metric, updated_ms)
+  // if the stored trial is still at `trial.attempts`. Concurrent calls are group-committed: one
+  // transaction (one fsync) for all that are waiting, each returning once it is durable.
   virtual absl::Status AppendMetrics(const TrialRecord& trial,
                                      const std::vector<MetricPoint>& points) = 0;
   // The trial's points by step, ascending.
