@@ -4,7 +4,10 @@
 // durable metric points/s and the hand-off latency from a worker finishing a trial to holding
 // its next one (p50, p99), as one JSON line.
 //
-//   coordinator_bench --workers 64 --trials 2000 [--bin DIR]
+//   coordinator_bench --workers 64 --trials 2000 [--sweep-size N] [--bin DIR]
+//
+// --sweep-size (default: --trials) is the number of trials in the sweep; --trials of them are run
+// and timed, so per-trial cost can be compared between small and very large sweeps.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -54,9 +57,11 @@ int Main(int argc, char** argv) {
   CLI::App app{"coordinator_bench"};
   int workers = 64;
   int64_t trials = 2000;
+  int64_t sweep_size = 0;
   std::string bin = ExecutableDir();
   app.add_option("--workers", workers);
   app.add_option("--trials", trials);
+  app.add_option("--sweep-size", sweep_size);
   app.add_option("--bin", bin);
   CLI11_PARSE(app, argc, argv);
 
@@ -76,8 +81,8 @@ int Main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   const std::string address = absl::StrCat("127.0.0.1:", port);
-  CoordinatorClient client(address);
-  const auto submitted = client.Submit(SweepYaml(trials), "bench.yaml");
+  CoordinatorClient client(address, absl::Minutes(10));
+  const auto submitted = client.Submit(SweepYaml(std::max(sweep_size, trials)), "bench.yaml");
   if (!submitted.ok()) {
     std::cerr << submitted.status() << "\n";
     return 1;
@@ -143,6 +148,7 @@ int Main(int argc, char** argv) {
   coordinator->Terminate(absl::Seconds(5));
   nlohmann::ordered_json result = {{"workers", workers},
                                    {"trials", trials},
+                                   {"sweep_size", std::max(sweep_size, trials)},
                                    {"seconds", seconds},
                                    {"trials_per_second", double(trials) / seconds},
                                    {"metric_points_per_second", double(points.load()) / seconds},

@@ -42,7 +42,7 @@ run optuna64 "$PY" bench/optuna_bookkeeping.py 64 640
 run coord8 "$BIN/coordinator_bench" --workers 8 --trials 1000
 run optuna8 "$PY" bench/optuna_bookkeeping.py 8 400
 run coord_small "$BIN/coordinator_bench" --workers 16 --trials 1000
-run coord_large "$BIN/coordinator_bench" --workers 16 --trials 100000
+run coord_large "$BIN/coordinator_bench" --workers 16 --trials 1000 --sweep-size 100000
 
 # 2. Training steps: the worker's trainer vs the same loop in Python.
 for model in mlp cnn; do

@@ -39,7 +39,7 @@ lines += ["## 1. Coordinator bookkeeping vs Optuna 3.1 (SQLite storage)", "",
           f"`/usr/bin/python3 bench/optuna_bookkeeping.py 64 640` (and 8 / 1000, 8 / 400).", "",
           f"Per-trial cost with 100,000 trials in the sweep vs 1,000 (16 workers): "
           f"{flat:.2f}x ({small['trials_per_second']:.0f} vs {large['trials_per_second']:.0f} trials/s; "
-          f"target within 1.2x: {verdict(flat <= 1.2)}). Commands: `build/bin/coordinator_bench --workers 16 --trials 1000` and `--trials 100000`.", "",
+          f"target within 1.2x: {verdict(flat <= 1.2)}; 1,000 trials run in each). Commands: `build/bin/coordinator_bench --workers 16 --trials 1000` and `--trials 1000 --sweep-size 100000`.", "",
           f"Targets: >= 50x Optuna's trials/s ({verdict(r64 >= 50)}), hand-off p50 < 2 ms "
           f"({verdict(c64['handoff_p50_ms'] < 2)}), p99 < 20 ms ({verdict(c64['handoff_p99_ms'] < 20)}).", "",
           "Where missed, why: every acknowledged transition is durable (SQLite WAL, "

@@ -17,10 +17,32 @@
 namespace lrsweep {
 namespace {
 
+// Where one swept value is in the sweep file, so that each trial can take it from its own fresh
+// parse of the file (with its position), or the value itself when it was sampled.
+struct ValueRef {
+  std::string path;
+  size_t grid = 0;
+  int64_t index = -1;      // position in the axis' list (or a choice's values); -1: the value
+  std::optional<YAML::Node> sampled;  // a number drawn from a distribution
+};
+
 // One configuration: a value for each axis of one grid.
 struct Configuration {
-  std::vector<std::pair<std::string, YAML::Node>> values;  // path -> value node
+  std::vector<ValueRef> values;
 };
+
+// The node a ValueRef points to inside `root`, a parse of the sweep's text. Taking values from a
+// per-trial parse (instead of sharing one tree between all trials) keeps yaml-cpp's node memory
+// per trial: sharing nodes across trees merges their memory, which grows with every trial.
+YAML::Node Resolve(const YAML::Node& root, const ValueRef& ref) {
+  if (ref.sampled) return *ref.sampled;
+  const YAML::Node parameters = root["parameters"];
+  const YAML::Node grid = parameters.IsSequence() ? parameters[ref.grid] : parameters;
+  const YAML::Node value = grid[ref.path];
+  if (ref.index < 0) return value;
+  if (value.IsMap()) return value["values"][static_cast<size_t>(ref.index)];  // choice
+  return value[static_cast<size_t>(ref.index)];
+}
 
 int64_t GridSize(const ParameterGrid& grid) {
   int64_t size = 1;
@@ -49,7 +71,10 @@ std::vector<Configuration> GridConfigurations(const SweepSpec& sweep) {
     for (int64_t n = 0; n < size; ++n) {
       Configuration configuration;
       for (size_t a = 0; a < grid.axes.size(); ++a) {
-        configuration.values.emplace_back(grid.axes[a].path, grid.axes[a].values[digits[a]]);
+        const ParameterAxis& axis = grid.axes[a];
+        configuration.values.push_back(
+            {axis.path, static_cast<size_t>(&grid - sweep.grids.data()),
+             axis.listed ? static_cast<int64_t>(digits[a]) : -1, std::nullopt});
       }
       configurations.push_back(std::move(configuration));
       for (size_t a = grid.axes.size(); a-- > 0;) {
@@ -73,24 +98,32 @@ size_t UniformIndex(std::mt19937_64& rng, size_t n) {
 
 YAML::Node NumberNode(double value) { return YAML::Node(fmt::format("{}", value)); }
 
-YAML::Node Sample(const ParameterAxis& axis, std::mt19937_64& rng) {
-  if (!axis.distribution) return axis.values[UniformIndex(rng, axis.values.size())];
+ValueRef Sample(const ParameterAxis& axis, size_t grid, std::mt19937_64& rng) {
+  ValueRef ref{axis.path, grid, -1, std::nullopt};
+  if (!axis.distribution) {
+    if (axis.listed) ref.index = static_cast<int64_t>(UniformIndex(rng, axis.values.size()));
+    return ref;
+  }
   const Distribution& d = *axis.distribution;
   const double u = Uniform01(rng);
   switch (d.kind) {
     case Distribution::Kind::kUniform:
-      return NumberNode(d.min + u * (d.max - d.min));
+      ref.sampled = NumberNode(d.min + u * (d.max - d.min));
+      break;
     case Distribution::Kind::kLogUniform:
-      return NumberNode(std::exp(std::log(d.min) + u * (std::log(d.max) - std::log(d.min))));
+      ref.sampled = NumberNode(std::exp(std::log(d.min) + u * (std::log(d.max) - std::log(d.min))));
+      break;
     case Distribution::Kind::kIntUniform:
-      return YAML::Node(std::to_string(
+      ref.sampled = YAML::Node(std::to_string(
           static_cast<int64_t>(d.min) +
           std::min(static_cast<int64_t>(d.max - d.min),
                    static_cast<int64_t>(u * (d.max - d.min + 1)))));
+      break;
     case Distribution::Kind::kChoice:
-      return d.values[UniformIndex(rng, d.values.size())];
+      ref.index = static_cast<int64_t>(UniformIndex(rng, d.values.size()));
+      break;
   }
-  return YAML::Node();
+  return ref;
 }
 
 std::vector<Configuration> RandomConfigurations(const SweepSpec& sweep) {
@@ -99,9 +132,9 @@ std::vector<Configuration> RandomConfigurations(const SweepSpec& sweep) {
   for (int64_t n = 0; n < sweep.count; ++n) {
     Configuration configuration;
     if (!sweep.grids.empty()) {
-      const ParameterGrid& grid = sweep.grids[UniformIndex(rng, sweep.grids.size())];
-      for (const ParameterAxis& axis : grid.axes) {
-        configuration.values.emplace_back(axis.path, Sample(axis, rng));
+      const size_t g = UniformIndex(rng, sweep.grids.size());
+      for (const ParameterAxis& axis : sweep.grids[g].axes) {
+        configuration.values.push_back(Sample(axis, g, rng));
       }
     }
     configurations.push_back(std::move(configuration));
@@ -172,26 +205,30 @@ double LrScale(const SweepSpec& sweep, int64_t effective_batch) {
   return 1.0;
 }
 
+using Overrides = std::vector<std::pair<std::string, YAML::Node>>;  // path -> value
+
 // The trial's schedule mapping: shared keys its type accepts, then the schedule overrides.
-absl::StatusOr<YAML::Node> TrialScheduleNode(const SweepSpec& sweep,
-                                             const Configuration& configuration,
+absl::StatusOr<YAML::Node> TrialScheduleNode(const YAML::Node& shared,
+                                             const Overrides& configuration,
                                              const YamlReader& reader) {
   // Node handles are reassigned through a pointer: assigning to a yaml-cpp node would write
-  // through it into the sweep's mapping.
-  const YAML::Node shared_type = sweep.schedule["type"];
+  // through it into the parsed mapping.
+  const YAML::Node shared_type = shared["type"];
   const YAML::Node* type_node = &shared_type;
-  for (const auto& [path, value] : configuration.values) {
+  for (const auto& [path, value] : configuration) {
     if (path == "schedule.type") type_node = &value;
   }
   ASSIGN_OR_RETURN(std::string type_name, reader.String(*type_node, "schedule.type"));
   const std::optional<ScheduleType> type = ParseScheduleTypeName(type_name);
   if (!type) return reader.Error(*type_node, "schedule.type", "unknown schedule type");
   YAML::Node schedule(YAML::NodeType::Map);
-  for (const auto& entry : sweep.schedule) {
-    const std::string key = entry.first.Scalar();
-    if (AcceptsScheduleKey(*type, key)) schedule[key] = entry.second;
+  if (shared.IsMap()) {
+    for (const auto& entry : shared) {
+      const std::string key = entry.first.Scalar();
+      if (AcceptsScheduleKey(*type, key)) schedule[key] = entry.second;
+    }
   }
-  for (const auto& [path, value] : configuration.values) {
+  for (const auto& [path, value] : configuration) {
     std::vector<std::string> parts = absl::StrSplit(path, '.');
     if (parts[0] != "schedule") continue;
     schedule.reset(WithOverride(schedule, parts, 1, value));
@@ -199,11 +236,11 @@ absl::StatusOr<YAML::Node> TrialScheduleNode(const SweepSpec& sweep,
   return schedule;
 }
 
-YAML::Node TrialTrainNode(const SweepSpec& sweep, const Configuration& configuration) {
-  // reset() rebinds the handle; assignment would write through it into the sweep's mapping.
+YAML::Node TrialTrainNode(const YAML::Node& shared, const Overrides& configuration) {
+  // reset() rebinds the handle; assignment would write through it into the parsed mapping.
   YAML::Node train;
-  train.reset(sweep.train);
-  for (const auto& [path, value] : configuration.values) {
+  train.reset(shared);
+  for (const auto& [path, value] : configuration) {
     std::vector<std::string> parts = absl::StrSplit(path, '.');
     if (parts[0] != "train") continue;
     train.reset(WithOverride(train, parts, 1, value));
@@ -214,16 +251,21 @@ YAML::Node TrialTrainNode(const SweepSpec& sweep, const Configuration& configura
 absl::StatusOr<TrialPlan> PlanTrial(const SweepSpec& sweep, const Configuration& configuration,
                                     int64_t config_index, int64_t seed, int64_t index) {
   const YamlReader reader(sweep.file);
+  // A fresh parse per trial (see Resolve); positions are those of the file.
+  const YAML::Node root = YAML::Load(sweep.text);
+  Overrides overrides;
+  for (const ValueRef& ref : configuration.values) overrides.emplace_back(ref.path, Resolve(root, ref));
   TrialPlan trial;
   trial.index = index;
   trial.config = config_index;
   trial.seed = seed;
-  for (const auto& [path, value] : configuration.values) {
-    trial.params.emplace_back(path, ScalarToJson(value));
-  }
-  ASSIGN_OR_RETURN(trial.train, ParseTrainSpec(TrialTrainNode(sweep, configuration), reader,
+  for (const auto& [path, value] : overrides) trial.params.emplace_back(path, ScalarToJson(value));
+  ASSIGN_OR_RETURN(trial.train, ParseTrainSpec(TrialTrainNode(root["train"], overrides), reader,
                                                "train"));
-  ASSIGN_OR_RETURN(YAML::Node schedule_node, TrialScheduleNode(sweep, configuration, reader));
+  const YAML::Node shared_schedule =
+      root["schedule"].IsDefined() ? root["schedule"] : YAML::Node(YAML::NodeType::Map);
+  ASSIGN_OR_RETURN(YAML::Node schedule_node,
+                   TrialScheduleNode(shared_schedule, overrides, reader));
   ASSIGN_OR_RETURN(ScheduleSpec schedule, ParseScheduleSpec(schedule_node, reader, "schedule"));
 
   trial.base_lr = schedule.lr;

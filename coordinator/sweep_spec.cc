@@ -199,6 +199,7 @@ absl::StatusOr<ParameterGrid> ParseGrid(const YamlReader& reader, const YAML::No
       ASSIGN_OR_RETURN(axis.distribution, ParseDistribution(reader, value, axis_path));
     } else if (value.IsSequence()) {
       if (value.size() == 0) return reader.Error(value, axis_path, "an empty list of values");
+      axis.listed = true;
       for (const YAML::Node& item : value) axis.values.push_back(item);
     } else if (value.IsNull()) {
       return reader.Error(entry.first, axis_path, "has no value");
@@ -291,6 +292,7 @@ absl::StatusOr<SweepSpec> ParseSweep(absl::string_view text, const std::string& 
   RETURN_IF_ERROR(reader.CheckKeys(root, "", kTopLevelKeys));
   SweepSpec sweep;
   sweep.file = file;
+  sweep.text = std::string(text);
   if (!root["name"].IsDefined()) {
     return reader.Error(root, "name", "missing; give the sweep a name (name: my-sweep)");
   }

@@ -51,6 +51,7 @@ struct Distribution {
 // One swept key: the values of a grid axis, or a distribution (random search only).
 struct ParameterAxis {
   std::string path;  // dotted, e.g. "schedule.warmup.fraction"
+  bool listed = false;  // the file gives a list of values (else one value or a distribution)
   std::vector<YAML::Node> values;
   std::optional<Distribution> distribution;
 };
@@ -69,6 +70,7 @@ struct CheckpointPolicy {
 
 struct SweepSpec {
   std::string file;
+  std::string text;  // the file's YAML text (the planner re-reads it per trial)
   std::string name;
   MetricSpec metric;
   SweepMethod method = SweepMethod::kGrid;
