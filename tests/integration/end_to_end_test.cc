@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/integration/local_cluster.h"
+#include <fstream>
 
 namespace lrsweep {
 namespace {
@@ -290,6 +291,39 @@ TEST(EndToEndTest, RunDoesItAllLocally) {
   EXPECT_THAT(run.out, HasSubstr("Reports: "));
   EXPECT_THAT(run.out, HasSubstr("HTML report: "));
   EXPECT_THAT(run.err, HasSubstr("6/6 finished"));
+}
+
+TEST(EndToEndTest, RunInterruptedAndRunAgainContinuesTheSameSweep) {
+  testing::TempDir dir;
+  const std::string sweep_file = dir.Write("long.yaml", std::string(kLongSweep) +
+                                                            "checkpoint: {every_steps: 200}\n");
+  const std::string data = dir.path() + "/data";
+  auto first = ChildProcess::Start({LocalCluster::Bin() + "/lrsweep", "run", sweep_file,
+                                    "--workers", "1", "--data-dir", data},
+                                   dir.path() + "/first.log");
+  ASSERT_TRUE(first.ok());
+  // Wait until the trial has a committed checkpoint, then interrupt the run (Ctrl-C).
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  bool checkpointed = false;
+  while (!checkpointed && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+    int port = 0;
+    std::ifstream(data + "/coordinator.port") >> port;
+    if (port == 0) continue;
+    CoordinatorClient client(absl::StrCat("127.0.0.1:", port), absl::Seconds(2));
+    auto sweeps = client.ListSweeps();
+    if (!sweeps.ok() || sweeps->sweeps().empty()) continue;
+    auto trials = client.ListTrials(sweeps->sweeps(0).sweep_id());
+    checkpointed = trials.ok() && !trials->empty() && (*trials)[0].checkpoint_step() > 0;
+  }
+  ASSERT_TRUE(checkpointed);
+  kill(first->pid(), SIGINT);
+  EXPECT_EQ(first->Wait(absl::Seconds(30)), 1);  // interrupted: not a success
+  const testing::CommandResult second =
+      RunLrsweep("run " + sweep_file + " --workers 1 --data-dir " + data);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_THAT(second.err, HasSubstr("resuming sweep"));
+  EXPECT_THAT(second.out, HasSubstr("1 COMPLETED"));
 }
 
 }  // namespace
