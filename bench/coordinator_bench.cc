@@ -47,6 +47,63 @@ seed: 1
 count: )", trials, "\n");
 }
 
+// Resident memory of a process, from /proc (kB).
+int64_t ResidentKb(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
+  }
+  return -1;
+}
+
+// `workers` simulated workers register and long-poll an idle coordinator for a few seconds;
+// reports the coordinator's resident memory before and while they wait.
+int IdleWorkersMemory(const std::string& address, pid_t coordinator, int workers) {
+  const int64_t before = ResidentKb(coordinator);
+  std::atomic<bool> stop{false};
+  std::atomic<int> registered{0};
+  std::vector<std::thread> threads;
+  // A few channels shared by the workers, as nodes running several workers would.
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int c = 0; c < 16; ++c) {
+    grpc::ChannelArguments args;
+    args.SetInt("lrsweep.channel", c);  // distinct channels, not one shared subchannel
+    channels.push_back(grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+  }
+  for (int w = 0; w < workers; ++w) {
+    threads.emplace_back([&, w] {
+      auto stub = v1::WorkerService::NewStub(channels[size_t(w) % channels.size()]);
+      grpc::ClientContext context;
+      v1::RegisterWorkerRequest request;
+      request.set_name(absl::StrCat("idle-", w));
+      v1::RegisterWorkerResponse response;
+      if (!stub->RegisterWorker(&context, request, &response).ok()) return;
+      ++registered;
+      while (!stop.load()) {
+        grpc::ClientContext poll;
+        poll.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+        v1::AcquireLeaseRequest acquire;
+        acquire.set_worker_id(response.worker_id());
+        acquire.set_wait_ms(1000);
+        v1::AcquireLeaseResponse lease;
+        stub->AcquireLease(&poll, acquire, &lease);
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  const int64_t during = ResidentKb(coordinator);
+  stop.store(true);
+  for (std::thread& t : threads) t.join();
+  nlohmann::ordered_json result = {{"idle_workers", workers},
+                                   {"registered", registered.load()},
+                                   {"coordinator_rss_mb_before", double(before) / 1024},
+                                   {"coordinator_rss_mb_with_workers", double(during) / 1024},
+                                   {"kb_per_worker", double(during - before) / workers}};
+  std::cout << result.dump() << std::endl;
+  return 0;
+}
+
 double Percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
@@ -58,7 +115,10 @@ int Main(int argc, char** argv) {
   int workers = 64;
   int64_t trials = 2000;
   int64_t sweep_size = 0;
+  int idle_workers = 0;
   std::string bin = ExecutableDir();
+  app.add_option("--idle-workers", idle_workers,
+                 "Only measure the coordinator's memory with this many long-polling workers");
   app.add_option("--workers", workers);
   app.add_option("--trials", trials);
   app.add_option("--sweep-size", sweep_size);
@@ -81,6 +141,11 @@ int Main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   const std::string address = absl::StrCat("127.0.0.1:", port);
+  if (idle_workers > 0) {
+    const int status = IdleWorkersMemory(address, coordinator->pid(), idle_workers);
+    coordinator->Terminate(absl::Seconds(5));
+    return status;
+  }
   CoordinatorClient client(address, absl::Minutes(10));
   const auto submitted = client.Submit(SweepYaml(std::max(sweep_size, trials)), "bench.yaml");
   if (!submitted.ok()) {

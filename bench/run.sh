@@ -21,6 +21,7 @@ run() {  # name, command...: runs, echoes, keeps the JSON line in $OUT/name.json
 
 if [ $SMOKE = 1 ]; then
   run coord "$BIN/coordinator_bench" --workers 4 --trials 40
+  run coord_memory "$BIN/coordinator_bench" --idle-workers 20
   run optuna "$PY" bench/optuna_bookkeeping.py 2 20
   run train_cpp "$BIN/trainer_bench" --model mlp --batch 32 --threads 1 --steps 20
   run train_py "$PY" bench/torch_train_loop.py --model mlp --batch 32 --threads 1 --steps 20
@@ -43,6 +44,7 @@ run coord8 "$BIN/coordinator_bench" --workers 8 --trials 1000
 run optuna8 "$PY" bench/optuna_bookkeeping.py 8 400
 run coord_small "$BIN/coordinator_bench" --workers 16 --trials 1000
 run coord_large "$BIN/coordinator_bench" --workers 16 --trials 1000 --sweep-size 100000
+run coord_memory "$BIN/coordinator_bench" --idle-workers 1000
 
 # 2. Training steps: the worker's trainer vs the same loop in Python.
 for model in mlp cnn; do

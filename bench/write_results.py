@@ -24,6 +24,7 @@ lines = ["# Benchmark results", "",
 # 1. Coordinator bookkeeping.
 c64, o64, c8, o8 = load("coord64"), load("optuna64"), load("coord8"), load("optuna8")
 small, large = load("coord_small"), load("coord_large")
+memory = load("coord_memory")
 r64 = c64["trials_per_second"] / o64["trials_per_second"]
 r8 = c8["trials_per_second"] / o8["trials_per_second"]
 flat = small["trials_per_second"] / large["trials_per_second"]
@@ -48,8 +49,11 @@ lines += ["## 1. Coordinator bookkeeping vs Optuna 3.1 (SQLite storage)", "",
           "completion are still one fsync each, taken under the coordinator's lock, so idle "
           "workers queue behind them: that is the hand-off latency at 64 workers. What would close "
           "it: group-commit transitions too (grant from memory, make the batch durable, then "
-          "answer), so that one fsync serves every worker that became idle within a millisecond. "
-          "The memory of the coordinator at 1,000 simulated workers was not measured yet.", ""]
+          "answer), so that one fsync serves every worker that became idle within a millisecond.", "",
+          f"Memory: with {memory['idle_workers']} simulated workers registered and long-polling, the "
+          f"coordinator's resident memory is {memory['coordinator_rss_mb_with_workers']:.1f} MB "
+          f"({memory['coordinator_rss_mb_before']:.1f} MB idle, {memory['kb_per_worker']:.0f} kB per "
+          f"worker). Command: `build/bin/coordinator_bench --idle-workers 1000`.", ""]
 
 # 2. Training steps.
 lines += ["## 2. Training step: the worker's LibTorch trainer vs the same loop in Python", "",
