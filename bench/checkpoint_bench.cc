@@ -2,7 +2,10 @@
 // throughput for a ~1 MB and a ~100 MB model, against writing and reading the same number of
 // bytes raw with fsync. Prints one JSON line per size.
 //
-//   checkpoint_bench [--sizes small,large]
+// With --resume: the resume latency of a worker on another node — download the checkpoint from a
+// real coordinator and restore it — against reading it from local disk and restoring it.
+//
+//   checkpoint_bench [--sizes small,large] [--resume]
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -10,7 +13,14 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "cli/child_process.h"
+#include "grpcpp/grpcpp.h"
+#include "cli/coordinator_client.h"
 #include "common/atomic_file.h"
+#include "worker/checkpoint_transfer.h"
+#include <filesystem>
+#include <fstream>
+#include <thread>
 #include "coordinator/sweep_planner.h"
 #include "nlohmann/json.hpp"
 #include "tests/unit/test_util.h"
@@ -33,10 +43,63 @@ void RawWrite(const std::string& path, const std::string& bytes) {
   close(fd);
 }
 
+// Resume latency for `trainer`'s checkpoint: through a real coordinator vs from local disk.
+nlohmann::ordered_json ResumeLatency(Trainer& trainer, const std::string& sweep_yaml,
+                                     const testing::TempDir& dir, int repeats) {
+  const std::string port_file = dir.path() + "/port";
+  std::filesystem::remove(port_file);
+  std::filesystem::remove_all(dir.path() + "/coordinator");
+  absl::StatusOr<ChildProcess> coordinator = ChildProcess::Start(
+      {ExecutableDir() + "/lrsweep-coordinator", "--listen", "127.0.0.1:0", "--data-dir",
+       dir.path() + "/coordinator", "--port-file", port_file, "--heartbeat-ms", "60000"},
+      dir.path() + "/coordinator.log");
+  int port = 0;
+  for (int i = 0; i < 500 && port == 0; ++i) {
+    std::ifstream(port_file) >> port;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const std::string address = "127.0.0.1:" + std::to_string(port);
+  CoordinatorClient client(address);
+  (void)client.Submit(sweep_yaml, "b.yaml");
+  auto stub = v1::WorkerService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext register_context, lease_context;
+  v1::RegisterWorkerResponse worker;
+  stub->RegisterWorker(&register_context, {}, &worker);
+  v1::AcquireLeaseRequest acquire;
+  acquire.set_worker_id(worker.worker_id());
+  v1::AcquireLeaseResponse lease;
+  stub->AcquireLease(&lease_context, acquire, &lease);
+  v1::LeaseRef ref;
+  ref.set_worker_id(worker.worker_id());
+  ref.set_sweep_id(lease.lease().sweep_id());
+  ref.set_trial(lease.lease().trial());
+  ref.set_fencing_token(lease.lease().fencing_token());
+  const std::string bytes = *trainer.Checkpoint(ref.fencing_token());
+  const absl::Status uploaded = UploadCheckpoint(*stub, ref, 1, bytes, absl::Seconds(120));
+  (void)WriteFileAtomically(dir.path() + "/local.ckpt", bytes);
+  double remote = 0, local = 0;
+  for (int r = 0; r < repeats; ++r) {
+    auto start = Clock::now();
+    absl::StatusOr<std::string> downloaded = DownloadCheckpoint(*stub, ref, 1, absl::Seconds(120));
+    if (downloaded.ok()) (void)trainer.Restore(*downloaded);
+    remote += Since(start);
+    start = Clock::now();
+    (void)trainer.Restore(*ReadBinaryFile(dir.path() + "/local.ckpt"));
+    local += Since(start);
+  }
+  coordinator->Terminate(absl::Seconds(5));
+  return {{"uploaded", uploaded.ok()},
+          {"resume_from_coordinator_ms", 1000 * remote / repeats},
+          {"resume_from_local_disk_ms", 1000 * local / repeats},
+          {"local_vs_coordinator", local / remote}};
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{"checkpoint_bench"};
   std::vector<std::string> sizes = {"small", "large"};
+  bool resume = false;
   app.add_option("--sizes", sizes)->delimiter(',');
+  app.add_flag("--resume", resume, "measure resume latency through a coordinator");
   CLI11_PARSE(app, argc, argv);
   testing::TempDir dir;
   for (const std::string& size : sizes) {
@@ -53,6 +116,12 @@ int Main(int argc, char** argv) {
     Trainer trainer(*config, *data, TrainerOptions{});
     if (!trainer.Init().ok()) return 1;
     const int repeats = size == "small" ? 20 : 3;
+    if (resume) {
+      nlohmann::ordered_json result = ResumeLatency(trainer, yaml, dir, repeats);
+      result["size"] = size;
+      std::cout << result.dump() << std::endl;
+      continue;
+    }
     double save = 0, raw_write = 0, load = 0, raw_read = 0;
     size_t bytes_size = 0;
     for (int r = 0; r < repeats; ++r) {

@@ -27,6 +27,7 @@ if [ $SMOKE = 1 ]; then
   run train_py "$PY" bench/torch_train_loop.py --model mlp --batch 32 --threads 1 --steps 20
   run train_overhead "$BIN/trainer_bench" --model mlp --batch 32 --threads 1 --steps 20 --overhead
   run ckpt "$BIN/checkpoint_bench" --sizes small
+  run resume "$BIN/checkpoint_bench" --sizes small --resume
   "$BIN/lrsweep" run bench/sweep_smoke.yaml --workers 2 --data-dir "$OUT/sweep" > /dev/null 2>&1
   run sweep_py "$PY" bench/optuna_sweep.py --smoke
   echo "bench smoke: 1 passed, 0 failed"
@@ -61,6 +62,7 @@ run overhead_worker "$BIN/trainer_bench" --model cnn --batch 32 --threads 1 --st
 
 # 3. Checkpoints vs raw writes and reads.
 "$BIN/checkpoint_bench" --sizes small,large | tee "$OUT/ckpt.jsonl"
+"$BIN/checkpoint_bench" --sizes small,large --resume | tee "$OUT/resume.jsonl"
 
 # 4. A whole sweep: lrsweep run vs two Optuna processes training in Python.
 start=$(date +%s.%N)

@@ -100,6 +100,7 @@ for c in ckpt:
                  f"{c['raw_write_mb_per_s']:.0f} | {c['save_vs_raw']:.2f}x | {c['load_mb_per_s']:.0f} | "
                  f"{c['raw_read_mb_per_s']:.0f} | {c['load_vs_raw']:.2f}x |")
 large_ckpt = [c for c in ckpt if c["size"] == "large"]
+resume = [json.loads(l) for l in open(os.path.join(out, "resume.jsonl")) if l.strip()]
 lines += ["", "Command: `build/bin/checkpoint_bench --sizes small,large`.", "",
           f"Target: save >= 0.8x the raw write rate for the large model "
           f"({verdict(bool(large_ckpt) and large_ckpt[0]['save_vs_raw'] >= 0.8)}). Where missed, why: "
@@ -108,8 +109,15 @@ lines += ["", "Command: `build/bin/checkpoint_bench --sizes small,large`.", "",
           "than the write. What would close it: stream the archive straight to the file, hashing "
           "incrementally as the bytes go out. The large model is an MLP with hidden layers "
           "3000-3000 (SGD momentum buffers appear after the first step, so this checkpoint holds "
-          "weights only). Resume latency (download from the coordinator + load) was not measured "
-          "separately yet.", ""]
+          "weights only).", "",
+          "Resume latency — a worker on another node downloads the newest checkpoint from the "
+          "coordinator and restores it — against restoring the same file from local disk "
+          "(`build/bin/checkpoint_bench --sizes small,large --resume`):", "",
+          "| model | from the coordinator | from local disk | local / coordinator |",
+          "|---|---:|---:|---:|"] + [
+          f"| {r['size']} | {r['resume_from_coordinator_ms']:.1f} ms | "
+          f"{r['resume_from_local_disk_ms']:.1f} ms | {r['local_vs_coordinator']:.2f}x |"
+          for r in resume] + [""]
 
 # 4. Whole sweep.
 cpp_sweep, py_sweep = load("sweep_cpp"), load("sweep_py")

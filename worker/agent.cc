@@ -11,6 +11,7 @@
 #include "common/atomic_file.h"
 #include "common/status_macros.h"
 #include "coordinator/rpc_convert.h"
+#include "worker/checkpoint_transfer.h"
 #include "worker/data.h"
 #include "worker/trainer.h"
 #include "worker/trial_config.h"
@@ -125,27 +126,9 @@ class LeaseSession : public TrainingObserver {
   }
 
   absl::Status Upload(int64_t step, const std::string& bytes) {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + rpc_deadline_ * 3));
-    v1::UploadCheckpointResponse response;
-    std::unique_ptr<grpc::ClientWriter<v1::CheckpointChunk>> writer =
-        stub_->UploadCheckpoint(&context, &response);
-    constexpr size_t kChunk = 1 << 20;
-    for (size_t offset = 0; offset == 0 || offset < bytes.size(); offset += kChunk) {
-      v1::CheckpointChunk chunk;
-      if (offset == 0) {
-        *chunk.mutable_lease() = lease_;
-        chunk.set_step(step);
-        chunk.set_size(static_cast<int64_t>(bytes.size()));
-        chunk.set_sha256(Sha256Hex(bytes));
-      }
-      chunk.set_data(bytes.substr(offset, kChunk));
-      if (!writer->Write(chunk)) break;
-    }
-    writer->WritesDone();
-    const grpc::Status status = writer->Finish();
-    if (!status.ok()) Handle(status);
-    return FromGrpcStatus(status);
+    const absl::Status status = UploadCheckpoint(*stub_, lease_, step, bytes, rpc_deadline_ * 3);
+    if (!status.ok()) Handle(ToGrpcStatus(status));
+    return status;
   }
 
   // The points not yet acknowledged, for the final CompleteTrial.
@@ -288,34 +271,11 @@ absl::Status WorkerAgent::Run() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> WorkerAgent::Download(const v1::LeaseRef& lease, int64_t step) {
-  v1::DownloadCheckpointRequest request;
-  *request.mutable_lease() = lease;
-  request.set_step(step);
-  const std::unique_ptr<grpc::ClientContext> context = Context(options_.rpc_deadline * 3);
-  std::unique_ptr<grpc::ClientReader<v1::CheckpointChunk>> reader =
-      stub_->DownloadCheckpoint(context.get(), request);
-  std::string bytes, sha256;
-  int64_t size = -1;
-  v1::CheckpointChunk chunk;
-  while (reader->Read(&chunk)) {
-    if (size < 0) {
-      size = chunk.size();
-      sha256 = chunk.sha256();
-    }
-    bytes += chunk.data();
-  }
-  RETURN_IF_ERROR(FromGrpcStatus(reader->Finish()));
-  if (static_cast<int64_t>(bytes.size()) != size || Sha256Hex(bytes) != sha256) {
-    return absl::DataLossError("download does not match its size and SHA-256");
-  }
-  return bytes;
-}
-
 absl::Status WorkerAgent::Resume(const v1::Lease& lease, const v1::LeaseRef& ref,
                                  Trainer& trainer) {
   for (int64_t step : lease.checkpoint_steps()) {
-    absl::StatusOr<std::string> bytes = Download(ref, step);
+    absl::StatusOr<std::string> bytes =
+        DownloadCheckpoint(*stub_, ref, step, options_.rpc_deadline * 3);
     absl::Status restored = bytes.ok() ? trainer.Restore(*bytes) : bytes.status();
     if (restored.ok()) {
       std::cerr << "lrsweep-worker: resumed trial " << lease.trial() << " from its checkpoint at step "

@@ -56,7 +56,6 @@ class WorkerAgent {
  private:
   absl::Status Register();
   absl::Status RunTrial(const v1::Lease& lease);
-  absl::StatusOr<std::string> Download(const v1::LeaseRef& lease, int64_t step);
   // Restores the newest checkpoint of the lease that verifies; none usable means from scratch.
   absl::Status Resume(const v1::Lease& lease, const v1::LeaseRef& ref, Trainer& trainer);
   // Sleeps for the current backoff (with jitter) and doubles it, up to a cap.
