@@ -134,7 +134,9 @@ absl::Status RunStatus(CoordinatorClient& client, const std::string& sweep_id, s
                        trial.checkpoint_step() > 0 ? std::to_string(trial.checkpoint_step()) : "-",
                        trial.lr(),
                        trial.has_score() ? fmt::format("{:.4f}", trial.score()) : "-",
-                       trial.reason().empty() ? trial.params_json() : trial.reason());
+                       !trial.reason().empty()             ? trial.reason()
+                       : !trial.checkpoint_error().empty() ? trial.checkpoint_error()
+                                                           : trial.params_json());
   }
   return absl::OkStatus();
 }

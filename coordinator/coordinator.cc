@@ -530,6 +530,7 @@ absl::Status Coordinator::CommitCheckpoint(const LeaseRef& lease, int64_t step,
       LiveSweep& sweep = sweeps_.at(lease.sweep_id);
       TrialRecord updated = *trial;
       updated.checkpoint_step = step;
+      updated.checkpoint_error.clear();
       updated.updated_ms = NowMs();
       verified = store_->AddCheckpoint(
           {lease.sweep_id, lease.trial, step, sha256_hex, size, path, lease.fencing_token, NowMs()},
@@ -542,7 +543,18 @@ absl::Status Coordinator::CommitCheckpoint(const LeaseRef& lease, int64_t step,
   }
   std::error_code ignored;
   std::filesystem::remove(temp_path, ignored);
+  if (!verified.ok()) NoteCheckpointFailure(lease, step, verified);
   return verified;
+}
+
+void Coordinator::NoteCheckpointFailure(const LeaseRef& lease, int64_t step,
+                                        const absl::Status& error) {
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<TrialRecord*> trial = CheckLease(lease);
+  if (!trial.ok()) return;
+  (*trial)->checkpoint_error =
+      absl::StrCat("checkpoint at step ", step, " not stored: ", error.message());
+  store_->UpdateTrial(**trial).IgnoreError();  // may fail for the same reason (a full disk)
 }
 
 void Coordinator::DeleteOldCheckpoints(int64_t keep, const std::string& sweep_id, int64_t trial) {

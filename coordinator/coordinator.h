@@ -130,6 +130,9 @@ class Coordinator {
   // previous checkpoint stays), RESOURCE_EXHAUSTED when the disk is full.
   absl::Status CommitCheckpoint(const LeaseRef& lease, int64_t step, const std::string& temp_path,
                                 const std::string& sha256_hex, int64_t size);
+  // Records on the trial why a checkpoint could not be stored (shown by status); the previous
+  // checkpoint stays. Best effort: a full disk may keep it from reaching the store too.
+  void NoteCheckpointFailure(const LeaseRef& lease, int64_t step, const absl::Status& error);
   // A committed checkpoint of the lease's trial (its file, size and SHA-256 as committed).
   absl::StatusOr<CheckpointRecord> GetCheckpoint(const LeaseRef& lease, int64_t step);
 

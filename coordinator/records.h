@@ -75,6 +75,7 @@ struct TrialRecord {
   int64_t updated_ms = 0;
   int64_t preemptions = 0;      // leases lost or given back; these do not count as failures
   int64_t checkpoint_step = 0;  // newest committed checkpoint, 0 if none
+  std::string checkpoint_error;  // why the last checkpoint could not be stored ("" once one is)
 };
 
 // A committed checkpoint file of a trial.

@@ -75,6 +75,7 @@ v1::TrialInfo ToProto(const TrialRecord& t) {
   out.set_updated_unix_ms(t.updated_ms);
   out.set_preemptions(t.preemptions);
   out.set_checkpoint_step(t.checkpoint_step);
+  out.set_checkpoint_error(t.checkpoint_error);
   return out;
 }
 
@@ -100,6 +101,7 @@ TrialRecord FromProto(const v1::TrialInfo& t) {
   out.updated_ms = t.updated_unix_ms();
   out.preemptions = t.preemptions();
   out.checkpoint_step = t.checkpoint_step();
+  out.checkpoint_error = t.checkpoint_error();
   return out;
 }
 

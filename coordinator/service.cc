@@ -182,6 +182,7 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::CheckpointChunk> 
     }
     const absl::Status status = Append();
     if (!status.ok()) {
+      if (started_ && !temp_path_.empty()) coordinator_->NoteCheckpointFailure(lease_, step_, status);
       Abandon();
       Finish(ToGrpcStatus(status));
       return;

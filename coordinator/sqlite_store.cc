@@ -147,7 +147,7 @@ class Statement {
 constexpr char kTrialColumns[] =
     "sweep_id, trial, config, seed, plan_json, params_json, state, attempts, failures, reason, "
     "worker_id, step, total_steps, lr, score, latest_metric, final_metrics_json, updated_ms, "
-    "preemptions, checkpoint_step";
+    "preemptions, checkpoint_step, checkpoint_error";
 
 // Columns added after the first release, created on databases that lack them.
 constexpr struct {
@@ -157,6 +157,7 @@ constexpr struct {
 } kAddedColumns[] = {
     {"trials", "preemptions", "INTEGER NOT NULL DEFAULT 0"},
     {"trials", "checkpoint_step", "INTEGER NOT NULL DEFAULT 0"},
+    {"trials", "checkpoint_error", "TEXT NOT NULL DEFAULT ''"},
     {"sweeps", "checkpoint_keep", "INTEGER NOT NULL DEFAULT 2"},
     {"sweeps", "source_sha256", "TEXT NOT NULL DEFAULT ''"},
 };
@@ -167,7 +168,7 @@ void BindTrial(Statement& s, const TrialRecord& t) {
       .Bind(9, t.failures).Bind(10, t.reason).Bind(11, t.worker_id).Bind(12, t.step)
       .Bind(13, t.total_steps).Bind(14, t.lr).Bind(15, t.score).Bind(16, t.latest_metric)
       .Bind(17, t.final_metrics_json).Bind(18, t.updated_ms).Bind(19, t.preemptions)
-      .Bind(20, t.checkpoint_step);
+      .Bind(20, t.checkpoint_step).Bind(21, t.checkpoint_error);
 }
 
 TrialRecord ReadTrial(const Statement& s) {
@@ -192,6 +193,7 @@ TrialRecord ReadTrial(const Statement& s) {
   t.updated_ms = s.Int(17);
   t.preemptions = s.Int(18);
   t.checkpoint_step = s.Int(19);
+  t.checkpoint_error = s.Text(20);
   return t;
 }
 
@@ -484,7 +486,7 @@ class SqliteStore : public Store {
   absl::Status WriteTrials(const std::vector<TrialRecord>& trials, const char* verb)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     Statement write(db_, absl::StrCat(verb, " INTO trials (", kTrialColumns,
-                                      ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                                      ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
                              .c_str());
     RETURN_IF_ERROR(write.Prepared());
     for (const TrialRecord& trial : trials) {

@@ -4,7 +4,10 @@
 
 #include <atomic>
 
+#include <fstream>
+
 #include "absl/synchronization/notification.h"
+#include "common/atomic_file.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/test_util.h"
@@ -37,6 +40,7 @@ class CoordinatorTest : public ::testing::Test {
     CoordinatorOptions options;
     options.heartbeat_interval = absl::Milliseconds(100);
     options.lease_timeout = lease_timeout;
+    options.checkpoint_dir = dir_.path() + "/checkpoints";
     coordinator_ = *Coordinator::Create(store_.get(), options);
   }
   std::string Worker() { return coordinator_->RegisterWorker("w", "cpu", 1)->id; }
@@ -191,6 +195,34 @@ TEST_F(CoordinatorTest, StateSurvivesARestartAndRunningLeasesContinue) {
   std::optional<LeaseGrant> next = Acquire(worker);
   ASSERT_TRUE(next);
   EXPECT_NE(next->trial, grant->trial);
+}
+
+TEST_F(CoordinatorTest, ACheckpointThatDoesNotVerifyIsRefusedAndNotedOnTheTrial) {
+  const std::string sweep = coordinator_->SubmitSweep(kSweep, "s.yaml")->sweep_id;
+  const std::string worker = Worker();
+  std::optional<LeaseGrant> grant = Acquire(worker);
+  const LeaseRef lease = Ref(worker, *grant);
+  auto upload = [&](int64_t step, const std::string& bytes, const std::string& claimed_sha) {
+    absl::StatusOr<std::string> temp = coordinator_->BeginCheckpointUpload(lease, step);
+    EXPECT_TRUE(temp.ok()) << temp.status();
+    std::ofstream(*temp, std::ios::binary) << bytes;
+    return coordinator_->CommitCheckpoint(lease, step, *temp, claimed_sha,
+                                          static_cast<int64_t>(bytes.size()));
+  };
+  ASSERT_TRUE(upload(5, "good bytes", Sha256Hex("good bytes")).ok());
+  const absl::Status bad = upload(8, "torn byt", Sha256Hex("torn bytes"));
+  EXPECT_EQ(bad.code(), absl::StatusCode::kDataLoss);
+  TrialRecord trial = Trial(sweep, grant->trial);
+  EXPECT_EQ(trial.checkpoint_step, 5);  // the previous checkpoint stays
+  EXPECT_THAT(trial.checkpoint_error, HasSubstr("checkpoint at step 8 not stored"));
+  EXPECT_EQ(*ReadBinaryFile(coordinator_->GetCheckpoint(lease, 5)->path), "good bytes");
+  ASSERT_TRUE(upload(9, "newer", Sha256Hex("newer")).ok());
+  EXPECT_TRUE(Trial(sweep, grant->trial).checkpoint_error.empty());
+  // A stale lease cannot upload.
+  EXPECT_EQ(coordinator_->BeginCheckpointUpload(LeaseRef{worker, sweep, grant->trial, 99}, 10)
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(CoordinatorTest, BadSweepIsInvalidArgumentWithPosition) {
