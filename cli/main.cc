@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "common/command_line.h"
 #include "cli/coordinator_client.h"
 #include "cli/exit_codes.h"
 #include "cli/plan_command.h"
@@ -89,14 +90,7 @@ int Main(int argc, char** argv) {
   metrics->add_option("trial", trial, "Trial index")->required();
   metrics->add_option("--format", metrics_format, "csv or json")->capture_default_str();
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return kExitBadInput;
-  }
+  if (std::optional<int> exit_code = ParseCommandLine(app, argc, argv)) return *exit_code;
 
   if (*schedule) {
     if (total_option->count() > 0) schedule_options.total_steps = total_steps;

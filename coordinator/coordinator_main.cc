@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "common/command_line.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/termination_signals.h"
@@ -47,14 +48,7 @@ int Main(int argc, char** argv) {
                  "A lease not renewed for this long returns its trial to PENDING "
                  "(default: 3 heartbeats)")
       ->check(CLI::Range(int64_t{10}, int64_t{3600000}));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return 2;
-  }
+  if (std::optional<int> exit_code = ParseCommandLine(app, argc, argv)) return *exit_code;
 
   if (!IsLoopback(listen)) {
     std::cerr << "warning: listening on " << listen

@@ -149,6 +149,10 @@ constexpr char kTrialColumns[] =
     "worker_id, step, total_steps, lr, score, latest_metric, final_metrics_json, updated_ms, "
     "preemptions, checkpoint_step, checkpoint_error";
 
+constexpr char kSweepColumns[] =
+    "id, name, yaml, file_name, created_ms, state, metric_name, maximize, metric_summary, "
+    "metric_last_k, max_failures, checkpoint_keep, source_sha256";
+
 // Columns added after the first release, created on databases that lack them.
 constexpr struct {
   const char* table;
@@ -231,9 +235,9 @@ class SqliteStore : public Store {
     absl::MutexLock lock(&mu_);
     return Transaction([&]() -> absl::Status {
       Statement insert(db_,
-                       "INSERT INTO sweeps (id, name, yaml, file_name, created_ms, state, "
-                       "metric_name, maximize, metric_summary, metric_last_k, max_failures, "
-                       "checkpoint_keep, source_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                       absl::StrCat("INSERT INTO sweeps (", kSweepColumns,
+                                    ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                           .c_str());
       RETURN_IF_ERROR(insert.Prepared());
       insert.Bind(1, sweep.id).Bind(2, sweep.name).Bind(3, sweep.yaml).Bind(4, sweep.file_name)
           .Bind(5, sweep.created_ms).Bind(6, std::string(SweepStateName(sweep.state)))
@@ -255,19 +259,15 @@ class SqliteStore : public Store {
 
   absl::StatusOr<std::vector<SweepRecord>> ListSweeps() override {
     absl::MutexLock lock(&mu_);
-    return ReadSweeps("SELECT id, name, yaml, file_name, created_ms, state, metric_name, "
-                      "maximize, metric_summary, metric_last_k, max_failures, checkpoint_keep, "
-                      "source_sha256 FROM sweeps ORDER BY created_ms, id",
-                      "");
+    return ReadSweeps(
+        absl::StrCat("SELECT ", kSweepColumns, " FROM sweeps ORDER BY created_ms, id"), "");
   }
 
   absl::StatusOr<SweepRecord> GetSweep(const std::string& sweep_id) override {
     absl::MutexLock lock(&mu_);
-    ASSIGN_OR_RETURN(std::vector<SweepRecord> sweeps,
-                     ReadSweeps("SELECT id, name, yaml, file_name, created_ms, state, metric_name, "
-                                "maximize, metric_summary, metric_last_k, max_failures, "
-                                "checkpoint_keep, source_sha256 FROM sweeps WHERE id = ?",
-                                sweep_id));
+    ASSIGN_OR_RETURN(
+        std::vector<SweepRecord> sweeps,
+        ReadSweeps(absl::StrCat("SELECT ", kSweepColumns, " FROM sweeps WHERE id = ?"), sweep_id));
     if (sweeps.empty()) return absl::NotFoundError(absl::StrCat("no sweep '", sweep_id, "'"));
     return sweeps[0];
   }
@@ -496,9 +496,10 @@ class SqliteStore : public Store {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<std::vector<SweepRecord>> ReadSweeps(const char* sql, const std::string& id)
+  absl::StatusOr<std::vector<SweepRecord>> ReadSweeps(const std::string& sql,
+                                                      const std::string& id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    Statement select(db_, sql);
+    Statement select(db_, sql.c_str());
     RETURN_IF_ERROR(select.Prepared());
     if (!id.empty()) select.Bind(1, id);
     std::vector<SweepRecord> sweeps;

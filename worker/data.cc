@@ -21,18 +21,6 @@ uint32_t BigEndian(const unsigned char* bytes) {
          uint32_t{bytes[3]};
 }
 
-// A portable permutation of 0..n-1 (Fisher-Yates on mt19937_64).
-std::vector<int64_t> Permutation(int64_t n, uint64_t seed) {
-  std::vector<int64_t> order(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
-  std::mt19937_64 rng(seed);
-  for (int64_t i = n - 1; i > 0; --i) {
-    const int64_t j = static_cast<int64_t>(rng() % static_cast<uint64_t>(i + 1));
-    std::swap(order[static_cast<size_t>(i)], order[static_cast<size_t>(j)]);
-  }
-  return order;
-}
-
 Dataset Take(const Dataset& data, const std::vector<int64_t>& order, int64_t begin, int64_t end) {
   std::vector<int64_t> indices(order.begin() + begin, order.begin() + end);
   torch::Tensor index = torch::tensor(indices, torch::kInt64);
@@ -101,6 +89,17 @@ void MoveTo(const torch::Device& device, DataSplits* splits) {
 }
 
 }  // namespace
+
+std::vector<int64_t> Permutation(int64_t n, uint64_t seed) {
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+  std::mt19937_64 rng(seed);
+  for (int64_t i = n - 1; i > 0; --i) {
+    const int64_t j = static_cast<int64_t>(rng() % static_cast<uint64_t>(i + 1));
+    std::swap(order[static_cast<size_t>(i)], order[static_cast<size_t>(j)]);
+  }
+  return order;
+}
 
 absl::StatusOr<torch::Tensor> ReadIdxFile(const std::string& path) {
   gzFile file = gzopen(path.c_str(), "rb");

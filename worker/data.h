@@ -16,6 +16,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "coordinator/train_spec.h"
@@ -35,6 +36,9 @@ struct DataSplits {
   Dataset test;
   int64_t num_classes = 10;
 };
+
+// A permutation of 0..n-1 from mt19937_64 (Fisher-Yates): the same on every platform.
+std::vector<int64_t> Permutation(int64_t n, uint64_t seed);
 
 // Reads an IDX file (gzipped or not): images as uint8 [N, rows, cols], labels as uint8 [N].
 absl::StatusOr<torch::Tensor> ReadIdxFile(const std::string& path);

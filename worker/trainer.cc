@@ -49,17 +49,11 @@ absl::Status Trainer::Init() {
   return absl::OkStatus();
 }
 
-std::vector<int64_t> Trainer::EpochOrder(int64_t epoch) const {
-  const int64_t n = data_->train.size();
-  std::vector<int64_t> order(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
-  std::mt19937_64 rng(static_cast<uint64_t>(config_.seed) * 1000003ULL +
-                      static_cast<uint64_t>(epoch));
-  for (int64_t i = n - 1; i > 0; --i) {
-    const int64_t j = static_cast<int64_t>(rng() % static_cast<uint64_t>(i + 1));
-    std::swap(order[static_cast<size_t>(i)], order[static_cast<size_t>(j)]);
-  }
-  return order;
+torch::Tensor Trainer::EpochOrder(int64_t epoch) const {
+  const std::vector<int64_t> order =
+      Permutation(data_->train.size(),
+                  static_cast<uint64_t>(config_.seed) * 1000003ULL + static_cast<uint64_t>(epoch));
+  return torch::tensor(order, torch::kInt64).to(options_.device);
 }
 
 void Trainer::ApplySchedule() {
@@ -78,16 +72,13 @@ void Trainer::ApplySchedule() {
   }
 }
 
-double Trainer::OptimizerStep(const std::vector<int64_t>& order, int64_t begin, int64_t end) {
+double Trainer::OptimizerStep(const torch::Tensor& order, int64_t begin, int64_t end) {
   const int64_t batch = config_.train.batch_size;
   optimizer_->zero_grad();
   double loss_sum = 0;
   for (int64_t start = begin; start < end; start += batch) {
     const int64_t stop = std::min(end, start + batch);
-    const torch::Tensor index =
-        torch::tensor(std::vector<int64_t>(order.begin() + start, order.begin() + stop),
-                      torch::kInt64)
-            .to(options_.device);
+    const torch::Tensor index = order.slice(0, start, stop);
     const torch::Tensor images = data_->train.images.index_select(0, index);
     const torch::Tensor labels = data_->train.labels.index_select(0, index);
     // Summed and divided by the whole step's examples: accumulation equals one big batch.
@@ -232,7 +223,7 @@ absl::StatusOr<TrainOutcome> Trainer::TrainLoop(TrainingObserver* observer) {
   auto wall = [&] { return wall_offset_ + Seconds(started); };
   TrainOutcome outcome;
   while (step_ < config_.total_steps) {
-    const std::vector<int64_t> order = EpochOrder(epoch_);
+    const torch::Tensor order = EpochOrder(epoch_);
     while (position_ < examples && step_ < config_.total_steps) {
       const StopRequest stop = observer->ShouldStop();
       if (stop == StopRequest::kStop) return absl::CancelledError("stopped by the coordinator");

@@ -98,9 +98,10 @@ class Trainer {
  private:
   absl::StatusOr<TrainOutcome> TrainLoop(TrainingObserver* observer);
   // One optimizer step over micro-batches [begin, end) of `order`; returns the mean loss.
-  double OptimizerStep(const std::vector<int64_t>& order, int64_t begin, int64_t end);
+  double OptimizerStep(const torch::Tensor& order, int64_t begin, int64_t end);
   void ApplySchedule();
-  std::vector<int64_t> EpochOrder(int64_t epoch) const;
+  // The epoch's data order (a portable permutation), on the training device.
+  torch::Tensor EpochOrder(int64_t epoch) const;
   bool IsPlateauByStep() const;
   void FeedPlateauAtEpochEnd(const Evaluation& eval);
 

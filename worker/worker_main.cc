@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
+#include "common/command_line.h"
 #include <unistd.h>
 
 #include "common/termination_signals.h"
@@ -43,14 +44,7 @@ int Main(int argc, char** argv) {
   app.add_option("--checkpoint-dir", options.checkpoint_dir,
                  "Local copy of the running trial's latest checkpoint")
       ->capture_default_str();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return 2;
-  }
+  if (std::optional<int> exit_code = ParseCommandLine(app, argc, argv)) return *exit_code;
   try {
     options.device = torch::Device(device);
   } catch (const std::exception& e) {
