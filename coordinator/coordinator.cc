@@ -4,8 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/atomic_file.h"
 #include <filesystem>
+
+#include "common/atomic_file.h"
+#include "common/shared_checkpoint_path.h"
 #include "common/status_macros.h"
 #include "coordinator/scoring.h"
 #include "coordinator/sweep_planner.h"
@@ -18,6 +20,21 @@ namespace {
 constexpr absl::Duration kTimerPeriod = absl::Milliseconds(50);
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
+
+// DATA_LOSS unless the file at `path` has `size` bytes with SHA-256 `sha256_hex`.
+absl::Status VerifyCheckpointFile(const std::string& path, int64_t step, int64_t size,
+                                  const std::string& sha256_hex) {
+  ASSIGN_OR_RETURN(std::string bytes, ReadBinaryFile(path));
+  if (static_cast<int64_t>(bytes.size()) != size) {
+    return absl::DataLossError(absl::StrCat("checkpoint at step ", step, " (", path, ") has ",
+                                            bytes.size(), " bytes, expected ", size));
+  }
+  if (Sha256Hex(bytes) != sha256_hex) {
+    return absl::DataLossError(
+        absl::StrCat("checkpoint at step ", step, " (", path, ") does not match its SHA-256"));
+  }
+  return absl::OkStatus();
+}
 
 std::string RandomHex(int digits) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -320,11 +337,7 @@ absl::StatusOr<std::optional<LeaseGrant>> Coordinator::GrantNext(const std::stri
   LeaseGrant grant{sweep.record.id, index, updated.attempts, updated.plan_json, {}};
   absl::StatusOr<std::vector<CheckpointRecord>> checkpoints =
       store_->ListCheckpoints(sweep.record.id, index);
-  if (checkpoints.ok()) {
-    for (const CheckpointRecord& checkpoint : *checkpoints) {
-      grant.checkpoint_steps.push_back(checkpoint.step);
-    }
-  }
+  if (checkpoints.ok()) grant.checkpoints = *std::move(checkpoints);
   return std::optional<LeaseGrant>(std::move(grant));
 }
 
@@ -510,64 +523,138 @@ absl::Status Coordinator::CommitCheckpoint(const LeaseRef& lease, int64_t step,
                                            const std::string& temp_path,
                                            const std::string& sha256_hex, int64_t size) {
   // Verify outside the lock: the file may be large.
-  absl::StatusOr<std::string> bytes = ReadBinaryFile(temp_path);
-  absl::Status verified = bytes.status();
-  if (verified.ok() && static_cast<int64_t>(bytes->size()) != size) {
-    verified = absl::DataLossError(absl::StrCat("checkpoint upload for step ", step, " has ",
-                                                bytes->size(), " bytes, expected ", size));
-  } else if (verified.ok() && Sha256Hex(*bytes) != sha256_hex) {
-    verified = absl::DataLossError(
-        absl::StrCat("checkpoint upload for step ", step, " does not match its SHA-256"));
-  }
+  absl::Status verified = VerifyCheckpointFile(temp_path, step, size, sha256_hex);
   if (verified.ok()) {
     absl::MutexLock lock(&mu_);
-    ASSIGN_OR_RETURN(TrialRecord * trial, CheckLease(lease));
+    absl::StatusOr<TrialRecord*> trial = CheckLease(lease);
+    verified = trial.status();
     const std::string path =
         (std::filesystem::path(temp_path).parent_path() / absl::StrCat("step-", step, ".ckpt"))
             .string();
-    verified = RenameDurably(temp_path, path);
+    if (verified.ok()) verified = RenameDurably(temp_path, path);
     if (verified.ok()) {
-      LiveSweep& sweep = sweeps_.at(lease.sweep_id);
-      TrialRecord updated = *trial;
-      updated.checkpoint_step = step;
-      updated.checkpoint_error.clear();
-      updated.updated_ms = NowMs();
-      verified = store_->AddCheckpoint(
-          {lease.sweep_id, lease.trial, step, sha256_hex, size, path, lease.fencing_token, NowMs()},
-          updated);
-      if (verified.ok()) {
-        *trial = std::move(updated);
-        DeleteOldCheckpoints(sweep.record.checkpoint_keep, lease.sweep_id, lease.trial);
-      }
+      verified = RecordCheckpoint(lease, *trial,
+                                  {lease.sweep_id, lease.trial, step, sha256_hex, size, path,
+                                   lease.fencing_token, NowMs(), ""})
+                     .status();
     }
   }
   std::error_code ignored;
   std::filesystem::remove(temp_path, ignored);
-  if (!verified.ok()) NoteCheckpointFailure(lease, step, verified);
+  if (!verified.ok() && !absl::IsFailedPrecondition(verified)) {
+    NoteCheckpointFailure(lease, step, verified).IgnoreError();
+  }
   return verified;
 }
 
-void Coordinator::NoteCheckpointFailure(const LeaseRef& lease, int64_t step,
-                                        const absl::Status& error) {
+absl::StatusOr<RegisteredCheckpoint> Coordinator::RegisterSharedCheckpoint(
+    const LeaseRef& lease, const SharedCheckpoint& checkpoint) {
+  RETURN_IF_ERROR(
+      ValidateSharedCheckpointPath(lease.sweep_id, lease.trial, checkpoint.shared_path));
+  {
+    absl::MutexLock lock(&mu_);
+    RETURN_IF_ERROR(CheckLease(lease).status());
+  }
+  RegisteredCheckpoint registered;
+  if (!options_.shared_checkpoint_dir.empty()) {
+    // Outside the lock: the file may be large.
+    const std::string file =
+        (std::filesystem::path(options_.shared_checkpoint_dir) / checkpoint.shared_path).string();
+    absl::Status verified = std::filesystem::exists(file)
+                                ? VerifyCheckpointFile(file, checkpoint.step, checkpoint.size,
+                                                       checkpoint.sha256_hex)
+                                : absl::DataLossError(absl::StrCat(
+                                      file, " does not exist on the coordinator: do the workers' "
+                                            "--checkpoint-store shared:DIR and the coordinator's "
+                                            "--shared-checkpoint-dir name the same storage?"));
+    if (!verified.ok()) {
+      NoteCheckpointFailure(lease, checkpoint.step, verified).IgnoreError();
+      return verified;
+    }
+    registered.verified = true;
+  }
   absl::MutexLock lock(&mu_);
-  absl::StatusOr<TrialRecord*> trial = CheckLease(lease);
-  if (!trial.ok()) return;
-  (*trial)->checkpoint_error =
-      absl::StrCat("checkpoint at step ", step, " not stored: ", error.message());
-  store_->UpdateTrial(**trial).IgnoreError();  // may fail for the same reason (a full disk)
-}
-
-void Coordinator::DeleteOldCheckpoints(int64_t keep, const std::string& sweep_id, int64_t trial) {
-  absl::StatusOr<std::vector<CheckpointRecord>> checkpoints =
-      store_->ListCheckpoints(sweep_id, trial);
-  if (!checkpoints.ok()) return;
-  for (size_t i = static_cast<size_t>(std::max<int64_t>(1, keep)); i < checkpoints->size(); ++i) {
-    const CheckpointRecord& old = (*checkpoints)[i];
-    if (store_->DeleteCheckpoint(sweep_id, trial, old.step).ok()) {
-      std::error_code ignored;
-      std::filesystem::remove(old.path, ignored);
+  ASSIGN_OR_RETURN(TrialRecord * trial, CheckLease(lease));
+  ASSIGN_OR_RETURN(std::vector<CheckpointRecord> dropped,
+                   RecordCheckpoint(lease, trial,
+                                    {lease.sweep_id, lease.trial, checkpoint.step,
+                                     checkpoint.sha256_hex, checkpoint.size, "",
+                                     lease.fencing_token, NowMs(), checkpoint.shared_path}));
+  for (const CheckpointRecord& old : dropped) {
+    if (!old.shared_path.empty() && options_.shared_checkpoint_dir.empty()) {
+      registered.obsolete_shared_paths.push_back(old.shared_path);
     }
   }
+  return registered;
+}
+
+absl::StatusOr<std::vector<CheckpointRecord>> Coordinator::RecordCheckpoint(
+    const LeaseRef& lease, TrialRecord* trial, CheckpointRecord checkpoint) {
+  // A resumed attempt checkpoints the steps an earlier one did again. An upload replaces the file
+  // in place; a shared checkpoint has the attempt in its name, so the earlier file goes too.
+  std::optional<CheckpointRecord> replaced;
+  if (absl::StatusOr<std::vector<CheckpointRecord>> existing =
+          store_->ListCheckpoints(lease.sweep_id, lease.trial);
+      existing.ok()) {
+    for (CheckpointRecord& old : *existing) {
+      if (old.step == checkpoint.step && (old.path != checkpoint.path ||
+                                          old.shared_path != checkpoint.shared_path)) {
+        replaced = std::move(old);
+      }
+    }
+  }
+  TrialRecord updated = *trial;
+  updated.checkpoint_step = checkpoint.step;
+  updated.checkpoint_error.clear();
+  updated.updated_ms = NowMs();
+  RETURN_IF_ERROR(store_->AddCheckpoint(checkpoint, updated));
+  *trial = std::move(updated);
+  std::vector<CheckpointRecord> dropped = DeleteOldCheckpoints(
+      sweeps_.at(lease.sweep_id).record.checkpoint_keep, lease.sweep_id, lease.trial);
+  if (replaced) {
+    RemoveCheckpointFile(*replaced);
+    dropped.push_back(*std::move(replaced));
+  }
+  return dropped;
+}
+
+absl::Status Coordinator::NoteCheckpointFailure(const LeaseRef& lease, int64_t step,
+                                                const absl::Status& error) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(TrialRecord * trial, CheckLease(lease));
+  trial->checkpoint_error =
+      absl::StrCat("checkpoint at step ", step, " not stored: ", error.message());
+  store_->UpdateTrial(*trial).IgnoreError();  // may fail for the same reason (a full disk)
+  return absl::OkStatus();
+}
+
+std::vector<CheckpointRecord> Coordinator::DeleteOldCheckpoints(int64_t keep,
+                                                                const std::string& sweep_id,
+                                                                int64_t trial) {
+  std::vector<CheckpointRecord> dropped;
+  absl::StatusOr<std::vector<CheckpointRecord>> checkpoints =
+      store_->ListCheckpoints(sweep_id, trial);
+  if (!checkpoints.ok()) return dropped;
+  for (size_t i = static_cast<size_t>(std::max<int64_t>(1, keep)); i < checkpoints->size(); ++i) {
+    const CheckpointRecord& old = (*checkpoints)[i];
+    if (!store_->DeleteCheckpoint(sweep_id, trial, old.step).ok()) continue;
+    RemoveCheckpointFile(old);
+    dropped.push_back(old);
+  }
+  return dropped;
+}
+
+void Coordinator::RemoveCheckpointFile(const CheckpointRecord& checkpoint) const {
+  if (const std::string path = LocalPath(checkpoint); !path.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove(path, ignored);
+  }
+}
+
+std::string Coordinator::LocalPath(const CheckpointRecord& checkpoint) const {
+  if (!checkpoint.path.empty()) return checkpoint.path;
+  if (checkpoint.shared_path.empty() || options_.shared_checkpoint_dir.empty()) return "";
+  return (std::filesystem::path(options_.shared_checkpoint_dir) / checkpoint.shared_path).string();
 }
 
 absl::StatusOr<CheckpointRecord> Coordinator::GetCheckpoint(const LeaseRef& lease, int64_t step) {
@@ -577,8 +664,17 @@ absl::StatusOr<CheckpointRecord> Coordinator::GetCheckpoint(const LeaseRef& leas
   }
   ASSIGN_OR_RETURN(std::vector<CheckpointRecord> checkpoints,
                    store_->ListCheckpoints(lease.sweep_id, lease.trial));
-  for (const CheckpointRecord& checkpoint : checkpoints) {
-    if (checkpoint.step == step) return checkpoint;
+  for (CheckpointRecord& checkpoint : checkpoints) {
+    if (checkpoint.step != step) continue;
+    checkpoint.path = LocalPath(checkpoint);
+    if (checkpoint.path.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "checkpoint at step ", step, " is in the shared checkpoint directory (",
+          checkpoint.shared_path, "), which the coordinator does not mount: run the worker with "
+          "--checkpoint-store shared:DIR on that directory, or the coordinator with "
+          "--shared-checkpoint-dir"));
+    }
+    return checkpoint;
   }
   return absl::NotFoundError(absl::StrCat("trial ", lease.trial, " of ", lease.sweep_id,
                                           " has no checkpoint at step ", step));

@@ -44,6 +44,10 @@ struct CoordinatorOptions {
   absl::Duration max_lease_wait = absl::Seconds(30);
   // Where uploaded checkpoints are kept: DIR/<sweep>/<trial>/step-<step>.ckpt.
   std::string checkpoint_dir = "checkpoints";
+  // The shared checkpoint directory as this machine mounts it, if it does: checkpoints that
+  // workers register there are then verified, served to workers without it, and garbage-collected
+  // here. Empty: the coordinator trusts the workers' digests and they delete obsolete files.
+  std::string shared_checkpoint_dir;
 };
 
 struct SubmitResult {
@@ -69,7 +73,22 @@ struct LeaseGrant {
   int64_t trial = 0;
   int64_t fencing_token = 0;
   std::string plan_json;
-  std::vector<int64_t> checkpoint_steps;  // committed checkpoints, newest first
+  std::vector<CheckpointRecord> checkpoints;  // committed checkpoints, newest first
+};
+
+// A checkpoint a worker wrote into the shared checkpoint directory itself.
+struct SharedCheckpoint {
+  int64_t step = 0;
+  std::string shared_path;  // relative to the shared directory
+  std::string sha256_hex;
+  int64_t size = 0;
+};
+
+struct RegisteredCheckpoint {
+  bool verified = false;  // the coordinator read the file and checked its size and digest
+  // Files (relative to the shared directory) no longer kept that the coordinator could not
+  // delete itself: the worker deletes them.
+  std::vector<std::string> obsolete_shared_paths;
 };
 
 struct LeaseRef {
@@ -130,10 +149,20 @@ class Coordinator {
   // previous checkpoint stays), RESOURCE_EXHAUSTED when the disk is full.
   absl::Status CommitCheckpoint(const LeaseRef& lease, int64_t step, const std::string& temp_path,
                                 const std::string& sha256_hex, int64_t size);
+  // Commits a checkpoint the worker wrote into the shared directory (no bytes travel). When this
+  // machine mounts that directory the file is verified first: DATA_LOSS if it is missing or does
+  // not match. INVALID_ARGUMENT for a path outside the trial's directory. Older checkpoints beyond
+  // `keep` are dropped as for uploads.
+  absl::StatusOr<RegisteredCheckpoint> RegisterSharedCheckpoint(const LeaseRef& lease,
+                                                                const SharedCheckpoint& checkpoint);
   // Records on the trial why a checkpoint could not be stored (shown by status); the previous
   // checkpoint stays. Best effort: a full disk may keep it from reaching the store too.
-  void NoteCheckpointFailure(const LeaseRef& lease, int64_t step, const absl::Status& error);
-  // A committed checkpoint of the lease's trial (its file, size and SHA-256 as committed).
+  // FAILED_PRECONDITION for a stale lease.
+  absl::Status NoteCheckpointFailure(const LeaseRef& lease, int64_t step,
+                                     const absl::Status& error);
+  // A committed checkpoint of the lease's trial as committed (size, SHA-256), with `path` where
+  // this coordinator reads it. FAILED_PRECONDITION when it is in a shared directory this
+  // coordinator does not mount.
   absl::StatusOr<CheckpointRecord> GetCheckpoint(const LeaseRef& lease, int64_t step);
 
   // --- Change notification (watch) ---
@@ -176,10 +205,23 @@ class Coordinator {
   // Persists `updated` and, on success, makes it the live record.
   absl::Status Commit(LiveSweep& sweep, TrialRecord updated) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReleaseWorker(const std::string& worker_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Keeps the `keep` newest checkpoints of a trial. The lease that may resume from one holds the
-  // newest, which is always kept.
-  void DeleteOldCheckpoints(int64_t keep, const std::string& sweep_id, int64_t trial)
+  // Records a verified checkpoint of the lease's trial (its file already in place), clears the
+  // trial's checkpoint error and drops the checkpoints beyond the sweep's `keep` and any other
+  // file of the same step, which it returns.
+  absl::StatusOr<std::vector<CheckpointRecord>> RecordCheckpoint(const LeaseRef& lease,
+                                                                 TrialRecord* trial,
+                                                                 CheckpointRecord checkpoint)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Keeps the `keep` newest checkpoints of a trial, deleting the others' records and the files
+  // this machine can reach; returns the dropped records. The lease that may resume from one holds
+  // the newest, which is always kept.
+  std::vector<CheckpointRecord> DeleteOldCheckpoints(int64_t keep, const std::string& sweep_id,
+                                                     int64_t trial)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Where this machine reads a checkpoint's file; empty when it cannot.
+  std::string LocalPath(const CheckpointRecord& checkpoint) const;
+  // Deletes a checkpoint's file if this machine can reach it.
+  void RemoveCheckpointFile(const CheckpointRecord& checkpoint) const;
   void MaybeFinishSweep(LiveSweep& sweep) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void NotifyWatchers(Deferred* deferred) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   SweepView ViewOf(const LiveSweep& sweep) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -48,6 +48,12 @@ int Main(int argc, char** argv) {
                  "A lease not renewed for this long returns its trial to PENDING "
                  "(default: 3 heartbeats)")
       ->check(CLI::Range(int64_t{10}, int64_t{3600000}));
+  std::string shared_checkpoint_dir;
+  app.add_option("--shared-checkpoint-dir", shared_checkpoint_dir,
+                 "The shared checkpoint directory of workers run with --checkpoint-store "
+                 "shared:DIR, as this machine mounts it: their checkpoints are then verified and "
+                 "garbage-collected here (optional)")
+      ->check(CLI::ExistingDirectory);
   if (std::optional<int> exit_code = ParseCommandLine(app, argc, argv)) return *exit_code;
 
   if (!IsLoopback(listen)) {
@@ -71,6 +77,7 @@ int Main(int argc, char** argv) {
   options.lease_timeout = absl::Milliseconds(lease_timeout_ms > 0 ? lease_timeout_ms
                                                                   : 3 * heartbeat_ms);
   options.checkpoint_dir = data_dir + "/checkpoints";
+  options.shared_checkpoint_dir = shared_checkpoint_dir;
   absl::StatusOr<std::unique_ptr<Coordinator>> coordinator =
       Coordinator::Create(store->get(), options);
   if (!coordinator.ok()) {

@@ -85,9 +85,12 @@ struct CheckpointRecord {
   int64_t step = 0;
   std::string sha256;  // hex
   int64_t size = 0;
-  std::string path;
+  std::string path;  // where the coordinator reads it; empty when it cannot (shared directory)
   int64_t attempt = 0;  // fencing token of the lease that wrote it
   int64_t created_ms = 0;
+  // Relative to the shared checkpoint directory, for a checkpoint a worker wrote there; empty for
+  // one uploaded to the coordinator's store.
+  std::string shared_path;
 };
 
 struct MetricPoint {

@@ -150,4 +150,13 @@ v1::LeaseRef ToProto(const LeaseRef& lease) {
   return out;
 }
 
+v1::CheckpointRef ToProto(const CheckpointRecord& checkpoint) {
+  v1::CheckpointRef out;
+  out.set_step(checkpoint.step);
+  out.set_size(checkpoint.size);
+  out.set_sha256(checkpoint.sha256);
+  out.set_shared_path(checkpoint.shared_path);
+  return out;
+}
+
 }  // namespace lrsweep

@@ -35,6 +35,8 @@ v1::SweepSummary ToProto(const SweepView& sweep);
 v1::WorkerInfo ToProto(const WorkerView& worker);
 LeaseRef FromProto(const v1::LeaseRef& lease);
 v1::LeaseRef ToProto(const LeaseRef& lease);
+// What a lease tells a worker about a committed checkpoint (not where the coordinator keeps it).
+v1::CheckpointRef ToProto(const CheckpointRecord& checkpoint);
 
 }  // namespace lrsweep
 

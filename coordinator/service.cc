@@ -182,7 +182,9 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::CheckpointChunk> 
     }
     const absl::Status status = Append();
     if (!status.ok()) {
-      if (started_ && !temp_path_.empty()) coordinator_->NoteCheckpointFailure(lease_, step_, status);
+      if (started_ && !temp_path_.empty()) {
+        coordinator_->NoteCheckpointFailure(lease_, step_, status).IgnoreError();
+      }
       Abandon();
       Finish(ToGrpcStatus(status));
       return;
@@ -313,7 +315,35 @@ class DownloadReactor final : public grpc::ServerWriteReactor<v1::CheckpointChun
   v1::CheckpointChunk chunk_;
 };
 
-// --- Sweep service steps, gRPC-free but for the messages ---
+// --- Service steps, gRPC-free but for the messages ---
+
+// A checkpoint written to the shared directory, or the worker's report that it could not be.
+absl::Status RegisterCheckpointInto(Coordinator* coordinator,
+                                    const v1::RegisterCheckpointRequest& request,
+                                    v1::RegisterCheckpointResponse* response) {
+  RETURN_IF_ERROR(CheckLeaseRef(request.lease()));
+  if (request.step() < 1) return absl::InvalidArgumentError("step: must be >= 1");
+  const LeaseRef lease = FromProto(request.lease());
+  if (!request.error().empty()) {
+    return coordinator->NoteCheckpointFailure(lease, request.step(),
+                                              absl::UnknownError(request.error()));
+  }
+  if (request.size() < 1 || request.sha256().size() != 64 ||
+      request.sha256().find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return absl::InvalidArgumentError(
+        "size (>= 1) and sha256 (64 lowercase hex digits) are required");
+  }
+  ASSIGN_OR_RETURN(RegisteredCheckpoint registered,
+                   coordinator->RegisterSharedCheckpoint(
+                       lease, {request.step(), request.shared_path(), request.sha256(),
+                               request.size()}));
+  response->set_step(request.step());
+  response->set_verified(registered.verified);
+  for (const std::string& path : registered.obsolete_shared_paths) {
+    response->add_obsolete_shared_paths(path);
+  }
+  return absl::OkStatus();
+}
 
 absl::Status Submit(Coordinator* coordinator, const v1::SubmitSweepRequest& request,
                     v1::SubmitSweepResponse* response) {
@@ -433,7 +463,10 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::AcquireLease(grpc::CallbackServerCo
           lease->set_trial((*grant)->trial);
           lease->set_fencing_token((*grant)->fencing_token);
           lease->set_plan_json((*grant)->plan_json);
-          for (int64_t step : (*grant)->checkpoint_steps) lease->add_checkpoint_steps(step);
+          for (const CheckpointRecord& checkpoint : (*grant)->checkpoints) {
+            lease->add_checkpoint_steps(checkpoint.step);
+            *lease->add_checkpoints() = ToProto(checkpoint);
+          }
         }
         reactor->Finish(ToGrpcStatus(grant.status()));
       });
@@ -493,6 +526,12 @@ grpc::ServerReadReactor<v1::CheckpointChunk>* WorkerServiceImpl::UploadCheckpoin
 grpc::ServerWriteReactor<v1::CheckpointChunk>* WorkerServiceImpl::DownloadCheckpoint(
     grpc::CallbackServerContext* context, const v1::DownloadCheckpointRequest* request) {
   return new DownloadReactor(coordinator_, *request);
+}
+
+grpc::ServerUnaryReactor* WorkerServiceImpl::RegisterCheckpoint(
+    grpc::CallbackServerContext* context, const v1::RegisterCheckpointRequest* request,
+    v1::RegisterCheckpointResponse* response) {
+  return Answer(context, RegisterCheckpointInto(coordinator_, *request, response));
 }
 
 grpc::ServerUnaryReactor* WorkerServiceImpl::FailTrial(grpc::CallbackServerContext* context,

@@ -67,6 +67,9 @@ class WorkerServiceImpl final : public v1::WorkerService::CallbackService {
   grpc::ServerUnaryReactor* CompleteTrial(grpc::CallbackServerContext* context,
                                           const v1::CompleteTrialRequest* request,
                                           v1::CompleteTrialResponse* response) override;
+  grpc::ServerUnaryReactor* RegisterCheckpoint(grpc::CallbackServerContext* context,
+                                               const v1::RegisterCheckpointRequest* request,
+                                               v1::RegisterCheckpointResponse* response) override;
   grpc::ServerUnaryReactor* FailTrial(grpc::CallbackServerContext* context,
                                       const v1::FailTrialRequest* request,
                                       v1::FailTrialResponse* response) override;

@@ -164,6 +164,7 @@ constexpr struct {
     {"trials", "checkpoint_error", "TEXT NOT NULL DEFAULT ''"},
     {"sweeps", "checkpoint_keep", "INTEGER NOT NULL DEFAULT 2"},
     {"sweeps", "source_sha256", "TEXT NOT NULL DEFAULT ''"},
+    {"checkpoints", "shared_path", "TEXT NOT NULL DEFAULT ''"},
 };
 
 void BindTrial(Statement& s, const TrialRecord& t) {
@@ -367,10 +368,11 @@ class SqliteStore : public Store {
     return Transaction([&]() -> absl::Status {
       Statement insert(db_,
                        "INSERT OR REPLACE INTO checkpoints (sweep_id, trial, step, sha256, size, "
-                       "path, attempt, created_ms) VALUES (?,?,?,?,?,?,?,?)");
+                       "path, attempt, created_ms, shared_path) VALUES (?,?,?,?,?,?,?,?,?)");
       RETURN_IF_ERROR(insert.Prepared());
       insert.Bind(1, c.sweep_id).Bind(2, c.trial).Bind(3, c.step).Bind(4, c.sha256)
-          .Bind(5, c.size).Bind(6, c.path).Bind(7, c.attempt).Bind(8, c.created_ms);
+          .Bind(5, c.size).Bind(6, c.path).Bind(7, c.attempt).Bind(8, c.created_ms)
+          .Bind(9, c.shared_path);
       RETURN_IF_ERROR(insert.Run());
       return WriteTrials({trial}, "REPLACE");
     });
@@ -380,14 +382,14 @@ class SqliteStore : public Store {
                                                                 int64_t trial) override {
     absl::MutexLock lock(&mu_);
     Statement select(db_,
-                     "SELECT step, sha256, size, path, attempt, created_ms FROM checkpoints "
+                     "SELECT step, sha256, size, path, attempt, created_ms, shared_path FROM checkpoints "
                      "WHERE sweep_id = ? AND trial = ? ORDER BY step DESC");
     RETURN_IF_ERROR(select.Prepared());
     select.Bind(1, sweep_id).Bind(2, trial);
     std::vector<CheckpointRecord> checkpoints;
     while (select.Step() == SQLITE_ROW) {
       checkpoints.push_back({sweep_id, trial, select.Int(0), select.Text(1), select.Int(2),
-                             select.Text(3), select.Int(4), select.Int(5)});
+                             select.Text(3), select.Int(4), select.Int(5), select.Text(6)});
     }
     return checkpoints;
   }

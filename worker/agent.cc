@@ -1,17 +1,15 @@
 #include "worker/agent.h"
 
 #include <condition_variable>
-#include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <random>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "common/atomic_file.h"
 #include "common/status_macros.h"
 #include "coordinator/rpc_convert.h"
-#include "worker/checkpoint_transfer.h"
+#include "worker/checkpoint_store.h"
 #include "worker/data.h"
 #include "worker/trainer.h"
 #include "worker/trial_config.h"
@@ -22,6 +20,19 @@ namespace {
 constexpr size_t kBatchPoints = 64;
 constexpr absl::Duration kBatchInterval = absl::Seconds(1);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
+
+// The lease's checkpoints, newest first. A coordinator before CheckpointRef sent steps only:
+// those are in its store.
+std::vector<v1::CheckpointRef> CheckpointsOf(const v1::Lease& lease) {
+  std::vector<v1::CheckpointRef> checkpoints(lease.checkpoints().begin(),
+                                             lease.checkpoints().end());
+  if (checkpoints.empty()) {
+    for (int64_t step : lease.checkpoint_steps()) {
+      checkpoints.emplace_back().set_step(step);
+    }
+  }
+  return checkpoints;
+}
 
 bool Retryable(const grpc::Status& status) {
   // CANCELLED: the coordinator shut down mid-call; the call may be repeated safely (a report
@@ -39,13 +50,13 @@ class LeaseSession : public TrainingObserver {
   LeaseSession(v1::WorkerService::Stub* stub, const v1::LeaseRef& lease,
                absl::Duration heartbeat_interval, absl::Duration rpc_deadline,
                const std::atomic<bool>* shutdown, const TrialConfig* config,
-               std::string checkpoint_file)
+               CheckpointStore* checkpoints)
       : stub_(stub),
         lease_(lease),
         rpc_deadline_(rpc_deadline),
         shutdown_(shutdown),
         config_(config),
-        checkpoint_file_(std::move(checkpoint_file)),
+        checkpoints_(checkpoints),
         heartbeat_([this, heartbeat_interval] { HeartbeatLoop(heartbeat_interval); }) {}
 
   ~LeaseSession() override {
@@ -82,8 +93,9 @@ class LeaseSession : public TrainingObserver {
                absl::Seconds(60 * config_->checkpoint_every_minutes);
   }
 
-  // Keeps a local copy (atomically written), then uploads it. A checkpoint is committed only
-  // after every metric point before it was acknowledged: a resume never re-logs those steps.
+  // Stores the checkpoint (uploaded, or written to the shared directory and registered). A
+  // checkpoint is committed only after every metric point before it was acknowledged: a resume
+  // never re-logs those steps.
   void OnCheckpoint(int64_t step, std::string bytes) override {
     Flush();
     if (!buffer_.empty()) {
@@ -91,12 +103,11 @@ class LeaseSession : public TrainingObserver {
                 << " not uploaded: earlier metrics are not acknowledged yet\n";
       return;
     }
-    const absl::Status local = WriteFileAtomically(checkpoint_file_, bytes);
-    if (!local.ok()) std::cerr << "lrsweep-worker: " << local.message() << "\n";
-    const absl::Status uploaded = Upload(step, bytes);
-    if (!uploaded.ok()) {
+    const absl::Status stored = checkpoints_->Save(lease_, step, bytes);
+    if (!stored.ok()) {
       std::cerr << "lrsweep-worker: checkpoint at step " << step
-                << " not stored: " << uploaded.message() << "\n";
+                << " not stored: " << stored.message() << "\n";
+      Handle(ToGrpcStatus(stored));
       return;
     }
     last_checkpoint_step_ = step;
@@ -123,12 +134,6 @@ class LeaseSession : public TrainingObserver {
     }
     buffer_.assign(request.points().begin(), request.points().end());
     Handle(status);
-  }
-
-  absl::Status Upload(int64_t step, const std::string& bytes) {
-    const absl::Status status = UploadCheckpoint(*stub_, lease_, step, bytes, rpc_deadline_ * 3);
-    if (!status.ok()) Handle(ToGrpcStatus(status));
-    return status;
   }
 
   // The points not yet acknowledged, for the final CompleteTrial.
@@ -166,7 +171,7 @@ class LeaseSession : public TrainingObserver {
   const absl::Duration rpc_deadline_;
   const std::atomic<bool>* const shutdown_;
   const TrialConfig* const config_;
-  const std::string checkpoint_file_;
+  CheckpointStore* const checkpoints_;
   int64_t last_checkpoint_step_ = 0;
   absl::Time last_checkpoint_time_ = absl::Now();
   int64_t uploaded_step_ = -1;
@@ -188,6 +193,8 @@ WorkerAgent::WorkerAgent(AgentOptions options) : options_(std::move(options)) {
   args.SetMaxSendMessageSize(kMaxMessageBytes);
   channel_ = grpc::CreateCustomChannel(options_.coordinator, grpc::InsecureChannelCredentials(), args);
   stub_ = v1::WorkerService::NewStub(channel_);
+  checkpoints_ = NewCheckpointStore(options_.checkpoint_store, stub_.get(), options_.rpc_deadline,
+                                    options_.checkpoint_dir);
 }
 
 std::unique_ptr<grpc::ClientContext> WorkerAgent::Context(absl::Duration deadline) const {
@@ -217,7 +224,8 @@ absl::Status WorkerAgent::Register() {
       heartbeat_interval_ = absl::Milliseconds(std::max<int64_t>(10, response.heartbeat_interval_ms()));
       std::cerr << "lrsweep-worker: registered as " << worker_id_ << " with "
                 << options_.coordinator << " (" << options_.device.str() << ", "
-                << options_.threads << " threads)\n";
+                << options_.threads << " threads, checkpoints to " << checkpoints_->Describe()
+                << ")\n";
       ResetBackoff();
       return absl::OkStatus();
     }
@@ -273,9 +281,9 @@ absl::Status WorkerAgent::Run() {
 
 absl::Status WorkerAgent::Resume(const v1::Lease& lease, const v1::LeaseRef& ref,
                                  Trainer& trainer) {
-  for (int64_t step : lease.checkpoint_steps()) {
-    absl::StatusOr<std::string> bytes =
-        DownloadCheckpoint(*stub_, ref, step, options_.rpc_deadline * 3);
+  for (const v1::CheckpointRef& checkpoint : CheckpointsOf(lease)) {
+    const int64_t step = checkpoint.step();
+    absl::StatusOr<std::string> bytes = checkpoints_->Load(ref, checkpoint);
     absl::Status restored = bytes.ok() ? trainer.Restore(*bytes) : bytes.status();
     if (restored.ok()) {
       std::cerr << "lrsweep-worker: resumed trial " << lease.trial() << " from its checkpoint at step "
@@ -312,12 +320,8 @@ absl::Status WorkerAgent::RunTrial(const v1::Lease& lease) {
   std::vector<v1::MetricPoint> remaining;
   absl::StatusOr<TrialConfig> config = ParseTrialConfig(lease.plan_json());
   {
-    std::error_code ignored;
-    std::filesystem::create_directories(options_.checkpoint_dir, ignored);
     LeaseSession session(stub_.get(), ref, heartbeat_interval_, options_.rpc_deadline, &stop_,
-                         config.ok() ? &*config : nullptr,
-                         absl::StrCat(options_.checkpoint_dir, "/", lease.sweep_id(), "-",
-                                      lease.trial(), ".ckpt"));
+                         config.ok() ? &*config : nullptr, checkpoints_.get());
     absl::StatusOr<std::shared_ptr<const DataSplits>> data =
         config.ok() ? LoadData(config->train.data, options_.device) : config.status();
     if (!data.ok()) {

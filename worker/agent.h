@@ -7,9 +7,9 @@
 // (every 64 points or second), never one RPC per step.
 //
 // On RequestStop() (SIGTERM) a running trial is checkpointed at its next step boundary, the
-// checkpoint uploaded, and the trial given back (PreemptTrial) before Run() returns. On a new
-// lease the newest committed checkpoint that verifies is restored; a corrupt one is skipped in
-// favour of the one before, and the agent says so.
+// checkpoint stored (see checkpoint_store.h), and the trial given back (PreemptTrial) before Run()
+// returns. On a new lease the newest committed checkpoint that verifies is restored; a corrupt or
+// missing one is skipped in favour of the one before, and the agent says so.
 //
 //   WorkerAgent agent(options);
 //   agent.Run();             // until RequestStop()
@@ -30,6 +30,7 @@
 #include "absl/time/time.h"
 #include "lrsweep/v1/lrsweep.grpc.pb.h"
 #include "torch/torch.h"
+#include "worker/checkpoint_store.h"
 #include "worker/trainer.h"
 
 namespace lrsweep {
@@ -41,7 +42,9 @@ struct AgentOptions {
   std::string name;
   absl::Duration lease_wait = absl::Seconds(10);
   absl::Duration rpc_deadline = absl::Seconds(20);
-  // Local copy of the latest checkpoint of the running trial (written atomically, then uploaded).
+  // Where checkpoints are stored: uploaded to the coordinator, or a shared directory.
+  CheckpointStoreConfig checkpoint_store;
+  // With the coordinator store: a local copy of the latest checkpoint of the running trial.
   std::string checkpoint_dir = "/tmp/lrsweep-worker";
 };
 
@@ -66,6 +69,7 @@ class WorkerAgent {
   AgentOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::WorkerService::Stub> stub_;
+  std::unique_ptr<CheckpointStore> checkpoints_;
   std::string worker_id_;
   absl::Duration heartbeat_interval_ = absl::Seconds(2);
   absl::Duration backoff_ = absl::Milliseconds(100);

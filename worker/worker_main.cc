@@ -2,8 +2,12 @@
 //
 //   lrsweep-worker --coordinator 127.0.0.1:7077 --device cuda:0 --threads 4 --name gpu0
 //
-// Run one worker per GPU. SIGTERM or SIGINT stops it (the current trial's lease expires and the
-// trial is run again elsewhere).
+// Run one worker per GPU. SIGTERM or SIGINT stops it: the running trial is checkpointed at its
+// next step, given back to the coordinator (PREEMPTED) and resumed by another worker; the worker
+// exits 0 within --grace-seconds.
+//
+// With --checkpoint-store shared:/mnt/ckpt, checkpoints go to a directory every worker mounts
+// instead of being uploaded to the coordinator (see worker/checkpoint_store.h).
 #include <signal.h>
 
 #include <cstdlib>
@@ -17,6 +21,7 @@
 #include "common/termination_signals.h"
 #include "torch/torch.h"
 #include "worker/agent.h"
+#include "worker/checkpoint_store.h"
 
 namespace lrsweep {
 namespace {
@@ -42,9 +47,20 @@ int Main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
   app.add_option("--checkpoint-dir", options.checkpoint_dir,
-                 "Local copy of the running trial's latest checkpoint")
+                 "Local copy of the running trial's latest checkpoint (coordinator store)")
+      ->capture_default_str();
+  std::string checkpoint_store = "coordinator";
+  app.add_option("--checkpoint-store", checkpoint_store,
+                 "coordinator: upload checkpoints to the coordinator; shared:DIR: write them to "
+                 "DIR, a directory every worker mounts, and only register them")
       ->capture_default_str();
   if (std::optional<int> exit_code = ParseCommandLine(app, argc, argv)) return *exit_code;
+  absl::StatusOr<CheckpointStoreConfig> store = ParseCheckpointStoreFlag(checkpoint_store);
+  if (!store.ok()) {
+    std::cerr << "error: " << store.status().message() << "\n";
+    return 2;
+  }
+  options.checkpoint_store = *store;
   try {
     options.device = torch::Device(device);
   } catch (const std::exception& e) {

@@ -220,6 +220,32 @@ TEST(EndToEndTest, ReportsWithAStaleFencingTokenAreRejected) {
   EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(bad.error_message(), HasSubstr("lease.worker_id"));
 
+  // Shared-directory checkpoints: the zombie cannot register one; a malformed registration names
+  // what is wrong; a worker's report that it could not write one shows on the trial.
+  v1::RegisterCheckpointRequest checkpoint;
+  *checkpoint.mutable_lease() = report.lease();
+  checkpoint.set_step(100);
+  checkpoint.set_size(10);
+  checkpoint.set_sha256(std::string(64, 'a'));
+  checkpoint.set_shared_path(absl::StrCat(sweep, "/0/step-100-a1.ckpt"));
+  v1::RegisterCheckpointResponse registered;
+  EXPECT_EQ(call(&v1::WorkerService::Stub::RegisterCheckpoint, checkpoint, &registered).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  checkpoint.mutable_lease()->set_worker_id(fresh.worker_id());
+  checkpoint.mutable_lease()->set_fencing_token(second.lease().fencing_token());
+  checkpoint.set_shared_path(absl::StrCat(sweep, "/0/../../../etc/step.ckpt"));
+  grpc::Status refused = call(&v1::WorkerService::Stub::RegisterCheckpoint, checkpoint, &registered);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.error_message(), HasSubstr("shared_path"));
+  checkpoint.set_sha256("not hex");
+  refused = call(&v1::WorkerService::Stub::RegisterCheckpoint, checkpoint, &registered);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.error_message(), HasSubstr("sha256"));
+  checkpoint.set_error("cannot write /mnt/ckpt/x: No space left on device");
+  ASSERT_TRUE(call(&v1::WorkerService::Stub::RegisterCheckpoint, checkpoint, &registered).ok());
+  EXPECT_THAT(cluster.Trials(sweep)[0].checkpoint_error(),
+              HasSubstr("checkpoint at step 100 not stored: cannot write /mnt/ckpt/x: No space"));
+
   const v1::TrialInfo trial = cluster.Trials(sweep)[0];
   EXPECT_EQ(trial.state(), v1::RUNNING);
   EXPECT_EQ(trial.worker_id(), fresh.worker_id());

@@ -31,6 +31,7 @@ namespace lrsweep::testing {
 struct ClusterOptions {
   int64_t heartbeat_ms = 100;
   int64_t lease_timeout_ms = 3000;
+  std::vector<std::string> coordinator_flags;  // added to lrsweep-coordinator's command line
 };
 
 class LocalCluster {
@@ -57,11 +58,12 @@ class LocalCluster {
   void StartCoordinator(const std::string& listen) {
     const std::string port_file = dir_.path() + "/port";
     std::filesystem::remove(port_file);
-    auto coordinator = ChildProcess::Start(
-        {Bin() + "/lrsweep-coordinator", "--listen", listen, "--data-dir", dir_.path(),
-         "--port-file", port_file, "--heartbeat-ms", std::to_string(options_.heartbeat_ms),
-         "--lease-timeout-ms", std::to_string(options_.lease_timeout_ms)},
-        dir_.path() + "/coordinator.log");
+    std::vector<std::string> argv = {
+        Bin() + "/lrsweep-coordinator", "--listen", listen, "--data-dir", dir_.path(),
+        "--port-file", port_file, "--heartbeat-ms", std::to_string(options_.heartbeat_ms),
+        "--lease-timeout-ms", std::to_string(options_.lease_timeout_ms)};
+    argv.insert(argv.end(), options_.coordinator_flags.begin(), options_.coordinator_flags.end());
+    auto coordinator = ChildProcess::Start(argv, dir_.path() + "/coordinator.log");
     EXPECT_TRUE(coordinator.ok()) << coordinator.status();
     coordinator_.emplace(std::move(*coordinator));
     const absl::Time deadline = absl::Now() + absl::Seconds(20);
@@ -78,14 +80,16 @@ class LocalCluster {
   const std::string& dir() const { return dir_.path(); }
   CoordinatorClient& client() { return *client_; }
 
-  // Starts a worker; returns its index for KillWorker / WorkerPid.
-  int StartWorker() {
+  // Starts a worker with `flags` added to its command line; returns its index for KillWorker /
+  // WorkerPid.
+  int StartWorker(const std::vector<std::string>& flags = {}) {
     const int index = static_cast<int>(workers_.size());
-    auto worker = ChildProcess::Start(
-        {Bin() + "/lrsweep-worker", "--coordinator", address_, "--threads", "1", "--name",
-         absl::StrCat("test-", index), "--grace-seconds", "20", "--checkpoint-dir",
-         absl::StrCat(dir_.path(), "/worker-", index)},
-        absl::StrCat(dir_.path(), "/worker-", index, ".log"));
+    std::vector<std::string> argv = {
+        Bin() + "/lrsweep-worker", "--coordinator", address_, "--threads", "1", "--name",
+        absl::StrCat("test-", index), "--grace-seconds", "20", "--checkpoint-dir",
+        absl::StrCat(dir_.path(), "/worker-", index)};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    auto worker = ChildProcess::Start(argv, absl::StrCat(dir_.path(), "/worker-", index, ".log"));
     EXPECT_TRUE(worker.ok()) << worker.status();
     workers_.push_back(std::move(*worker));
     return index;

@@ -3,6 +3,7 @@
 // sweep, bit for bit (same thread count, CPU).
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -210,6 +211,85 @@ TEST(ResilienceTest, ATruncatedNewestCheckpointFallsBackToThePreviousOne) {
                                           newest - 200)));
   EXPECT_EQ(cluster.Trials(sweep)[0].state(), v1::COMPLETED);
   EXPECT_EQ(FinalMetrics(cluster, sweep), reference);
+}
+
+// The files a shared checkpoint directory holds for one trial.
+std::vector<std::string> SharedFiles(const std::string& shared, const std::string& sweep,
+                                     int64_t trial) {
+  std::vector<std::string> names;
+  const std::filesystem::path dir = absl::StrCat(shared, "/", sweep, "/", trial);
+  if (!std::filesystem::exists(dir)) return names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    // Not the temp file of a write that a SIGKILL interrupted.
+    if (entry.path().extension() == ".ckpt") names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(ResilienceTest, ASharedCheckpointDirectoryReplacesTheUploadAndSurvivesATruncatedFile) {
+  const std::map<int64_t, std::string> reference = Uninterrupted(kLong);
+  // The coordinator does not mount the shared directory: only metadata reaches it.
+  testing::TempDir shared;
+  const std::vector<std::string> flags = {"--checkpoint-store", "shared:" + shared.path()};
+  LocalCluster cluster({.heartbeat_ms = 100, .lease_timeout_ms = 500});
+  const int first = cluster.StartWorker(flags);
+  const std::string sweep = cluster.Submit(kLong);
+  ASSERT_TRUE(cluster.WaitFor(sweep, absl::Seconds(60), [](const auto& trials) {
+    return trials[0].checkpoint_step() >= 600;
+  }));
+  cluster.KillWorker(first, SIGKILL);
+  const int64_t newest = cluster.Trials(sweep)[0].checkpoint_step();
+  const std::string file = absl::StrCat(shared.path(), "/", sweep, "/0/step-", newest, "-a1.ckpt");
+  ASSERT_TRUE(std::filesystem::exists(file)) << file;
+  std::filesystem::resize_file(file, std::filesystem::file_size(file) / 2);
+
+  const int second = cluster.StartWorker(flags);
+  ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(120)));
+  const std::string log = cluster.WorkerLog(second);
+  EXPECT_THAT(log, HasSubstr("checkpoints to shared:" + shared.path()));
+  EXPECT_THAT(log, HasSubstr(absl::StrCat("checkpoint at step ", newest, " of trial 0 is unusable")));
+  EXPECT_THAT(log, HasSubstr(absl::StrCat("resumed trial 0 from its checkpoint at step ",
+                                          newest - 200)));
+  const v1::TrialInfo trial = cluster.Trials(sweep)[0];
+  EXPECT_EQ(trial.state(), v1::COMPLETED);
+  EXPECT_EQ(FinalMetrics(cluster, sweep), reference);
+  ExpectCompleteHistory(cluster, sweep);
+  // Nothing was uploaded, and the worker deleted what keep: 2 no longer holds.
+  EXPECT_FALSE(std::filesystem::exists(absl::StrCat(cluster.dir(), "/checkpoints/", sweep)));
+  EXPECT_EQ(SharedFiles(shared.path(), sweep, 0),
+            (std::vector<std::string>{absl::StrCat("step-", trial.checkpoint_step() - 200, "-a2.ckpt"),
+                                      absl::StrCat("step-", trial.checkpoint_step(), "-a2.ckpt")}));
+}
+
+TEST(ResilienceTest, AWorkerWithoutTheSharedDirectoryResumesThroughTheCoordinator) {
+  const std::map<int64_t, std::string> reference = Uninterrupted(kLong);
+  // Here the coordinator mounts the shared directory: it verifies what workers register there,
+  // serves it to a worker that uploads instead, and deletes what is no longer kept.
+  testing::TempDir shared;
+  LocalCluster cluster({.coordinator_flags = {"--shared-checkpoint-dir", shared.path()}});
+  const int first = cluster.StartWorker({"--checkpoint-store", "shared:" + shared.path()});
+  const std::string sweep = cluster.Submit(kLong);
+  ASSERT_TRUE(cluster.WaitFor(sweep, absl::Seconds(60), [](const auto& trials) {
+    return trials[0].state() == v1::RUNNING && trials[0].step() > 900;
+  }));
+  cluster.KillWorker(first, SIGTERM);
+  EXPECT_EQ(cluster.WaitWorker(first, absl::Seconds(20)), 0);
+  const int64_t preempted_at = cluster.Trials(sweep)[0].checkpoint_step();
+  EXPECT_GT(preempted_at, 900);
+  EXPECT_EQ(SharedFiles(shared.path(), sweep, 0).size(), 2u);  // keep: 2, collected by the coordinator
+
+  const int second = cluster.StartWorker();  // uploads to the coordinator
+  ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(120)));
+  EXPECT_THAT(cluster.WorkerLog(second), HasSubstr(absl::StrCat(
+                                             "resumed trial 0 from its checkpoint at step ",
+                                             preempted_at)));
+  EXPECT_EQ(cluster.Trials(sweep)[0].state(), v1::COMPLETED);
+  EXPECT_EQ(FinalMetrics(cluster, sweep), reference);
+  ExpectCompleteHistory(cluster, sweep);
+  // The second attempt's checkpoints were uploaded; once two of them exist, the shared ones are
+  // gone too.
+  EXPECT_TRUE(SharedFiles(shared.path(), sweep, 0).empty());
 }
 
 }  // namespace

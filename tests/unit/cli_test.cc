@@ -174,5 +174,20 @@ TEST(CliPlanTest, BadSweepExitsTwoWithPosition) {
   EXPECT_EQ(RunLrsweep("plan " + file + " --format yaml").exit_code, 2);
 }
 
+TEST(CliDaemonFlagsTest, ACheckpointStoreThatCannotWorkExitsTwoBeforeConnecting) {
+  TempDir dir;
+  testing::CommandResult result =
+      testing::RunBinary("lrsweep-worker", "--checkpoint-store shared:" + dir.path() + "/absent");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("is not a directory; mount the shared filesystem"));
+  result = testing::RunBinary("lrsweep-worker", "--checkpoint-store s3://bucket");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("expected \"coordinator\""));
+  result = testing::RunBinary("lrsweep-coordinator",
+                              "--shared-checkpoint-dir " + dir.path() + "/absent");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("--shared-checkpoint-dir"));
+}
+
 }  // namespace
 }  // namespace lrsweep

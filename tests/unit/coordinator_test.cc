@@ -3,11 +3,12 @@
 #include "coordinator/coordinator.h"
 
 #include <atomic>
-
+#include <filesystem>
 #include <fstream>
 
 #include "absl/synchronization/notification.h"
 #include "common/atomic_file.h"
+#include "common/shared_checkpoint_path.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/test_util.h"
@@ -41,6 +42,7 @@ class CoordinatorTest : public ::testing::Test {
     options.heartbeat_interval = absl::Milliseconds(100);
     options.lease_timeout = lease_timeout;
     options.checkpoint_dir = dir_.path() + "/checkpoints";
+    options.shared_checkpoint_dir = shared_dir_;
     coordinator_ = *Coordinator::Create(store_.get(), options);
   }
   std::string Worker() { return coordinator_->RegisterWorker("w", "cpu", 1)->id; }
@@ -63,7 +65,26 @@ class CoordinatorTest : public ::testing::Test {
     return (*coordinator_->ListTrials(sweep))[static_cast<size_t>(index)];
   }
 
+  // A checkpoint file written into the shared directory as a worker would; returns its path
+  // relative to that directory.
+  std::string WriteShared(const LeaseRef& lease, int64_t step, const std::string& bytes) {
+    const std::string relative =
+        SharedCheckpointPath(lease.sweep_id, lease.trial, step, lease.fencing_token);
+    std::filesystem::create_directories(
+        std::filesystem::path(shared_.path() + "/" + relative).parent_path());
+    EXPECT_TRUE(WriteFileAtomically(shared_.path() + "/" + relative, bytes).ok());
+    return relative;
+  }
+  absl::StatusOr<RegisteredCheckpoint> Register(const LeaseRef& lease, int64_t step,
+                                                const std::string& relative,
+                                                const std::string& bytes) {
+    return coordinator_->RegisterSharedCheckpoint(
+        lease, {step, relative, Sha256Hex(bytes), static_cast<int64_t>(bytes.size())});
+  }
+
   testing::TempDir dir_;
+  testing::TempDir shared_;
+  std::string shared_dir_;  // the coordinator's --shared-checkpoint-dir; empty: not mounted
   std::unique_ptr<Store> store_;
   std::unique_ptr<Coordinator> coordinator_;
 };
@@ -223,6 +244,103 @@ TEST_F(CoordinatorTest, ACheckpointThatDoesNotVerifyIsRefusedAndNotedOnTheTrial)
                 .status()
                 .code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(CoordinatorTest, SharedCheckpointsAreCommittedFromMetadataAndLeasesSayWhereTheyAre) {
+  // The coordinator does not mount the shared directory: it trusts the digests, and the worker
+  // deletes the files it no longer keeps.
+  const std::string sweep = coordinator_->SubmitSweep(kSweep, "s.yaml")->sweep_id;
+  const std::string worker = Worker();
+  std::optional<LeaseGrant> grant = Acquire(worker);
+  const LeaseRef lease = Ref(worker, *grant);
+  std::vector<std::string> paths;
+  for (int64_t step : {3, 6, 9}) {
+    const std::string bytes = absl::StrCat("state at ", step);
+    paths.push_back(WriteShared(lease, step, bytes));
+    absl::StatusOr<RegisteredCheckpoint> registered = Register(lease, step, paths.back(), bytes);
+    ASSERT_TRUE(registered.ok()) << registered.status();
+    EXPECT_FALSE(registered->verified);
+    // keep: 2 (the default): registering step 9 drops step 3, which only the worker can delete.
+    EXPECT_EQ(registered->obsolete_shared_paths,
+              step == 9 ? std::vector<std::string>{paths[0]} : std::vector<std::string>{});
+  }
+  EXPECT_EQ(Trial(sweep, grant->trial).checkpoint_step, 9);
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/checkpoints/" + sweep));  // no upload
+  EXPECT_EQ(coordinator_->GetCheckpoint(lease, 9).status().code(),
+            absl::StatusCode::kFailedPrecondition);  // the coordinator cannot serve it
+
+  ASSERT_TRUE(coordinator_->PreemptTrial(lease, "sigterm").ok());
+  std::optional<LeaseGrant> resumed = Acquire(worker);
+  ASSERT_TRUE(resumed);
+  ASSERT_EQ(resumed->trial, grant->trial);
+  ASSERT_EQ(resumed->checkpoints.size(), 2u);
+  EXPECT_EQ(resumed->checkpoints[0].step, 9);
+  EXPECT_EQ(resumed->checkpoints[0].shared_path, paths[2]);
+  EXPECT_EQ(resumed->checkpoints[0].sha256, Sha256Hex("state at 9"));
+  EXPECT_EQ(resumed->checkpoints[1].shared_path, paths[1]);
+
+  // The previous attempt is stale now: nothing it registers is committed.
+  EXPECT_EQ(Register(lease, 10, WriteShared(lease, 10, "zombie"), "zombie").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Trial(sweep, grant->trial).checkpoint_step, 9);
+
+  // The resumed attempt checkpoints step 9 again under its own name: the earlier file goes.
+  const LeaseRef second = Ref(worker, *resumed);
+  const std::string again = WriteShared(second, 9, "state at 9");
+  EXPECT_NE(again, paths[2]);
+  absl::StatusOr<RegisteredCheckpoint> replaced = Register(second, 9, again, "state at 9");
+  ASSERT_TRUE(replaced.ok()) << replaced.status();
+  EXPECT_EQ(replaced->obsolete_shared_paths, std::vector<std::string>{paths[2]});
+}
+
+TEST_F(CoordinatorTest, ASharedCheckpointPathOutsideTheTrialIsInvalidArgument) {
+  const std::string sweep = coordinator_->SubmitSweep(kSweep, "s.yaml")->sweep_id;
+  const std::string worker = Worker();
+  const LeaseRef lease = Ref(worker, *Acquire(worker));
+  const std::string own = absl::StrCat(sweep, "/", lease.trial, "/");
+  const std::string other = absl::StrCat(sweep, "/", 1 - lease.trial, "/step-1-a1.ckpt");
+  for (const std::string& path :
+       {std::string("/etc/passwd"), absl::StrCat(own, "../../x.ckpt"), other,
+        absl::StrCat(own, "sub/step-1.ckpt"), absl::StrCat(own, "step-1.bin"), own,
+        std::string("step-1.ckpt")}) {
+    const absl::Status status = Register(lease, 1, path, "bytes").status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << path;
+    EXPECT_THAT(std::string(status.message()), HasSubstr("shared_path")) << path;
+  }
+  EXPECT_EQ(Trial(sweep, lease.trial).checkpoint_step, 0);
+}
+
+TEST_F(CoordinatorTest, ACoordinatorThatMountsTheSharedDirectoryVerifiesServesAndCollects) {
+  shared_dir_ = shared_.path();
+  Restart();
+  const std::string sweep = coordinator_->SubmitSweep(kSweep, "s.yaml")->sweep_id;
+  const std::string worker = Worker();
+  const LeaseRef lease = Ref(worker, *Acquire(worker));
+  const std::string first = WriteShared(lease, 4, "four");
+  absl::StatusOr<RegisteredCheckpoint> registered = Register(lease, 4, first, "four");
+  ASSERT_TRUE(registered.ok()) << registered.status();
+  EXPECT_TRUE(registered->verified);
+  // Served to a worker that does not mount the directory.
+  EXPECT_EQ(*ReadBinaryFile(coordinator_->GetCheckpoint(lease, 4)->path), "four");
+
+  // The file differs from what the worker claims: refused and noted; step 4 stays.
+  const std::string torn = WriteShared(lease, 5, "fiv");
+  EXPECT_EQ(Register(lease, 5, torn, "five").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(Trial(sweep, lease.trial).checkpoint_error, HasSubstr("at step 5 not stored"));
+  // Missing on this machine: another directory is mounted here.
+  const absl::Status missing =
+      Register(lease, 6, SharedCheckpointPath(sweep, lease.trial, 6, 1), "six").status();
+  EXPECT_EQ(missing.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(missing.message()), HasSubstr("--shared-checkpoint-dir"));
+  EXPECT_EQ(Trial(sweep, lease.trial).checkpoint_step, 4);
+
+  // Beyond keep: 2 the coordinator deletes the file itself.
+  ASSERT_TRUE(Register(lease, 7, WriteShared(lease, 7, "seven"), "seven").ok());
+  registered = Register(lease, 8, WriteShared(lease, 8, "eight"), "eight");
+  ASSERT_TRUE(registered.ok()) << registered.status();
+  EXPECT_TRUE(registered->obsolete_shared_paths.empty());
+  EXPECT_FALSE(std::filesystem::exists(shared_.path() + "/" + first));
+  EXPECT_TRUE(Trial(sweep, lease.trial).checkpoint_error.empty());
 }
 
 TEST_F(CoordinatorTest, BadSweepIsInvalidArgumentWithPosition) {

@@ -2,6 +2,8 @@
 // and re-logged steps replace rather than duplicate.
 #include "coordinator/store.h"
 
+#include <sqlite3.h>
+
 #include "gtest/gtest.h"
 #include "tests/unit/test_util.h"
 
@@ -112,6 +114,61 @@ TEST(SqliteStoreTest, UnwritableDirectoryIsAClearError) {
   absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore("/nonexistent/dir/lrsweep.db");
   ASSERT_FALSE(store.ok());
   EXPECT_NE(std::string(store.status().message()).find("--data-dir"), std::string::npos);
+}
+
+TEST(SqliteStoreTest, CheckpointsOfBothStoresSurviveReopeningNewestFirst) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/lrsweep.db";
+  {
+    auto store = OpenSqliteStore(path);
+    ASSERT_TRUE((*store)->CreateSweep(Sweep("a"), Trials("a", 1)).ok());
+    TrialRecord trial = Trials("a", 1)[0];
+    trial.checkpoint_step = 20;
+    ASSERT_TRUE((*store)->AddCheckpoint({"a", 0, 10, "aa", 5, "/data/a/0/step-10.ckpt", 1, 7, ""},
+                                        trial)
+                    .ok());
+    ASSERT_TRUE(
+        (*store)->AddCheckpoint({"a", 0, 20, "bb", 6, "", 2, 8, "a/0/step-20-a2.ckpt"}, trial).ok());
+  }
+  auto store = OpenSqliteStore(path);
+  absl::StatusOr<std::vector<CheckpointRecord>> checkpoints = (*store)->ListCheckpoints("a", 0);
+  ASSERT_TRUE(checkpoints.ok()) << checkpoints.status();
+  ASSERT_EQ(checkpoints->size(), 2u);
+  EXPECT_EQ((*checkpoints)[0].step, 20);
+  EXPECT_EQ((*checkpoints)[0].shared_path, "a/0/step-20-a2.ckpt");
+  EXPECT_EQ((*checkpoints)[0].path, "");
+  EXPECT_EQ((*checkpoints)[0].attempt, 2);
+  EXPECT_EQ((*checkpoints)[1].path, "/data/a/0/step-10.ckpt");
+  EXPECT_EQ((*checkpoints)[1].shared_path, "");
+  EXPECT_EQ((*(*store)->ListTrials("a"))[0].checkpoint_step, 20);
+}
+
+TEST(SqliteStoreTest, ADatabaseFromBeforeSharedCheckpointsOpensWithItsCheckpoints) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/lrsweep.db";
+  {
+    auto store = OpenSqliteStore(path);
+    ASSERT_TRUE((*store)->CreateSweep(Sweep("a"), Trials("a", 1)).ok());
+    ASSERT_TRUE(
+        (*store)->AddCheckpoint({"a", 0, 10, "aa", 5, "/x/step-10.ckpt", 1, 7, ""}, Trials("a", 1)[0])
+            .ok());
+  }
+  {  // The checkpoints table as the first release created it.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE checkpoints DROP COLUMN shared_path", nullptr,
+                           nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  auto store = OpenSqliteStore(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::StatusOr<std::vector<CheckpointRecord>> checkpoints = (*store)->ListCheckpoints("a", 0);
+  ASSERT_TRUE(checkpoints.ok()) << checkpoints.status();
+  ASSERT_EQ(checkpoints->size(), 1u);
+  EXPECT_EQ((*checkpoints)[0].path, "/x/step-10.ckpt");
+  EXPECT_EQ((*checkpoints)[0].shared_path, "");
 }
 
 }  // namespace

@@ -54,8 +54,9 @@ inline std::string TorchReferencesPath() {
 }
 
 // Runs the lrsweep binary (its directory from LRSWEEP_BIN or the build) with `args`.
-inline CommandResult RunLrsweep(const std::string& args) {
-  const std::string binary = Setting("LRSWEEP_BIN", LRSWEEP_BIN_DEFAULT) + "/lrsweep";
+// Runs one of lrsweep's executables (lrsweep, lrsweep-worker, ...) with `args`.
+inline CommandResult RunBinary(const std::string& name, const std::string& args) {
+  const std::string binary = Setting("LRSWEEP_BIN", LRSWEEP_BIN_DEFAULT) + "/" + name;
   const TempDir scratch;
   const std::string err_file = scratch.path() + "/stderr";
   const std::string command = binary + " " + args + " 2>" + err_file;
@@ -70,6 +71,8 @@ inline CommandResult RunLrsweep(const std::string& args) {
   result.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
   return result;
 }
+
+inline CommandResult RunLrsweep(const std::string& args) { return RunBinary("lrsweep", args); }
 
 // The source tree, for example files.
 inline std::string SourceDir() {
