@@ -2,8 +2,10 @@
 // throughput for a ~1 MB and a ~100 MB model, against writing and reading the same number of
 // bytes raw with fsync. Prints one JSON line per size.
 //
-// With --resume: the resume latency of a worker on another node — download the checkpoint from a
-// real coordinator and restore it — against reading it from local disk and restoring it.
+// With --resume: through a real coordinator, the time to store a checkpoint with each checkpoint
+// store (upload vs write to a shared directory + register), and the resume latency of a worker on
+// another node — download from the coordinator, or read from the shared directory, and restore —
+// against reading it from local disk and restoring it.
 //
 //   checkpoint_bench [--sizes small,large] [--resume]
 #include <fcntl.h>
@@ -17,7 +19,8 @@
 #include "grpcpp/grpcpp.h"
 #include "cli/coordinator_client.h"
 #include "common/atomic_file.h"
-#include "worker/checkpoint_transfer.h"
+#include "common/shared_checkpoint_path.h"
+#include "worker/checkpoint_store.h"
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -43,12 +46,17 @@ void RawWrite(const std::string& path, const std::string& bytes) {
   close(fd);
 }
 
-// Resume latency for `trainer`'s checkpoint: through a real coordinator vs from local disk.
-nlohmann::ordered_json ResumeLatency(Trainer& trainer, const std::string& sweep_yaml,
-                                     const testing::TempDir& dir, int repeats) {
+// Storing and resuming `trainer`'s checkpoint through a real coordinator, with each checkpoint
+// store: uploaded to the coordinator, or written to a shared directory and registered. Resuming
+// from local disk is the floor both are compared against.
+nlohmann::ordered_json StoreLatency(Trainer& trainer, const std::string& sweep_yaml,
+                                    const testing::TempDir& dir, int repeats) {
   const std::string port_file = dir.path() + "/port";
+  const std::string shared = dir.path() + "/shared";
   std::filesystem::remove(port_file);
   std::filesystem::remove_all(dir.path() + "/coordinator");
+  std::filesystem::remove_all(shared);
+  std::filesystem::create_directories(shared);
   absl::StatusOr<ChildProcess> coordinator = ChildProcess::Start(
       {ExecutableDir() + "/lrsweep-coordinator", "--listen", "127.0.0.1:0", "--data-dir",
        dir.path() + "/coordinator", "--port-file", port_file, "--heartbeat-ms", "60000"},
@@ -75,23 +83,54 @@ nlohmann::ordered_json ResumeLatency(Trainer& trainer, const std::string& sweep_
   ref.set_trial(lease.lease().trial());
   ref.set_fencing_token(lease.lease().fencing_token());
   const std::string bytes = *trainer.Checkpoint(ref.fencing_token());
-  const absl::Status uploaded = UploadCheckpoint(*stub, ref, 1, bytes, absl::Seconds(120));
   (void)WriteFileAtomically(dir.path() + "/local.ckpt", bytes);
-  double remote = 0, local = 0;
+
+  const std::unique_ptr<CheckpointStore> upload =
+      NewCheckpointStore({}, stub.get(), absl::Seconds(40), dir.path() + "/worker");
+  const std::unique_ptr<CheckpointStore> shared_store = NewCheckpointStore(
+      {CheckpointStoreConfig::Kind::kShared, shared}, stub.get(), absl::Seconds(40), "");
+  double save_upload = 0, save_shared = 0;
+  bool stored = true;
+  // Odd steps uploaded, even steps shared: keep: 2 holds the last of each for the resumes.
+  for (int r = 1; r <= repeats; ++r) {
+    auto start = Clock::now();
+    stored = upload->Save(ref, 2 * r - 1, bytes).ok() && stored;
+    save_upload += Since(start);
+    start = Clock::now();
+    stored = shared_store->Save(ref, 2 * r, bytes).ok() && stored;
+    save_shared += Since(start);
+  }
+  v1::CheckpointRef uploaded_ref, shared_ref;
+  uploaded_ref.set_step(2 * repeats - 1);
+  shared_ref.set_step(2 * repeats);
+  shared_ref.set_size(static_cast<int64_t>(bytes.size()));
+  shared_ref.set_sha256(Sha256Hex(bytes));
+  shared_ref.set_shared_path(
+      SharedCheckpointPath(ref.sweep_id(), ref.trial(), 2 * repeats, ref.fencing_token()));
+  double resume_coordinator = 0, resume_shared = 0, resume_local = 0;
+  bool restored = true;
   for (int r = 0; r < repeats; ++r) {
     auto start = Clock::now();
-    absl::StatusOr<std::string> downloaded = DownloadCheckpoint(*stub, ref, 1, absl::Seconds(120));
-    if (downloaded.ok()) (void)trainer.Restore(*downloaded);
-    remote += Since(start);
+    absl::StatusOr<std::string> downloaded = upload->Load(ref, uploaded_ref);
+    restored = downloaded.ok() && trainer.Restore(*downloaded).ok() && restored;
+    resume_coordinator += Since(start);
+    start = Clock::now();
+    absl::StatusOr<std::string> read = shared_store->Load(ref, shared_ref);
+    restored = read.ok() && trainer.Restore(*read).ok() && restored;
+    resume_shared += Since(start);
     start = Clock::now();
     (void)trainer.Restore(*ReadBinaryFile(dir.path() + "/local.ckpt"));
-    local += Since(start);
+    resume_local += Since(start);
   }
   coordinator->Terminate(absl::Seconds(5));
-  return {{"uploaded", uploaded.ok()},
-          {"resume_from_coordinator_ms", 1000 * remote / repeats},
-          {"resume_from_local_disk_ms", 1000 * local / repeats},
-          {"local_vs_coordinator", local / remote}};
+  return {{"stored_and_restored", stored && restored},
+          {"save_upload_ms", 1000 * save_upload / repeats},
+          {"save_shared_ms", 1000 * save_shared / repeats},
+          {"shared_vs_upload_save", save_upload / save_shared},
+          {"resume_from_coordinator_ms", 1000 * resume_coordinator / repeats},
+          {"resume_from_shared_dir_ms", 1000 * resume_shared / repeats},
+          {"resume_from_local_disk_ms", 1000 * resume_local / repeats},
+          {"local_vs_coordinator", resume_local / resume_coordinator}};
 }
 
 int Main(int argc, char** argv) {
@@ -99,7 +138,8 @@ int Main(int argc, char** argv) {
   std::vector<std::string> sizes = {"small", "large"};
   bool resume = false;
   app.add_option("--sizes", sizes)->delimiter(',');
-  app.add_flag("--resume", resume, "measure resume latency through a coordinator");
+  app.add_flag("--resume", resume,
+               "measure storing and resuming through a coordinator, with each checkpoint store");
   CLI11_PARSE(app, argc, argv);
   testing::TempDir dir;
   for (const std::string& size : sizes) {
@@ -117,7 +157,7 @@ int Main(int argc, char** argv) {
     if (!trainer.Init().ok()) return 1;
     const int repeats = size == "small" ? 20 : 3;
     if (resume) {
-      nlohmann::ordered_json result = ResumeLatency(trainer, yaml, dir, repeats);
+      nlohmann::ordered_json result = StoreLatency(trainer, yaml, dir, repeats);
       result["size"] = size;
       std::cout << result.dump() << std::endl;
       continue;

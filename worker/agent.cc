@@ -112,9 +112,9 @@ class LeaseSession : public TrainingObserver {
     }
     last_checkpoint_step_ = step;
     last_checkpoint_time_ = absl::Now();
-    uploaded_step_ = step;
+    stored_step_ = step;
   }
-  int64_t uploaded_step() const { return uploaded_step_; }
+  int64_t stored_step() const { return stored_step_; }
 
   // Sends buffered points; keeps them when the coordinator is unreachable.
   void Flush() {
@@ -174,7 +174,7 @@ class LeaseSession : public TrainingObserver {
   CheckpointStore* const checkpoints_;
   int64_t last_checkpoint_step_ = 0;
   absl::Time last_checkpoint_time_ = absl::Now();
-  int64_t uploaded_step_ = -1;
+  int64_t stored_step_ = -1;
   std::vector<v1::MetricPoint> buffer_;
   absl::Time last_flush_ = absl::Now();
   std::atomic<bool> stop_{false};
@@ -338,7 +338,7 @@ absl::Status WorkerAgent::RunTrial(const v1::Lease& lease) {
     remaining = session.TakeBuffer();
     lost = session.lost();
     stopped = session.stopped();
-    if (absl::IsAborted(outcome.status())) preempt_checkpoint = session.uploaded_step();
+    if (absl::IsAborted(outcome.status())) preempt_checkpoint = session.stored_step();
   }
   if (lost) return absl::AbortedError(absl::StrCat("dropped trial ", lease.trial(), ": lease lost"));
   if (stopped && !outcome.ok()) {
