@@ -99,6 +99,13 @@ TEST(ResilienceTest, WorkersKilledAtRandomStepsChangeNoResult) {
   int kills = 0;
   for (int round = 0; round < 4 && !cluster.WaitUntilFinished(sweep, absl::ZeroDuration()); ++round) {
     absl::SleepFor(absl::Milliseconds(300 + rng() % 700));
+    // Lost work is at most one checkpoint interval: no trial has reported more than every_steps
+    // (50) steps past its newest committed checkpoint.
+    for (const v1::TrialInfo& trial : cluster.Trials(sweep)) {
+      EXPECT_LT(trial.step() - trial.checkpoint_step(), 50)
+          << "trial " << trial.trial() << " at step " << trial.step() << ", checkpoint at "
+          << trial.checkpoint_step();
+    }
     const size_t victim = rng() % live.size();
     cluster.KillWorker(live[victim], SIGKILL);
     ++kills;
