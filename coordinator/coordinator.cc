@@ -535,8 +535,7 @@ absl::Status Coordinator::CommitCheckpoint(const LeaseRef& lease, int64_t step,
     if (verified.ok()) {
       verified = RecordCheckpoint(lease, *trial,
                                   {lease.sweep_id, lease.trial, step, sha256_hex, size, path,
-                                   lease.fencing_token, NowMs(), ""})
-                     .status();
+                                   lease.fencing_token, NowMs(), ""});
     }
   }
   std::error_code ignored;
@@ -575,21 +574,20 @@ absl::StatusOr<RegisteredCheckpoint> Coordinator::RegisterSharedCheckpoint(
   }
   absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(TrialRecord * trial, CheckLease(lease));
-  ASSIGN_OR_RETURN(std::vector<CheckpointRecord> dropped,
-                   RecordCheckpoint(lease, trial,
-                                    {lease.sweep_id, lease.trial, checkpoint.step,
-                                     checkpoint.sha256_hex, checkpoint.size, "",
-                                     lease.fencing_token, NowMs(), checkpoint.shared_path}));
-  for (const CheckpointRecord& old : dropped) {
-    if (!old.shared_path.empty() && options_.shared_checkpoint_dir.empty()) {
-      registered.obsolete_shared_paths.push_back(old.shared_path);
-    }
+  RETURN_IF_ERROR(RecordCheckpoint(lease, trial,
+                                   {lease.sweep_id, lease.trial, checkpoint.step,
+                                    checkpoint.sha256_hex, checkpoint.size, "",
+                                    lease.fencing_token, NowMs(), checkpoint.shared_path}));
+  ASSIGN_OR_RETURN(std::vector<CheckpointRecord> kept,
+                   store_->ListCheckpoints(lease.sweep_id, lease.trial));
+  for (const CheckpointRecord& committed : kept) {
+    if (!committed.shared_path.empty()) registered.kept_shared_paths.push_back(committed.shared_path);
   }
   return registered;
 }
 
-absl::StatusOr<std::vector<CheckpointRecord>> Coordinator::RecordCheckpoint(
-    const LeaseRef& lease, TrialRecord* trial, CheckpointRecord checkpoint) {
+absl::Status Coordinator::RecordCheckpoint(const LeaseRef& lease, TrialRecord* trial,
+                                           CheckpointRecord checkpoint) {
   // A resumed attempt checkpoints the steps an earlier one did again. An upload replaces the file
   // in place; a shared checkpoint has the attempt in its name, so the earlier file goes too.
   std::optional<CheckpointRecord> replaced;
@@ -609,13 +607,10 @@ absl::StatusOr<std::vector<CheckpointRecord>> Coordinator::RecordCheckpoint(
   updated.updated_ms = NowMs();
   RETURN_IF_ERROR(store_->AddCheckpoint(checkpoint, updated));
   *trial = std::move(updated);
-  std::vector<CheckpointRecord> dropped = DeleteOldCheckpoints(
-      sweeps_.at(lease.sweep_id).record.checkpoint_keep, lease.sweep_id, lease.trial);
-  if (replaced) {
-    RemoveCheckpointFile(*replaced);
-    dropped.push_back(*std::move(replaced));
-  }
-  return dropped;
+  DeleteOldCheckpoints(sweeps_.at(lease.sweep_id).record.checkpoint_keep, lease.sweep_id,
+                       lease.trial);
+  if (replaced) RemoveCheckpointFile(*replaced);
+  return absl::OkStatus();
 }
 
 absl::Status Coordinator::NoteCheckpointFailure(const LeaseRef& lease, int64_t step,
@@ -628,20 +623,14 @@ absl::Status Coordinator::NoteCheckpointFailure(const LeaseRef& lease, int64_t s
   return absl::OkStatus();
 }
 
-std::vector<CheckpointRecord> Coordinator::DeleteOldCheckpoints(int64_t keep,
-                                                                const std::string& sweep_id,
-                                                                int64_t trial) {
-  std::vector<CheckpointRecord> dropped;
+void Coordinator::DeleteOldCheckpoints(int64_t keep, const std::string& sweep_id, int64_t trial) {
   absl::StatusOr<std::vector<CheckpointRecord>> checkpoints =
       store_->ListCheckpoints(sweep_id, trial);
-  if (!checkpoints.ok()) return dropped;
+  if (!checkpoints.ok()) return;
   for (size_t i = static_cast<size_t>(std::max<int64_t>(1, keep)); i < checkpoints->size(); ++i) {
     const CheckpointRecord& old = (*checkpoints)[i];
-    if (!store_->DeleteCheckpoint(sweep_id, trial, old.step).ok()) continue;
-    RemoveCheckpointFile(old);
-    dropped.push_back(old);
+    if (store_->DeleteCheckpoint(sweep_id, trial, old.step).ok()) RemoveCheckpointFile(old);
   }
-  return dropped;
 }
 
 void Coordinator::RemoveCheckpointFile(const CheckpointRecord& checkpoint) const {

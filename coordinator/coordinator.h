@@ -46,7 +46,7 @@ struct CoordinatorOptions {
   std::string checkpoint_dir = "checkpoints";
   // The shared checkpoint directory as this machine mounts it, if it does: checkpoints that
   // workers register there are then verified, served to workers without it, and garbage-collected
-  // here. Empty: the coordinator trusts the workers' digests and they delete obsolete files.
+  // here. Empty: the coordinator trusts the workers' digests, and workers delete the files.
   std::string shared_checkpoint_dir;
 };
 
@@ -86,9 +86,9 @@ struct SharedCheckpoint {
 
 struct RegisteredCheckpoint {
   bool verified = false;  // the coordinator read the file and checked its size and digest
-  // Files (relative to the shared directory) no longer kept that the coordinator could not
-  // delete itself: the worker deletes them.
-  std::vector<std::string> obsolete_shared_paths;
+  // The trial's committed checkpoints in the shared directory, relative to it: every other
+  // checkpoint file of the trial there is garbage.
+  std::vector<std::string> kept_shared_paths;
 };
 
 struct LeaseRef {
@@ -152,7 +152,7 @@ class Coordinator {
   // Commits a checkpoint the worker wrote into the shared directory (no bytes travel). When this
   // machine mounts that directory the file is verified first: DATA_LOSS if it is missing or does
   // not match. INVALID_ARGUMENT for a path outside the trial's directory. Older checkpoints beyond
-  // `keep` are dropped as for uploads.
+  // `keep` are dropped as for uploads; the answer lists the shared files still kept.
   absl::StatusOr<RegisteredCheckpoint> RegisterSharedCheckpoint(const LeaseRef& lease,
                                                                 const SharedCheckpoint& checkpoint);
   // Records on the trial why a checkpoint could not be stored (shown by status); the previous
@@ -207,16 +207,13 @@ class Coordinator {
   void ReleaseWorker(const std::string& worker_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Records a verified checkpoint of the lease's trial (its file already in place), clears the
   // trial's checkpoint error and drops the checkpoints beyond the sweep's `keep` and any other
-  // file of the same step, which it returns.
-  absl::StatusOr<std::vector<CheckpointRecord>> RecordCheckpoint(const LeaseRef& lease,
-                                                                 TrialRecord* trial,
-                                                                 CheckpointRecord checkpoint)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // file of the same step.
+  absl::Status RecordCheckpoint(const LeaseRef& lease, TrialRecord* trial,
+                                CheckpointRecord checkpoint) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Keeps the `keep` newest checkpoints of a trial, deleting the others' records and the files
-  // this machine can reach; returns the dropped records. The lease that may resume from one holds
-  // the newest, which is always kept.
-  std::vector<CheckpointRecord> DeleteOldCheckpoints(int64_t keep, const std::string& sweep_id,
-                                                     int64_t trial)
+  // this machine can reach. The lease that may resume from one holds the newest, which is always
+  // kept.
+  void DeleteOldCheckpoints(int64_t keep, const std::string& sweep_id, int64_t trial)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Where this machine reads a checkpoint's file; empty when it cannot.
   std::string LocalPath(const CheckpointRecord& checkpoint) const;

@@ -339,9 +339,7 @@ absl::Status RegisterCheckpointInto(Coordinator* coordinator,
                                request.size()}));
   response->set_step(request.step());
   response->set_verified(registered.verified);
-  for (const std::string& path : registered.obsolete_shared_paths) {
-    response->add_obsolete_shared_paths(path);
-  }
+  for (const std::string& path : registered.kept_shared_paths) response->add_kept_shared_paths(path);
   return absl::OkStatus();
 }
 

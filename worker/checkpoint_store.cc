@@ -1,9 +1,12 @@
 #include "worker/checkpoint_store.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/atomic_file.h"
 #include "common/shared_checkpoint_path.h"
@@ -15,6 +18,20 @@ namespace lrsweep {
 namespace {
 
 constexpr char kSharedPrefix[] = "shared:";
+
+// The attempt in a shared checkpoint file's name (step-<step>-a<attempt>.ckpt, or the temp file
+// of one being written); nullopt for any other file.
+std::optional<int64_t> AttemptOf(const std::string& name) {
+  const size_t marker = name.find("-a");
+  const size_t suffix = name.find(".ckpt");
+  int64_t attempt = 0;
+  if (!absl::StartsWith(name, "step-") || marker == std::string::npos ||
+      suffix == std::string::npos || suffix < marker ||
+      !absl::SimpleAtoi(name.substr(marker + 2, suffix - marker - 2), &attempt)) {
+    return std::nullopt;
+  }
+  return attempt;
+}
 
 // Uploads stream more bytes than a unary call: they get a longer deadline.
 absl::Duration TransferDeadline(absl::Duration rpc_deadline) { return rpc_deadline * 3; }
@@ -98,12 +115,7 @@ class SharedCheckpointStore final : public CheckpointStore {
       }
       return registered;
     }
-    for (const std::string& obsolete : response.obsolete_shared_paths()) {
-      // Only files of this trial: the coordinator is trusted, but a path is never followed out.
-      if (ValidateSharedCheckpointPath(lease.sweep_id(), lease.trial(), obsolete).ok()) {
-        Remove(obsolete);
-      }
-    }
+    DeleteUnkept(lease, relative, response.kept_shared_paths());
     return absl::OkStatus();
   }
 
@@ -146,6 +158,28 @@ class SharedCheckpointStore final : public CheckpointStore {
   void Remove(const std::string& relative) {
     std::error_code ignored;
     std::filesystem::remove(Full(relative), ignored);
+  }
+
+  // Holding the trial's valid lease, this worker is the only one that may commit its checkpoints:
+  // a checkpoint file of this or an earlier attempt that the coordinator does not keep is garbage
+  // — beyond `keep`, replaced by a later attempt, or left by a write that was killed or could not
+  // register (temp files included). A stale writer still busy there only loses a file it could
+  // never have committed. Files of later attempts are left alone: this lease may have just
+  // expired.
+  void DeleteUnkept(const v1::LeaseRef& lease, const std::string& just_registered,
+                    const google::protobuf::RepeatedPtrField<std::string>& kept) {
+    const std::string trial_dir = absl::StrCat(lease.sweep_id(), "/", lease.trial());
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(Full(trial_dir), error)) {
+      const std::string name = entry.path().filename().string();
+      const std::string relative = absl::StrCat(trial_dir, "/", name);
+      const std::optional<int64_t> attempt = AttemptOf(name);
+      if (!attempt || *attempt > lease.fencing_token() || relative == just_registered ||
+          std::find(kept.begin(), kept.end(), relative) != kept.end()) {
+        continue;
+      }
+      Remove(relative);
+    }
   }
 
   absl::Status Register(const v1::RegisterCheckpointRequest& request,

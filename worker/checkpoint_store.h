@@ -8,7 +8,8 @@
 // - "shared:DIR": each checkpoint is written atomically into DIR, a filesystem every worker mounts
 //   (NFS, Lustre, a cloud filesystem), and only its size, SHA-256 and path are sent to the
 //   coordinator (RegisterCheckpoint), which commits it. No checkpoint bytes cross the network to
-//   the coordinator; obsolete files are deleted by whoever can reach them.
+//   the coordinator. The worker then deletes the trial's checkpoint files the coordinator no
+//   longer keeps.
 // Either store can read the other's checkpoints (a worker without the shared directory downloads
 // a shared checkpoint when the coordinator mounts that directory), so workers may be mixed.
 //

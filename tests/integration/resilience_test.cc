@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 
@@ -227,8 +228,7 @@ std::vector<std::string> SharedFiles(const std::string& shared, const std::strin
   const std::filesystem::path dir = absl::StrCat(shared, "/", sweep, "/", trial);
   if (!std::filesystem::exists(dir)) return names;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    // Not the temp file of a write that a SIGKILL interrupted.
-    if (entry.path().extension() == ".ckpt") names.push_back(entry.path().filename().string());
+    names.push_back(entry.path().filename().string());
   }
   std::sort(names.begin(), names.end());
   return names;
@@ -250,6 +250,12 @@ TEST(ResilienceTest, ASharedCheckpointDirectoryReplacesTheUploadAndSurvivesATrun
   const std::string file = absl::StrCat(shared.path(), "/", sweep, "/0/step-", newest, "-a1.ckpt");
   ASSERT_TRUE(std::filesystem::exists(file)) << file;
   std::filesystem::resize_file(file, std::filesystem::file_size(file) / 2);
+  // Leftovers of the killed attempt (a write cut short, a file never registered), and a file of
+  // a later attempt than the one that will clean up.
+  const std::string trial_dir = absl::StrCat(shared.path(), "/", sweep, "/0/");
+  for (const char* name : {"step-130-a1.ckpt.tmp-4242", "step-77-a1.ckpt", "step-5-a9.ckpt"}) {
+    std::ofstream(trial_dir + name) << "leftover";
+  }
 
   const int second = cluster.StartWorker(flags);
   ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(120)));
@@ -262,11 +268,13 @@ TEST(ResilienceTest, ASharedCheckpointDirectoryReplacesTheUploadAndSurvivesATrun
   EXPECT_EQ(trial.state(), v1::COMPLETED);
   EXPECT_EQ(FinalMetrics(cluster, sweep), reference);
   ExpectCompleteHistory(cluster, sweep);
-  // Nothing was uploaded, and the worker deleted what keep: 2 no longer holds.
+  // Nothing was uploaded, and the worker deleted what keep: 2 no longer holds and the leftovers.
   EXPECT_FALSE(std::filesystem::exists(absl::StrCat(cluster.dir(), "/checkpoints/", sweep)));
-  EXPECT_EQ(SharedFiles(shared.path(), sweep, 0),
-            (std::vector<std::string>{absl::StrCat("step-", trial.checkpoint_step() - 200, "-a2.ckpt"),
-                                      absl::StrCat("step-", trial.checkpoint_step(), "-a2.ckpt")}));
+  std::vector<std::string> expected = {
+      absl::StrCat("step-", trial.checkpoint_step() - 200, "-a2.ckpt"),
+      absl::StrCat("step-", trial.checkpoint_step(), "-a2.ckpt"), "step-5-a9.ckpt"};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(SharedFiles(shared.path(), sweep, 0), expected);
 }
 
 TEST(ResilienceTest, AWorkerWithoutTheSharedDirectoryResumesThroughTheCoordinator) {

@@ -247,8 +247,8 @@ TEST_F(CoordinatorTest, ACheckpointThatDoesNotVerifyIsRefusedAndNotedOnTheTrial)
 }
 
 TEST_F(CoordinatorTest, SharedCheckpointsAreCommittedFromMetadataAndLeasesSayWhereTheyAre) {
-  // The coordinator does not mount the shared directory: it trusts the digests, and the worker
-  // deletes the files it no longer keeps.
+  // The coordinator does not mount the shared directory: it trusts the digests, and tells the
+  // worker which files it keeps so that the worker deletes the others.
   const std::string sweep = coordinator_->SubmitSweep(kSweep, "s.yaml")->sweep_id;
   const std::string worker = Worker();
   std::optional<LeaseGrant> grant = Acquire(worker);
@@ -260,10 +260,12 @@ TEST_F(CoordinatorTest, SharedCheckpointsAreCommittedFromMetadataAndLeasesSayWhe
     absl::StatusOr<RegisteredCheckpoint> registered = Register(lease, step, paths.back(), bytes);
     ASSERT_TRUE(registered.ok()) << registered.status();
     EXPECT_FALSE(registered->verified);
-    // keep: 2 (the default): registering step 9 drops step 3, which only the worker can delete.
-    EXPECT_EQ(registered->obsolete_shared_paths,
-              step == 9 ? std::vector<std::string>{paths[0]} : std::vector<std::string>{});
+    // keep: 2 (the default), newest first.
+    std::vector<std::string> kept(paths.rbegin(), paths.rend());
+    kept.resize(std::min<size_t>(kept.size(), 2));
+    EXPECT_EQ(registered->kept_shared_paths, kept);
   }
+  EXPECT_TRUE(std::filesystem::exists(shared_.path() + "/" + paths[0]));  // not the coordinator's to delete
   EXPECT_EQ(Trial(sweep, grant->trial).checkpoint_step, 9);
   EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/checkpoints/" + sweep));  // no upload
   EXPECT_EQ(coordinator_->GetCheckpoint(lease, 9).status().code(),
@@ -290,7 +292,7 @@ TEST_F(CoordinatorTest, SharedCheckpointsAreCommittedFromMetadataAndLeasesSayWhe
   EXPECT_NE(again, paths[2]);
   absl::StatusOr<RegisteredCheckpoint> replaced = Register(second, 9, again, "state at 9");
   ASSERT_TRUE(replaced.ok()) << replaced.status();
-  EXPECT_EQ(replaced->obsolete_shared_paths, std::vector<std::string>{paths[2]});
+  EXPECT_EQ(replaced->kept_shared_paths, (std::vector<std::string>{again, paths[1]}));
 }
 
 TEST_F(CoordinatorTest, ASharedCheckpointPathOutsideTheTrialIsInvalidArgument) {
@@ -336,9 +338,11 @@ TEST_F(CoordinatorTest, ACoordinatorThatMountsTheSharedDirectoryVerifiesServesAn
 
   // Beyond keep: 2 the coordinator deletes the file itself.
   ASSERT_TRUE(Register(lease, 7, WriteShared(lease, 7, "seven"), "seven").ok());
-  registered = Register(lease, 8, WriteShared(lease, 8, "eight"), "eight");
+  const std::string eighth = WriteShared(lease, 8, "eight");
+  registered = Register(lease, 8, eighth, "eight");
   ASSERT_TRUE(registered.ok()) << registered.status();
-  EXPECT_TRUE(registered->obsolete_shared_paths.empty());
+  EXPECT_EQ(registered->kept_shared_paths,
+            (std::vector<std::string>{eighth, SharedCheckpointPath(sweep, lease.trial, 7, 1)}));
   EXPECT_FALSE(std::filesystem::exists(shared_.path() + "/" + first));
   EXPECT_TRUE(Trial(sweep, lease.trial).checkpoint_error.empty());
 }
