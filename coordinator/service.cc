@@ -50,7 +50,7 @@ v1::Directive ToProto(Directive directive) {
 class WatchReactor final : public grpc::ServerWriteReactor<v1::SweepEvent> {
  public:
   WatchReactor(Coordinator* coordinator, std::string sweep_id)
-      : coordinator_(coordinator), sweep_id_(std::move(sweep_id)), alive_(new Alive{this}) {
+      : coordinator_(coordinator), sweep_id_(std::move(sweep_id)), alive_(std::make_shared<Alive>(this)) {
     std::shared_ptr<Alive> alive = alive_;
     watcher_id_ = coordinator_->AddWatcher([alive] {
       absl::MutexLock lock(&alive->mu);
@@ -92,6 +92,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::SweepEvent> {
 
  private:
   struct Alive {
+    explicit Alive(WatchReactor* reactor) : reactor(reactor) {}
     WatchReactor* reactor;
     absl::Mutex mu;
   };

@@ -298,7 +298,7 @@ class SqliteStore : public Store {
 
   absl::Status AppendMetrics(const TrialRecord& trial,
                              const std::vector<MetricPoint>& points) override {
-    PendingAppend mine{&trial, &points};
+    PendingAppend mine{&trial, &points, absl::OkStatus(), false};
     {
       absl::MutexLock lock(&queue_mu_);
       queue_.push_back(&mine);

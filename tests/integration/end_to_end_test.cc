@@ -56,13 +56,6 @@ train:
 schedule: {type: cosine, lr: 0.02, eta_min: 1.0e-4}
 )";
 
-bool AllFinal(const std::vector<v1::TrialInfo>& trials) {
-  for (const v1::TrialInfo& trial : trials) {
-    if (!IsFinal(FromProto(trial.state()))) return false;
-  }
-  return !trials.empty();
-}
-
 TEST(EndToEndTest, SweepCompletesEveryTrialExactlyOnce) {
   LocalCluster cluster;
   cluster.StartWorker();

@@ -31,7 +31,7 @@ namespace lrsweep::testing {
 struct ClusterOptions {
   int64_t heartbeat_ms = 100;
   int64_t lease_timeout_ms = 3000;
-  std::vector<std::string> coordinator_flags;  // added to lrsweep-coordinator's command line
+  std::vector<std::string> coordinator_flags = {};  // added to lrsweep-coordinator's command line
 };
 
 class LocalCluster {

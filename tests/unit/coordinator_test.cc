@@ -112,7 +112,7 @@ TEST_F(CoordinatorTest, LongPollIsAnsweredAsSoonAsWorkArrives) {
                              });
   EXPECT_FALSE(granted.HasBeenNotified());
   const absl::Time submitted = absl::Now();
-  coordinator_->SubmitSweep(kSweep, "s.yaml");
+  ASSERT_TRUE(coordinator_->SubmitSweep(kSweep, "s.yaml").ok());
   ASSERT_TRUE(granted.WaitForNotificationWithTimeout(absl::Seconds(10)));
   ASSERT_TRUE(grant.has_value());
   // Woken by the submission, not by the 20 s wait running out (a generous bound).
