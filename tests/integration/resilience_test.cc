@@ -307,5 +307,75 @@ TEST(ResilienceTest, AWorkerWithoutTheSharedDirectoryResumesThroughTheCoordinato
   EXPECT_TRUE(SharedFiles(shared.path(), sweep, 0).empty());
 }
 
+// Makes every write to `dir`/`names` fail with ENOSPC, as on a full disk: each name becomes a
+// symlink to /dev/full, which the checkpoint writer opens (and removes after the failure).
+void FillDisk(const std::string& dir, const std::vector<std::string>& names) {
+  std::filesystem::create_directories(dir);
+  for (const std::string& name : names) std::filesystem::create_symlink("/dev/full", dir + name);
+}
+
+// kLong checkpointed every 1000 steps: a wide window between two checkpoints.
+std::string SparseCheckpoints() {
+  std::string yaml = kLong;
+  const std::string from = "checkpoint: {every_steps: 200, keep: 2}";
+  yaml.replace(yaml.find(from), from.size(), "checkpoint: {every_steps: 1000, keep: 2}");
+  return yaml;
+}
+
+// Checks what a full disk must do to a running trial: an error shown on the trial, the previous
+// checkpoint kept, training unaffected, and checkpoints stored again once there is space. Writes
+// fail from step 2000 (the checkpoint after the one at 1000, then one try per step) to 2400.
+void ExpectAFullDiskIsReportedOnTheTrial(bool shared_store) {
+  if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full to simulate a full disk";
+  const std::string yaml = SparseCheckpoints();
+  const std::map<int64_t, std::string> reference = Uninterrupted(yaml);
+  testing::TempDir shared;
+  LocalCluster cluster;
+  const int worker = cluster.StartWorker(
+      shared_store ? std::vector<std::string>{"--checkpoint-store", "shared:" + shared.path()}
+                   : std::vector<std::string>{});
+  const std::string sweep = cluster.Submit(yaml);
+  // Only now: each stored checkpoint cleans up stray temp files in the shared directory.
+  ASSERT_TRUE(cluster.WaitFor(sweep, absl::Seconds(60), [](const auto& trials) {
+    return trials[0].checkpoint_step() == 1000;
+  }));
+  std::vector<std::string> names;
+  for (int step = 2000; step <= 2400; ++step) {
+    names.push_back(shared_store
+                        ? absl::StrCat("step-", step, "-a1.ckpt.tmp-", cluster.WorkerPid(worker))
+                        : absl::StrCat("upload-1-", step, ".tmp"));
+  }
+  FillDisk(shared_store ? absl::StrCat(shared.path(), "/", sweep, "/0/")
+                        : absl::StrCat(cluster.dir(), "/checkpoints/", sweep, "/0/"),
+           names);
+  ASSERT_LT(cluster.Trials(sweep)[0].step(), 1900) << "the trial ran too fast for this test";
+  ASSERT_TRUE(cluster.WaitFor(sweep, absl::Seconds(60), [](const auto& trials) {
+    return !trials[0].checkpoint_error().empty();
+  })) << cluster.WorkerLog(worker);
+  const v1::TrialInfo failing = cluster.Trials(sweep)[0];
+  EXPECT_THAT(failing.checkpoint_error(), HasSubstr("not stored"));
+  EXPECT_THAT(failing.checkpoint_error(), ::testing::AnyOf(HasSubstr("No space left on device"),
+                                                           HasSubstr("disk full")));
+  EXPECT_EQ(failing.checkpoint_step(), 1000);  // the previous checkpoint stays
+  EXPECT_EQ(failing.state(), v1::RUNNING);     // and the trial goes on
+
+  ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(120)));
+  const v1::TrialInfo trial = cluster.Trials(sweep)[0];
+  EXPECT_EQ(trial.state(), v1::COMPLETED);
+  EXPECT_EQ(trial.failures(), 0);
+  EXPECT_GT(trial.checkpoint_step(), 2400);  // space came back: checkpoints were stored again
+  EXPECT_TRUE(trial.checkpoint_error().empty()) << trial.checkpoint_error();
+  EXPECT_EQ(FinalMetrics(cluster, sweep), reference);
+  EXPECT_THAT(cluster.WorkerLog(worker), HasSubstr("checkpoint at step 2000 not stored"));
+}
+
+TEST(ResilienceTest, AFullCoordinatorDiskIsReportedOnTheTrialAndThePreviousCheckpointStays) {
+  ExpectAFullDiskIsReportedOnTheTrial(/*shared_store=*/false);
+}
+
+TEST(ResilienceTest, AFullSharedDirectoryIsReportedOnTheTrialAndThePreviousCheckpointStays) {
+  ExpectAFullDiskIsReportedOnTheTrial(/*shared_store=*/true);
+}
+
 }  // namespace
 }  // namespace lrsweep
