@@ -1,5 +1,6 @@
 #include "cli/remote_commands.h"
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 
@@ -96,6 +97,44 @@ absl::StatusOr<std::string> RunSubmit(CoordinatorClient& client, const std::stri
   return response.sweep_id();
 }
 
+namespace {
+
+// Live workers first (training, then waiting), then lost ones; workers lost for over a day (a
+// preemptible fleet leaves many) are only counted.
+void PrintWorkers(const google::protobuf::RepeatedPtrField<v1::WorkerInfo>& all, int64_t now_ms,
+                  std::ostream& out) {
+  constexpr int64_t kDayMs = 24 * 3600 * 1000;
+  std::vector<const v1::WorkerInfo*> shown;
+  int64_t forgotten = 0;
+  for (const v1::WorkerInfo& worker : all) {
+    if (worker.state() == v1::WORKER_LOST && now_ms - worker.last_heartbeat_unix_ms() > kDayMs) {
+      ++forgotten;
+    } else {
+      shown.push_back(&worker);
+    }
+  }
+  std::stable_sort(shown.begin(), shown.end(), [](const v1::WorkerInfo* a, const v1::WorkerInfo* b) {
+    return a->state() < b->state();
+  });
+  out << fmt::format("\n{:<12} {:<16} {:<8} {:>7} {:<9} {:>15}  {}\n", "WORKER", "NAME", "DEVICE",
+                     "THREADS", "STATE", "LAST HEARTBEAT", "TRIAL");
+  for (const v1::WorkerInfo* worker : shown) {
+    const char* state = worker->state() == v1::WORKER_TRAINING  ? "training"
+                        : worker->state() == v1::WORKER_WAITING ? "waiting"
+                                                                : "lost";
+    out << fmt::format("{:<12} {:<16} {:<8} {:>7} {:<9} {:>14.1f}s  {}\n", worker->worker_id(),
+                       worker->name(), worker->device(), worker->threads(), state,
+                       static_cast<double>(now_ms - worker->last_heartbeat_unix_ms()) / 1000.0,
+                       worker->current_trial() >= 0
+                           ? fmt::format("{} of {}", worker->current_trial(),
+                                         worker->current_sweep_id())
+                           : "-");
+  }
+  if (forgotten > 0) out << fmt::format("(and {} workers not heard from for over a day)\n", forgotten);
+}
+
+}  // namespace
+
 absl::Status RunStatus(CoordinatorClient& client, const std::string& sweep_id, std::ostream& out) {
   if (sweep_id.empty()) {
     ASSIGN_OR_RETURN(v1::ListSweepsResponse list, client.ListSweeps());
@@ -106,17 +145,7 @@ absl::Status RunStatus(CoordinatorClient& client, const std::string& sweep_id, s
                          SweepStateName(static_cast<SweepState>(sweep.state())),
                          sweep.total_trials(), FinishedCount(sweep), Counts(sweep));
     }
-    out << fmt::format("\n{:<12} {:<16} {:<8} {:>7} {:>15}  {}\n", "WORKER", "NAME", "DEVICE",
-                       "THREADS", "LAST HEARTBEAT", "TRIAL");
-    const int64_t now = absl::ToUnixMillis(absl::Now());
-    for (const v1::WorkerInfo& worker : list.workers()) {
-      out << fmt::format("{:<12} {:<16} {:<8} {:>7} {:>14.1f}s  {}\n", worker.worker_id(),
-                         worker.name(), worker.device(), worker.threads(),
-                         static_cast<double>(now - worker.last_heartbeat_unix_ms()) / 1000.0,
-                         worker.current_trial() >= 0
-                             ? fmt::format("{} of {}", worker.current_trial(), worker.current_sweep_id())
-                             : "idle");
-    }
+    PrintWorkers(list.workers(), absl::ToUnixMillis(absl::Now()), out);
     return absl::OkStatus();
   }
   ASSIGN_OR_RETURN(v1::SweepSummary sweep, client.GetSweep(sweep_id));

@@ -218,12 +218,19 @@ std::vector<SweepView> Coordinator::ListSweeps() {
 
 std::vector<WorkerView> Coordinator::ListWorkers() {
   absl::MutexLock lock(&mu_);
+  std::set<std::string> parked;
+  for (const Waiter& waiter : waiters_) parked.insert(waiter.worker_id);
+  const int64_t lost_before = NowMs() - absl::ToInt64Milliseconds(options_.lease_timeout);
   std::vector<WorkerView> views;
   for (const auto& [id, worker] : workers_) {
-    WorkerView view{worker.record, "", -1};
+    WorkerView view{worker.record, WorkerState::kLost, "", -1};
     if (worker.lease) {
+      // Expiry drops the lease of a worker whose heartbeats stop.
+      view.state = WorkerState::kTraining;
       view.sweep_id = worker.lease->first;
       view.trial = worker.lease->second;
+    } else if (parked.count(id) > 0 || worker.record.last_heartbeat_ms > lost_before) {
+      view.state = WorkerState::kWaiting;
     }
     views.push_back(std::move(view));
   }
@@ -308,6 +315,7 @@ void Coordinator::AcquireLease(const std::string& worker_id, absl::Duration wait
           absl::StrCat("unknown worker '", worker_id, "'; register first"));
     } else {
       worker->second.record.last_heartbeat_ms = NowMs();
+      ReleaseAbandonedLease(worker->second);
       result = GrantNext(worker_id);
       if (result.ok() && !result->has_value() && wait > absl::ZeroDuration() && !stopping_) {
         waiters_.push_back(
@@ -417,7 +425,7 @@ absl::Status Coordinator::CompleteTrial(const LeaseRef& lease, bool diverged,
     absl::MutexLock lock(&mu_);
     ASSIGN_OR_RETURN(TrialRecord * trial, CheckLease(lease));
     if (trial->state == TrialState::kCancelled) {
-      ReleaseWorker(lease.worker_id);
+      ReleaseWorker(lease.worker_id, {lease.sweep_id, lease.trial});
       return absl::OkStatus();  // the cancellation stands
     }
     LiveSweep& sweep = sweeps_.at(lease.sweep_id);
@@ -439,7 +447,7 @@ absl::Status Coordinator::CompleteTrial(const LeaseRef& lease, bool diverged,
     updated.final_metrics_json = FinalMetricsJson(history);
     RETURN_IF_ERROR(Commit(sweep, std::move(updated)));
     lease_deadlines_.erase({lease.sweep_id, lease.trial});
-    ReleaseWorker(lease.worker_id);
+    ReleaseWorker(lease.worker_id, {lease.sweep_id, lease.trial});
     MaybeFinishSweep(sweep);
     NotifyWatchers(&deferred);
   }
@@ -454,7 +462,7 @@ absl::Status Coordinator::FailTrial(const LeaseRef& lease, const std::string& re
     ASSIGN_OR_RETURN(TrialRecord * trial, CheckLease(lease));
     LiveSweep& sweep = sweeps_.at(lease.sweep_id);
     if (trial->state == TrialState::kCancelled) {
-      ReleaseWorker(lease.worker_id);
+      ReleaseWorker(lease.worker_id, {lease.sweep_id, lease.trial});
       return absl::OkStatus();
     }
     TrialRecord updated = *trial;
@@ -468,7 +476,7 @@ absl::Status Coordinator::FailTrial(const LeaseRef& lease, const std::string& re
     updated.state = retry ? TrialState::kPending : TrialState::kFailed;
     RETURN_IF_ERROR(Commit(sweep, std::move(updated)));
     lease_deadlines_.erase({lease.sweep_id, lease.trial});
-    ReleaseWorker(lease.worker_id);
+    ReleaseWorker(lease.worker_id, {lease.sweep_id, lease.trial});
     if (retry) {
       pending_.insert({sweep.sequence, lease.trial});
       Dispatch(&deferred);
@@ -487,7 +495,7 @@ absl::Status Coordinator::PreemptTrial(const LeaseRef& lease, const std::string&
     ASSIGN_OR_RETURN(TrialRecord * trial, CheckLease(lease));
     LiveSweep& sweep = sweeps_.at(lease.sweep_id);
     lease_deadlines_.erase({lease.sweep_id, lease.trial});
-    ReleaseWorker(lease.worker_id);
+    ReleaseWorker(lease.worker_id, {lease.sweep_id, lease.trial});
     if (trial->state == TrialState::kCancelled) return absl::OkStatus();
     TrialRecord updated = *trial;
     updated.state = TrialState::kPreempted;
@@ -669,9 +677,29 @@ absl::StatusOr<CheckpointRecord> Coordinator::GetCheckpoint(const LeaseRef& leas
                                           " has no checkpoint at step ", step));
 }
 
-void Coordinator::ReleaseWorker(const std::string& worker_id) {
+void Coordinator::ReleaseWorker(const std::string& worker_id,
+                                const std::pair<std::string, int64_t>& trial) {
   auto worker = workers_.find(worker_id);
-  if (worker != workers_.end()) worker->second.lease.reset();
+  if (worker != workers_.end() && worker->second.lease == trial) worker->second.lease.reset();
+}
+
+void Coordinator::ReleaseAbandonedLease(LiveWorker& worker) {
+  if (!worker.lease) return;
+  const std::pair<std::string, int64_t> key = *worker.lease;
+  worker.lease.reset();
+  LiveSweep& sweep = sweeps_.at(key.first);
+  const TrialRecord& trial = sweep.trials[static_cast<size_t>(key.second)];
+  if (trial.worker_id != worker.record.id) return;  // leased to another worker since
+  if (trial.state == TrialState::kRunning) {
+    TrialRecord updated = trial;
+    updated.state = TrialState::kPreempted;
+    updated.preemptions += 1;
+    updated.worker_id.clear();
+    updated.updated_ms = NowMs();
+    if (!Commit(sweep, std::move(updated)).ok()) return;  // lease expiry will retry
+    pending_.insert({sweep.sequence, key.second});
+  }
+  lease_deadlines_.erase(key);
 }
 
 void Coordinator::MaybeFinishSweep(LiveSweep& sweep) {
@@ -723,7 +751,7 @@ void Coordinator::ExpireLeases(absl::Time now, Deferred* deferred) {
       }
       pending_.insert({sweep.sequence, key.second});
     }
-    ReleaseWorker(worker_id);
+    ReleaseWorker(worker_id, key);
     it = lease_deadlines_.erase(it);
     changed = true;
   }

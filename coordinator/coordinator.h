@@ -62,8 +62,15 @@ struct SweepView {
   int64_t total_trials = 0;
 };
 
+enum class WorkerState {
+  kTraining,  // holds a lease (its heartbeats keep it)
+  kWaiting,   // long-polling for work, or between two requests
+  kLost,      // silent for longer than the lease timeout
+};
+
 struct WorkerView {
   WorkerRecord record;
+  WorkerState state = WorkerState::kLost;
   std::string sweep_id;  // of the lease it holds, if any
   int64_t trial = -1;
 };
@@ -204,7 +211,14 @@ class Coordinator {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Persists `updated` and, on success, makes it the live record.
   absl::Status Commit(LiveSweep& sweep, TrialRecord updated) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ReleaseWorker(const std::string& worker_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Forgets that `worker_id` runs `trial` (sweep id, index), unless it has moved on to another.
+  void ReleaseWorker(const std::string& worker_id, const std::pair<std::string, int64_t>& trial)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A worker asks for work only when it runs none, so a lease it still holds here was abandoned:
+  // its trial was cancelled (the worker stops without a report), or the worker gave up on it
+  // without one. A trial still RUNNING is given back (PREEMPTED) at once instead of at lease
+  // expiry.
+  void ReleaseAbandonedLease(LiveWorker& worker) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Records a verified checkpoint of the lease's trial (its file already in place), clears the
   // trial's checkpoint error and drops the checkpoints beyond the sweep's `keep` and any other
   // file of the same step.

@@ -134,6 +134,9 @@ v1::WorkerInfo ToProto(const WorkerView& worker) {
   out.set_last_heartbeat_unix_ms(worker.record.last_heartbeat_ms);
   out.set_current_sweep_id(worker.sweep_id);
   out.set_current_trial(worker.trial);
+  out.set_state(worker.state == WorkerState::kTraining  ? v1::WORKER_TRAINING
+                : worker.state == WorkerState::kWaiting ? v1::WORKER_WAITING
+                                                        : v1::WORKER_LOST);
   return out;
 }
 

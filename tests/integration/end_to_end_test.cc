@@ -267,7 +267,7 @@ TEST(EndToEndTest, CancelStopsRunningTrials) {
   const testing::CommandResult status =
       RunLrsweep("--coordinator " + cluster.address() + " status");
   EXPECT_THAT(status.out, HasSubstr("CANCELLED"));
-  EXPECT_THAT(status.out, HasSubstr("test-0"));
+  EXPECT_THAT(status.out, ::testing::ContainsRegex("test-0 +cpu +1 +waiting"));
 }
 
 TEST(EndToEndTest, BadYamlIsRejectedAtSubmitWithItsLine) {

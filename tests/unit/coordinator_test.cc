@@ -347,6 +347,52 @@ TEST_F(CoordinatorTest, ACoordinatorThatMountsTheSharedDirectoryVerifiesServesAn
   EXPECT_TRUE(Trial(sweep, lease.trial).checkpoint_error.empty());
 }
 
+TEST_F(CoordinatorTest, WorkersAreTrainingWaitingOrLost) {
+  Restart(absl::Seconds(1));
+  ASSERT_TRUE(coordinator_->SubmitSweep(kSweep, "s.yaml").ok());
+  const std::string silent = Worker();
+  absl::SleepFor(absl::Milliseconds(1100));  // past the lease timeout
+  const std::string training = Worker(), parked = Worker(), between = Worker();
+  ASSERT_TRUE(Acquire(training));
+  std::optional<LeaseGrant> finished = Acquire(between);  // the second trial
+  ASSERT_TRUE(finished);
+  ASSERT_TRUE(coordinator_->CompleteTrial(Ref(between, *finished), false, "", {}).ok());
+  coordinator_->AcquireLease(parked, absl::Seconds(30), [](auto) {});  // long-polls: no work left
+  std::map<std::string, WorkerState> states;
+  for (const WorkerView& view : coordinator_->ListWorkers()) states[view.record.id] = view.state;
+  EXPECT_EQ(states[training], WorkerState::kTraining);
+  EXPECT_EQ(states[parked], WorkerState::kWaiting);
+  EXPECT_EQ(states[between], WorkerState::kWaiting);  // finished a trial a moment ago
+  EXPECT_EQ(states[silent], WorkerState::kLost);
+  coordinator_->Shutdown();  // answers the parked request
+}
+
+TEST_F(CoordinatorTest, AWorkerThatAsksForWorkGivesUpTheTrialItHeld) {
+  Restart(absl::Seconds(30));  // long enough that only the new request can end the lease
+  const std::string sweep = coordinator_->SubmitSweep(kSweep, "s.yaml")->sweep_id;
+  const std::string worker = Worker();
+  std::optional<LeaseGrant> first = Acquire(worker);
+  ASSERT_TRUE(first);
+  // The worker dropped the trial without a report and asks again: the trial is given back at
+  // once (and, first in line, leased again) instead of after the lease timeout.
+  std::optional<LeaseGrant> again = Acquire(worker);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->trial, first->trial);
+  EXPECT_EQ(again->fencing_token, first->fencing_token + 1);
+  EXPECT_EQ(Trial(sweep, first->trial).preemptions, 1);
+  EXPECT_EQ(Trial(sweep, first->trial).failures, 0);
+  EXPECT_EQ(coordinator_->Heartbeat(Ref(worker, *first), 1).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  // A cancelled trial's worker stops without a report; asking again leaves it cancelled.
+  ASSERT_TRUE(coordinator_->CancelSweep(sweep).ok());
+  EXPECT_FALSE(Acquire(worker).has_value());
+  EXPECT_EQ(Trial(sweep, first->trial).state, TrialState::kCancelled);
+  for (const WorkerView& view : coordinator_->ListWorkers()) {
+    EXPECT_EQ(view.state, WorkerState::kWaiting);
+    EXPECT_EQ(view.trial, -1);
+  }
+}
+
 TEST_F(CoordinatorTest, BadSweepIsInvalidArgumentWithPosition) {
   absl::StatusOr<SubmitResult> result =
       coordinator_->SubmitSweep("name: x\ntrain: {epochs: 1}\nschedule: {type: cosin, lr: 1}\n",
