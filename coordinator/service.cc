@@ -1,14 +1,11 @@
 #include "coordinator/service.h"
 
-#include <memory>
-#include <set>
-
 #include "absl/strings/str_cat.h"
-#include "common/atomic_file.h"
-#include <filesystem>
-#include <fstream>
 #include "common/status_macros.h"
+#include "coordinator/checkpoint_reactors.h"
+#include "coordinator/request_checks.h"
 #include "coordinator/rpc_convert.h"
+#include "coordinator/watch_reactor.h"
 
 namespace lrsweep {
 namespace {
@@ -17,20 +14,6 @@ grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, const abs
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
-}
-
-absl::Status Required(const std::string& value, const char* field) {
-  if (!value.empty()) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
-}
-
-absl::Status CheckLeaseRef(const v1::LeaseRef& lease) {
-  RETURN_IF_ERROR(Required(lease.worker_id(), "lease.worker_id"));
-  RETURN_IF_ERROR(Required(lease.sweep_id(), "lease.sweep_id"));
-  if (lease.fencing_token() < 1) {
-    return absl::InvalidArgumentError("lease.fencing_token: must be the lease's token (>= 1)");
-  }
-  return absl::OkStatus();
 }
 
 v1::Directive ToProto(Directive directive) {
@@ -44,277 +27,6 @@ v1::Directive ToProto(Directive directive) {
   }
   return v1::CONTINUE;
 }
-
-// Streams SweepEvents for one sweep: one on start, then one after every change (coalesced while a
-// write is in flight), and finishes after the event that shows the sweep ended.
-class WatchReactor final : public grpc::ServerWriteReactor<v1::SweepEvent> {
- public:
-  WatchReactor(Coordinator* coordinator, std::string sweep_id)
-      : coordinator_(coordinator), sweep_id_(std::move(sweep_id)), alive_(std::make_shared<Alive>(this)) {
-    std::shared_ptr<Alive> alive = alive_;
-    watcher_id_ = coordinator_->AddWatcher([alive] {
-      absl::MutexLock lock(&alive->mu);
-      if (alive->reactor != nullptr) alive->reactor->OnChange();
-    });
-    OnChange();
-  }
-
-  void OnWriteDone(bool ok) override {
-    bool write_again = false, finish = false;
-    {
-      absl::MutexLock lock(&mu_);
-      writing_ = false;
-      if (finishing_) return;
-      if (!ok || last_) {
-        finishing_ = finish = true;
-      } else if (dirty_) {
-        writing_ = write_again = true;
-        dirty_ = false;
-      }
-    }
-    if (finish) Finish(grpc::Status::OK);
-    if (write_again) WriteEvent();
-  }
-
-  void OnCancel() override {
-    absl::MutexLock lock(&mu_);
-    cancelled_ = true;
-  }
-
-  void OnDone() override {
-    {
-      absl::MutexLock lock(&alive_->mu);
-      alive_->reactor = nullptr;
-    }
-    coordinator_->RemoveWatcher(watcher_id_);
-    delete this;
-  }
-
- private:
-  struct Alive {
-    explicit Alive(WatchReactor* reactor) : reactor(reactor) {}
-    WatchReactor* reactor;
-    absl::Mutex mu;
-  };
-
-  void OnChange() {
-    {
-      absl::MutexLock lock(&mu_);
-      if (finishing_) return;
-      dirty_ = true;
-      if (writing_) return;
-      writing_ = true;
-      dirty_ = false;
-    }
-    WriteEvent();
-  }
-
-  void WriteEvent() {
-    absl::StatusOr<SweepView> sweep = coordinator_->GetSweep(sweep_id_);
-    absl::StatusOr<std::vector<TrialRecord>> trials = coordinator_->ListTrials(sweep_id_);
-    if (!sweep.ok() || !trials.ok()) {
-      {
-        absl::MutexLock lock(&mu_);
-        finishing_ = true;
-        writing_ = false;
-      }
-      Finish(ToGrpcStatus(sweep.ok() ? trials.status() : sweep.status()));
-      return;
-    }
-    {
-      absl::MutexLock lock(&mu_);
-      if (cancelled_) {
-        finishing_ = true;
-        writing_ = false;
-      } else {
-        // event_ is only touched by the one writer that set writing_.
-        event_.Clear();
-        *event_.mutable_sweep() = ToProto(*sweep);
-        for (const TrialRecord& trial : *trials) {
-          if (trial.state == TrialState::kRunning) *event_.add_running() = ToProto(trial);
-          if (IsFinal(trial.state) && reported_final_.insert(trial.trial).second) {
-            *event_.add_finished() = ToProto(trial);
-          }
-        }
-        last_ = sweep->record.state != SweepState::kRunning;
-      }
-    }
-    // Finish and StartWrite are called without mu_: their reactions take it.
-    if (cancelled()) {
-      Finish(grpc::Status::CANCELLED);
-    } else {
-      StartWrite(&event_);
-    }
-  }
-
-  bool cancelled() {
-    absl::MutexLock lock(&mu_);
-    return cancelled_;
-  }
-
-  Coordinator* const coordinator_;
-  const std::string sweep_id_;
-  std::shared_ptr<Alive> alive_;
-  int64_t watcher_id_ = 0;
-
-  absl::Mutex mu_;
-  v1::SweepEvent event_ ABSL_GUARDED_BY(mu_);
-  std::set<int64_t> reported_final_ ABSL_GUARDED_BY(mu_);
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool dirty_ ABSL_GUARDED_BY(mu_) = false;
-  bool last_ ABSL_GUARDED_BY(mu_) = false;
-  bool finishing_ ABSL_GUARDED_BY(mu_) = false;
-  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
-};
-
-// Receives a checkpoint in chunks into a temp file; on the last chunk the coordinator verifies
-// and commits it. Any error ends the upload without touching committed checkpoints.
-class UploadReactor final : public grpc::ServerReadReactor<v1::CheckpointChunk> {
- public:
-  UploadReactor(Coordinator* coordinator, v1::UploadCheckpointResponse* response)
-      : coordinator_(coordinator), response_(response) {
-    StartRead(&chunk_);
-  }
-
-  void OnReadDone(bool ok) override {
-    if (!ok) {  // the client finished sending
-      Finish(ToGrpcStatus(Commit()));
-      return;
-    }
-    const absl::Status status = Append();
-    if (!status.ok()) {
-      if (started_ && !temp_path_.empty()) {
-        coordinator_->NoteCheckpointFailure(lease_, step_, status).IgnoreError();
-      }
-      Abandon();
-      Finish(ToGrpcStatus(status));
-      return;
-    }
-    StartRead(&chunk_);
-  }
-
-  void OnDone() override {
-    Abandon();
-    delete this;
-  }
-
- private:
-  absl::Status Append() {
-    if (!started_) {
-      started_ = true;
-      RETURN_IF_ERROR(CheckLeaseRef(chunk_.lease()));
-      if (chunk_.step() < 1 || chunk_.size() < 0 || chunk_.sha256().size() != 64) {
-        return absl::InvalidArgumentError(
-            "first chunk: step (>= 1), size and sha256 (64 hex digits) are required");
-      }
-      lease_ = FromProto(chunk_.lease());
-      step_ = chunk_.step();
-      size_ = chunk_.size();
-      sha256_ = chunk_.sha256();
-      ASSIGN_OR_RETURN(temp_path_, coordinator_->BeginCheckpointUpload(lease_, step_));
-      file_.open(temp_path_, std::ios::binary | std::ios::trunc);
-      if (!file_) return absl::InternalError(absl::StrCat("cannot write ", temp_path_));
-    }
-    received_ += static_cast<int64_t>(chunk_.data().size());
-    if (received_ > size_) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("checkpoint upload is larger than its declared size ", size_));
-    }
-    file_.write(chunk_.data().data(), static_cast<std::streamsize>(chunk_.data().size()));
-    if (!file_) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("cannot write checkpoint ", temp_path_, " (disk full?)"));
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status Commit() {
-    if (!started_) return absl::InvalidArgumentError("empty checkpoint upload");
-    file_.close();
-    if (!file_) return absl::ResourceExhaustedError("cannot finish the checkpoint file (disk full?)");
-    const absl::Status status =
-        coordinator_->CommitCheckpoint(lease_, step_, temp_path_, sha256_, size_);
-    temp_path_.clear();  // committed or removed by the coordinator
-    if (status.ok()) response_->set_step(step_);
-    return status;
-  }
-
-  void Abandon() {
-    if (file_.is_open()) file_.close();
-    if (!temp_path_.empty()) {
-      std::error_code ignored;
-      std::filesystem::remove(temp_path_, ignored);
-      temp_path_.clear();
-    }
-  }
-
-  Coordinator* const coordinator_;
-  v1::UploadCheckpointResponse* const response_;
-  v1::CheckpointChunk chunk_;
-  bool started_ = false;
-  LeaseRef lease_;
-  int64_t step_ = 0, size_ = 0, received_ = 0;
-  std::string sha256_, temp_path_;
-  std::ofstream file_;
-};
-
-// Streams a committed checkpoint in 1 MiB chunks; the first carries its size and SHA-256.
-class DownloadReactor final : public grpc::ServerWriteReactor<v1::CheckpointChunk> {
- public:
-  DownloadReactor(Coordinator* coordinator, const v1::DownloadCheckpointRequest& request) {
-    absl::Status status = CheckLeaseRef(request.lease());
-    absl::StatusOr<CheckpointRecord> checkpoint =
-        status.ok() ? coordinator->GetCheckpoint(FromProto(request.lease()), request.step())
-                    : absl::StatusOr<CheckpointRecord>(status);
-    if (checkpoint.ok()) {
-      absl::StatusOr<std::string> bytes = ReadBinaryFile(checkpoint->path);
-      if (bytes.ok()) {
-        // The size and digest recorded at commit: the worker detects a file damaged since.
-        bytes_ = *std::move(bytes);
-        record_ = *checkpoint;
-        WriteNext();
-        return;
-      }
-      checkpoint = bytes.status();
-    }
-    Finish(ToGrpcStatus(checkpoint.status()));
-  }
-
-  void OnWriteDone(bool ok) override {
-    if (!ok) {
-      Finish(grpc::Status::CANCELLED);
-      return;
-    }
-    WriteNext();
-  }
-
-  void OnDone() override { delete this; }
-
- private:
-  static constexpr size_t kChunkBytes = 1 << 20;
-
-  void WriteNext() {
-    if (offset_ >= bytes_.size() && offset_ > 0) {
-      Finish(grpc::Status::OK);
-      return;
-    }
-    chunk_.Clear();
-    if (offset_ == 0) {
-      chunk_.set_step(record_.step);
-      chunk_.set_size(record_.size);
-      chunk_.set_sha256(record_.sha256);
-    }
-    const size_t n = std::min(kChunkBytes, bytes_.size() - offset_);
-    chunk_.set_data(bytes_.substr(offset_, n));
-    offset_ += std::max<size_t>(n, 1);
-    StartWrite(&chunk_);
-  }
-
-  std::string bytes_;
-  CheckpointRecord record_;
-  size_t offset_ = 0;
-  v1::CheckpointChunk chunk_;
-};
 
 // --- Service steps, gRPC-free but for the messages ---
 
@@ -429,7 +141,7 @@ grpc::ServerUnaryReactor* SweepServiceImpl::CancelSweep(grpc::CallbackServerCont
 
 grpc::ServerWriteReactor<v1::SweepEvent>* SweepServiceImpl::WatchSweep(
     grpc::CallbackServerContext* context, const v1::WatchSweepRequest* request) {
-  return new WatchReactor(coordinator_, request->sweep_id());
+  return NewWatchReactor(coordinator_, request->sweep_id());
 }
 
 grpc::ServerUnaryReactor* WorkerServiceImpl::RegisterWorker(
@@ -519,12 +231,12 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::PreemptTrial(grpc::CallbackServerCo
 
 grpc::ServerReadReactor<v1::CheckpointChunk>* WorkerServiceImpl::UploadCheckpoint(
     grpc::CallbackServerContext* context, v1::UploadCheckpointResponse* response) {
-  return new UploadReactor(coordinator_, response);
+  return NewUploadReactor(coordinator_, response);
 }
 
 grpc::ServerWriteReactor<v1::CheckpointChunk>* WorkerServiceImpl::DownloadCheckpoint(
     grpc::CallbackServerContext* context, const v1::DownloadCheckpointRequest* request) {
-  return new DownloadReactor(coordinator_, *request);
+  return NewDownloadReactor(coordinator_, *request);
 }
 
 grpc::ServerUnaryReactor* WorkerServiceImpl::RegisterCheckpoint(

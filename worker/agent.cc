@@ -1,24 +1,21 @@
 #include "worker/agent.h"
 
-#include <condition_variable>
 #include <iostream>
 #include <mutex>
 #include <random>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "coordinator/rpc_convert.h"
 #include "worker/checkpoint_store.h"
 #include "worker/data.h"
+#include "worker/lease_session.h"
 #include "worker/trainer.h"
 #include "worker/trial_config.h"
 
 namespace lrsweep {
 namespace {
 
-constexpr size_t kBatchPoints = 64;
-constexpr absl::Duration kBatchInterval = absl::Seconds(1);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
 
 // The lease's checkpoints, newest first. A coordinator before CheckpointRef sent steps only:
@@ -42,148 +39,6 @@ bool Retryable(const grpc::Status& status) {
          status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
          status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED;
 }
-
-// Feeds the trainer's points to the coordinator in batches, heartbeats on a thread of its own,
-// and tells the trainer to stop when the coordinator says so or the lease is lost.
-class LeaseSession : public TrainingObserver {
- public:
-  LeaseSession(v1::WorkerService::Stub* stub, const v1::LeaseRef& lease,
-               absl::Duration heartbeat_interval, absl::Duration rpc_deadline,
-               const std::atomic<bool>* shutdown, const TrialConfig* config,
-               CheckpointStore* checkpoints)
-      : stub_(stub),
-        lease_(lease),
-        rpc_deadline_(rpc_deadline),
-        shutdown_(shutdown),
-        config_(config),
-        checkpoints_(checkpoints),
-        heartbeat_([this, heartbeat_interval] { HeartbeatLoop(heartbeat_interval); }) {}
-
-  ~LeaseSession() override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      ended_ = true;
-    }
-    wake_.notify_all();
-    heartbeat_.join();
-  }
-
-  void OnPoint(const MetricPoint& point) override {
-    buffer_.push_back(ToProto(point));
-    if (buffer_.size() >= kBatchPoints || absl::Now() - last_flush_ >= kBatchInterval) Flush();
-  }
-
-  StopRequest ShouldStop() override {
-    if (stop_.load()) return StopRequest::kStop;
-    if (shutdown_->load()) return StopRequest::kPreempt;
-    return StopRequest::kNone;
-  }
-  bool stopped() const { return stop_.load(); }
-  bool lost() const { return lost_.load(); }
-
-  void StartedAt(int64_t step) {
-    last_checkpoint_step_ = step;
-    last_checkpoint_time_ = absl::Now();
-  }
-
-  bool CheckpointDue(int64_t step) override {
-    if (config_ == nullptr) return false;
-    return step - last_checkpoint_step_ >= config_->checkpoint_every_steps ||
-           absl::Now() - last_checkpoint_time_ >=
-               absl::Seconds(60 * config_->checkpoint_every_minutes);
-  }
-
-  // Stores the checkpoint (uploaded, or written to the shared directory and registered). A
-  // checkpoint is committed only after every metric point before it was acknowledged: a resume
-  // never re-logs those steps.
-  void OnCheckpoint(int64_t step, std::string bytes) override {
-    Flush();
-    if (!buffer_.empty()) {
-      std::cerr << "lrsweep-worker: checkpoint at step " << step
-                << " not uploaded: earlier metrics are not acknowledged yet\n";
-      return;
-    }
-    const absl::Status stored = checkpoints_->Save(lease_, step, bytes);
-    if (!stored.ok()) {
-      std::cerr << "lrsweep-worker: checkpoint at step " << step
-                << " not stored: " << stored.message() << "\n";
-      Handle(ToGrpcStatus(stored));
-      return;
-    }
-    last_checkpoint_step_ = step;
-    last_checkpoint_time_ = absl::Now();
-    stored_step_ = step;
-  }
-  int64_t stored_step() const { return stored_step_; }
-
-  // Sends buffered points; keeps them when the coordinator is unreachable.
-  void Flush() {
-    last_flush_ = absl::Now();
-    if (buffer_.empty()) return;
-    v1::ReportMetricsRequest request;
-    *request.mutable_lease() = lease_;
-    for (v1::MetricPoint& point : buffer_) *request.add_points() = std::move(point);
-    v1::ReportMetricsResponse response;
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + rpc_deadline_));
-    const grpc::Status status = stub_->ReportMetrics(&context, request, &response);
-    if (status.ok()) {
-      buffer_.clear();
-      if (response.directive() == v1::STOP) stop_.store(true);
-      return;
-    }
-    buffer_.assign(request.points().begin(), request.points().end());
-    Handle(status);
-  }
-
-  // The points not yet acknowledged, for the final CompleteTrial.
-  std::vector<v1::MetricPoint> TakeBuffer() { return std::move(buffer_); }
-
- private:
-  void Handle(const grpc::Status& status) {
-    if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
-        status.error_code() == grpc::StatusCode::NOT_FOUND) {
-      std::cerr << "lrsweep-worker: lost the lease on trial " << lease_.trial() << ": "
-                << status.error_message() << "\n";
-      lost_.store(true);
-      stop_.store(true);
-    }
-  }
-
-  void HeartbeatLoop(absl::Duration interval) {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!wake_.wait_for(lock, absl::ToChronoMilliseconds(interval), [this] { return ended_; })) {
-      lock.unlock();
-      v1::HeartbeatRequest request;
-      *request.mutable_lease() = lease_;
-      v1::HeartbeatResponse response;
-      grpc::ClientContext context;
-      context.set_deadline(absl::ToChronoTime(absl::Now() + rpc_deadline_));
-      const grpc::Status status = stub_->Heartbeat(&context, request, &response);
-      if (status.ok() && response.directive() == v1::STOP) stop_.store(true);
-      if (!status.ok()) Handle(status);
-      lock.lock();
-    }
-  }
-
-  v1::WorkerService::Stub* const stub_;
-  const v1::LeaseRef lease_;
-  const absl::Duration rpc_deadline_;
-  const std::atomic<bool>* const shutdown_;
-  const TrialConfig* const config_;
-  CheckpointStore* const checkpoints_;
-  int64_t last_checkpoint_step_ = 0;
-  absl::Time last_checkpoint_time_ = absl::Now();
-  int64_t stored_step_ = -1;
-  std::vector<v1::MetricPoint> buffer_;
-  absl::Time last_flush_ = absl::Now();
-  std::atomic<bool> stop_{false};
-  std::atomic<bool> lost_{false};
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool ended_ = false;
-  std::thread heartbeat_;
-};
 
 }  // namespace
 

@@ -22,10 +22,9 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
-
-#include "absl/base/thread_annotations.h"
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "lrsweep/v1/lrsweep.grpc.pb.h"

@@ -1,0 +1,93 @@
+// LeaseSession: the link between a running trial and the coordinator for one lease.
+//
+// The trainer reports to it (it is the trainer's TrainingObserver): metric points are sent in
+// batches (every 64 points or second, never one RPC per step), checkpoints are stored when due
+// through the worker's CheckpointStore, and a thread of its own heartbeats the lease. It tells the
+// trainer to stop when the coordinator says STOP (the trial was cancelled) or the lease is lost
+// (a report answered FAILED_PRECONDITION: the lease expired and the trial went elsewhere), and to
+// checkpoint and give the trial back when the worker is shutting down.
+//
+//   LeaseSession session(stub, lease, heartbeat_interval, rpc_deadline, &stopping, &config, store);
+//   session.StartedAt(trainer.step());
+//   absl::StatusOr<TrainOutcome> outcome = trainer.Train(&session);
+//   session.Flush();
+//   std::vector<v1::MetricPoint> unsent = session.TakeBuffer();  // sent with the outcome
+//
+// Thread safety: the TrainingObserver methods, Flush and TakeBuffer run on the training thread;
+// the heartbeat thread only reads the lease and sets the stop and lost flags, which are atomic.
+#ifndef LRSWEEP_WORKER_LEASE_SESSION_H_
+#define LRSWEEP_WORKER_LEASE_SESSION_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/time/time.h"
+#include "lrsweep/v1/lrsweep.grpc.pb.h"
+#include "worker/checkpoint_store.h"
+#include "worker/trainer.h"
+#include "worker/trial_config.h"
+
+namespace lrsweep {
+
+class LeaseSession : public TrainingObserver {
+ public:
+  // `stub`, `shutdown`, `config` (may be null: no periodic checkpoints) and `checkpoints` are not
+  // owned and must outlive the session. `shutdown` set means: checkpoint and give the trial back.
+  LeaseSession(v1::WorkerService::StubInterface* stub, const v1::LeaseRef& lease,
+               absl::Duration heartbeat_interval, absl::Duration rpc_deadline,
+               const std::atomic<bool>* shutdown, const TrialConfig* config,
+               CheckpointStore* checkpoints);
+  // Stops the heartbeat thread.
+  ~LeaseSession() override;
+
+  // --- TrainingObserver ---
+  void OnPoint(const MetricPoint& point) override;
+  StopRequest ShouldStop() override;
+  bool CheckpointDue(int64_t step) override;
+  // Stores the checkpoint. It is committed only after every metric point before it was
+  // acknowledged: a resume never re-logs those steps.
+  void OnCheckpoint(int64_t step, std::string bytes) override;
+
+  // The step the trial starts (or resumes) at: the next checkpoint is due an interval after it.
+  void StartedAt(int64_t step);
+  // Sends buffered points; keeps them when the coordinator is unreachable.
+  void Flush();
+  // The points not yet acknowledged, for the final CompleteTrial.
+  std::vector<v1::MetricPoint> TakeBuffer() { return std::move(buffer_); }
+
+  bool stopped() const { return stop_.load(); }  // STOP, or the lease was lost
+  bool lost() const { return lost_.load(); }
+  int64_t stored_step() const { return stored_step_; }  // the last checkpoint stored; -1: none
+
+ private:
+  // Marks the lease lost when the coordinator answered so.
+  void Handle(const grpc::Status& status);
+  void HeartbeatLoop(absl::Duration interval);
+
+  v1::WorkerService::StubInterface* const stub_;
+  const v1::LeaseRef lease_;
+  const absl::Duration rpc_deadline_;
+  const std::atomic<bool>* const shutdown_;
+  const TrialConfig* const config_;
+  CheckpointStore* const checkpoints_;
+  int64_t last_checkpoint_step_ = 0;
+  absl::Time last_checkpoint_time_ = absl::Now();
+  int64_t stored_step_ = -1;
+  std::vector<v1::MetricPoint> buffer_;
+  absl::Time last_flush_ = absl::Now();
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> lost_{false};
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread heartbeat_;
+};
+
+}  // namespace lrsweep
+
+#endif  // LRSWEEP_WORKER_LEASE_SESSION_H_
