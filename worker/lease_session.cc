@@ -1,5 +1,6 @@
 #include "worker/lease_session.h"
 
+#include <algorithm>
 #include <iostream>
 
 #include "coordinator/rpc_convert.h"
@@ -51,9 +52,16 @@ void LeaseSession::StartedAt(int64_t step) {
 
 bool LeaseSession::CheckpointDue(int64_t step) {
   if (config_ == nullptr) return false;
+  if (retry_) return step >= retry_->step || absl::Now() >= retry_->time;
   return step - last_checkpoint_step_ >= config_->checkpoint_every_steps ||
          absl::Now() - last_checkpoint_time_ >=
              absl::Seconds(60 * config_->checkpoint_every_minutes);
+}
+
+void LeaseSession::RetryCheckpointLater(int64_t step) {
+  if (config_ == nullptr) return;
+  retry_ = Retry{step + std::max<int64_t>(1, config_->checkpoint_every_steps / 10),
+                 absl::Now() + absl::Seconds(6 * config_->checkpoint_every_minutes)};
 }
 
 void LeaseSession::OnCheckpoint(int64_t step, std::string bytes) {
@@ -61,6 +69,7 @@ void LeaseSession::OnCheckpoint(int64_t step, std::string bytes) {
   if (!buffer_.empty()) {
     std::cerr << "lrsweep-worker: checkpoint at step " << step
               << " not stored: earlier metrics are not acknowledged yet\n";
+    RetryCheckpointLater(step);
     return;
   }
   const absl::Status stored = checkpoints_->Save(lease_, step, bytes);
@@ -68,10 +77,12 @@ void LeaseSession::OnCheckpoint(int64_t step, std::string bytes) {
     std::cerr << "lrsweep-worker: checkpoint at step " << step << " not stored: "
               << stored.message() << "\n";
     Handle(ToGrpcStatus(stored));
+    RetryCheckpointLater(step);
     return;
   }
   last_checkpoint_step_ = step;
   last_checkpoint_time_ = absl::Now();
+  retry_.reset();
   stored_step_ = step;
 }
 

@@ -21,6 +21,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -67,6 +68,10 @@ class LeaseSession : public TrainingObserver {
  private:
   // Marks the lease lost when the coordinator answered so.
   void Handle(const grpc::Status& status);
+  // After a checkpoint could not be stored (a full disk, an unreachable coordinator), the next
+  // try comes a tenth of the interval later rather than at every step: taking a checkpoint costs
+  // a serialization of the model, and a disk that is full now is rarely free one step later.
+  void RetryCheckpointLater(int64_t step);
   void HeartbeatLoop(absl::Duration interval);
 
   v1::WorkerService::StubInterface* const stub_;
@@ -78,6 +83,11 @@ class LeaseSession : public TrainingObserver {
   int64_t last_checkpoint_step_ = 0;
   absl::Time last_checkpoint_time_ = absl::Now();
   int64_t stored_step_ = -1;
+  struct Retry {
+    int64_t step;
+    absl::Time time;
+  };
+  std::optional<Retry> retry_;  // set while checkpoints fail
   std::vector<v1::MetricPoint> buffer_;
   absl::Time last_flush_ = absl::Now();
   std::atomic<bool> stop_{false};

@@ -324,7 +324,8 @@ std::string SparseCheckpoints() {
 
 // Checks what a full disk must do to a running trial: an error shown on the trial, the previous
 // checkpoint kept, training unaffected, and checkpoints stored again once there is space. Writes
-// fail from step 2000 (the checkpoint after the one at 1000, then one try per step) to 2400.
+// fail from step 2000 (the checkpoint after the one at 1000) to 2400; the worker tries again
+// every tenth of the interval (2100, 2200, ...), so the checkpoint at 2500 is stored.
 void ExpectAFullDiskIsReportedOnTheTrial(bool shared_store) {
   if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full to simulate a full disk";
   const std::string yaml = SparseCheckpoints();
@@ -363,10 +364,13 @@ void ExpectAFullDiskIsReportedOnTheTrial(bool shared_store) {
   const v1::TrialInfo trial = cluster.Trials(sweep)[0];
   EXPECT_EQ(trial.state(), v1::COMPLETED);
   EXPECT_EQ(trial.failures(), 0);
-  EXPECT_GT(trial.checkpoint_step(), 2400);  // space came back: checkpoints were stored again
+  EXPECT_EQ(trial.checkpoint_step(), 2500);  // space came back: checkpoints were stored again
   EXPECT_TRUE(trial.checkpoint_error().empty()) << trial.checkpoint_error();
   EXPECT_EQ(FinalMetrics(cluster, sweep), reference);
-  EXPECT_THAT(cluster.WorkerLog(worker), HasSubstr("checkpoint at step 2000 not stored"));
+  const std::string log = cluster.WorkerLog(worker);
+  EXPECT_THAT(log, HasSubstr("checkpoint at step 2000 not stored"));
+  EXPECT_THAT(log, HasSubstr("checkpoint at step 2100 not stored"));
+  EXPECT_THAT(log, ::testing::Not(HasSubstr("checkpoint at step 2001 ")));  // not every step
 }
 
 TEST(ResilienceTest, AFullCoordinatorDiskIsReportedOnTheTrialAndThePreviousCheckpointStays) {
