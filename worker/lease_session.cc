@@ -29,6 +29,8 @@ LeaseSession::~LeaseSession() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     ended_ = true;
+    // A heartbeat stuck on an unreachable coordinator must not hold up the trial's report.
+    if (heartbeat_call_ != nullptr) heartbeat_call_->TryCancel();
   }
   wake_.notify_all();
   heartbeat_.join();
@@ -118,16 +120,18 @@ void LeaseSession::Handle(const grpc::Status& status) {
 void LeaseSession::HeartbeatLoop(absl::Duration interval) {
   std::unique_lock<std::mutex> lock(mu_);
   while (!wake_.wait_for(lock, absl::ToChronoMilliseconds(interval), [this] { return ended_; })) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + rpc_deadline_));
+    heartbeat_call_ = &context;
     lock.unlock();
     v1::HeartbeatRequest request;
     *request.mutable_lease() = lease_;
     v1::HeartbeatResponse response;
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + rpc_deadline_));
     const grpc::Status status = stub_->Heartbeat(&context, request, &response);
     if (status.ok() && response.directive() == v1::STOP) stop_.store(true);
     if (!status.ok()) Handle(status);
     lock.lock();
+    heartbeat_call_ = nullptr;
   }
 }
 

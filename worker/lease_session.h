@@ -95,6 +95,7 @@ class LeaseSession : public TrainingObserver {
   std::mutex mu_;
   std::condition_variable wake_;
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::ClientContext* heartbeat_call_ ABSL_GUARDED_BY(mu_) = nullptr;  // in flight, if any
   std::thread heartbeat_;
 };
 
