@@ -12,21 +12,22 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 
 #include "CLI/CLI.hpp"
 #include "cli/child_process.h"
-#include "grpcpp/grpcpp.h"
 #include "cli/coordinator_client.h"
+#include "cli/local_coordinator.h"
 #include "common/atomic_file.h"
 #include "common/shared_checkpoint_path.h"
-#include "worker/checkpoint_store.h"
-#include <filesystem>
-#include <fstream>
-#include <thread>
+#include "common/status_macros.h"
+#include "coordinator/rpc_convert.h"
 #include "coordinator/sweep_planner.h"
+#include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
 #include "tests/unit/test_util.h"
+#include "worker/checkpoint_store.h"
 #include "worker/trainer.h"
 
 namespace lrsweep {
@@ -49,34 +50,30 @@ void RawWrite(const std::string& path, const std::string& bytes) {
 // Storing and resuming `trainer`'s checkpoint through a real coordinator, with each checkpoint
 // store: uploaded to the coordinator, or written to a shared directory and registered. Resuming
 // from local disk is the floor both are compared against.
-nlohmann::ordered_json StoreLatency(Trainer& trainer, const std::string& sweep_yaml,
-                                    const testing::TempDir& dir, int repeats) {
-  const std::string port_file = dir.path() + "/port";
+absl::StatusOr<nlohmann::ordered_json> StoreLatency(Trainer& trainer,
+                                                    const std::string& sweep_yaml,
+                                                    const testing::TempDir& dir, int repeats) {
   const std::string shared = dir.path() + "/shared";
-  std::filesystem::remove(port_file);
   std::filesystem::remove_all(dir.path() + "/coordinator");
   std::filesystem::remove_all(shared);
   std::filesystem::create_directories(shared);
-  absl::StatusOr<ChildProcess> coordinator = ChildProcess::Start(
-      {ExecutableDir() + "/lrsweep-coordinator", "--listen", "127.0.0.1:0", "--data-dir",
-       dir.path() + "/coordinator", "--port-file", port_file, "--heartbeat-ms", "60000"},
-      dir.path() + "/coordinator.log");
-  int port = 0;
-  for (int i = 0; i < 500 && port == 0; ++i) {
-    std::ifstream(port_file) >> port;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  const std::string address = "127.0.0.1:" + std::to_string(port);
-  CoordinatorClient client(address);
-  (void)client.Submit(sweep_yaml, "b.yaml");
-  auto stub = v1::WorkerService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  ASSIGN_OR_RETURN(LocalCoordinator coordinator,
+                   StartLocalCoordinator(ExecutableDir(), dir.path() + "/coordinator",
+                                         {"--heartbeat-ms", "60000"},
+                                         dir.path() + "/coordinator.log"));
+  CoordinatorClient client(coordinator.address);
+  RETURN_IF_ERROR(client.Submit(sweep_yaml, "b.yaml").status());
+  // One worker's lease on the sweep's trial, taken by hand: the stores need nothing more.
+  const std::unique_ptr<v1::WorkerService::Stub> worker_rpc = v1::WorkerService::NewStub(
+      grpc::CreateChannel(coordinator.address, grpc::InsecureChannelCredentials()));
   grpc::ClientContext register_context, lease_context;
   v1::RegisterWorkerResponse worker;
-  stub->RegisterWorker(&register_context, {}, &worker);
+  RETURN_IF_ERROR(FromGrpcStatus(worker_rpc->RegisterWorker(&register_context, {}, &worker)));
   v1::AcquireLeaseRequest acquire;
   acquire.set_worker_id(worker.worker_id());
   v1::AcquireLeaseResponse lease;
-  stub->AcquireLease(&lease_context, acquire, &lease);
+  RETURN_IF_ERROR(FromGrpcStatus(worker_rpc->AcquireLease(&lease_context, acquire, &lease)));
+  if (!lease.has_lease()) return absl::InternalError("the coordinator leased no trial");
   v1::LeaseRef ref;
   ref.set_worker_id(worker.worker_id());
   ref.set_sweep_id(lease.lease().sweep_id());
@@ -86,9 +83,9 @@ nlohmann::ordered_json StoreLatency(Trainer& trainer, const std::string& sweep_y
   (void)WriteFileAtomically(dir.path() + "/local.ckpt", bytes);
 
   const std::unique_ptr<CheckpointStore> upload =
-      NewCheckpointStore({}, stub.get(), absl::Seconds(40), dir.path() + "/worker");
+      NewCheckpointStore({}, worker_rpc.get(), absl::Seconds(40), dir.path() + "/worker");
   const std::unique_ptr<CheckpointStore> shared_store = NewCheckpointStore(
-      {CheckpointStoreConfig::Kind::kShared, shared}, stub.get(), absl::Seconds(40), "");
+      {CheckpointStoreConfig::Kind::kShared, shared}, worker_rpc.get(), absl::Seconds(40), "");
   double save_upload = 0, save_shared = 0;
   bool stored = true;
   // Odd steps uploaded, even steps shared: keep: 2 holds the last of each for the resumes.
@@ -122,8 +119,8 @@ nlohmann::ordered_json StoreLatency(Trainer& trainer, const std::string& sweep_y
     (void)trainer.Restore(*ReadBinaryFile(dir.path() + "/local.ckpt"));
     resume_local += Since(start);
   }
-  coordinator->Terminate(absl::Seconds(5));
-  return {{"stored_and_restored", stored && restored},
+  coordinator.process.Terminate(absl::Seconds(5));
+  return nlohmann::ordered_json{{"stored_and_restored", stored && restored},
           {"save_upload_ms", 1000 * save_upload / repeats},
           {"save_shared_ms", 1000 * save_shared / repeats},
           {"shared_vs_upload_save", save_upload / save_shared},
@@ -157,9 +154,13 @@ int Main(int argc, char** argv) {
     if (!trainer.Init().ok()) return 1;
     const int repeats = size == "small" ? 20 : 3;
     if (resume) {
-      nlohmann::ordered_json result = StoreLatency(trainer, yaml, dir, repeats);
-      result["size"] = size;
-      std::cout << result.dump() << std::endl;
+      absl::StatusOr<nlohmann::ordered_json> result = StoreLatency(trainer, yaml, dir, repeats);
+      if (!result.ok()) {
+        std::cerr << "checkpoint_bench: " << result.status().message() << "\n";
+        return 1;
+      }
+      (*result)["size"] = size;
+      std::cout << result->dump() << std::endl;
       continue;
     }
     double save = 0, raw_write = 0, load = 0, raw_read = 0;

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/child_process.h"
 #include "cli/coordinator_client.h"
+#include "cli/local_coordinator.h"
 #include "coordinator/rpc_convert.h"
 #include "grpcpp/grpcpp.h"
 #include "lrsweep/v1/lrsweep.grpc.pb.h"
@@ -126,24 +127,16 @@ int Main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   testing::TempDir dir;
-  const std::string port_file = dir.path() + "/port";
-  absl::StatusOr<ChildProcess> coordinator = ChildProcess::Start(
-      {bin + "/lrsweep-coordinator", "--listen", "127.0.0.1:0", "--data-dir", dir.path(),
-       "--port-file", port_file, "--heartbeat-ms", "60000"},
-      dir.path() + "/coordinator.log");
+  absl::StatusOr<LocalCoordinator> coordinator = StartLocalCoordinator(
+      bin, dir.path(), {"--heartbeat-ms", "60000"}, dir.path() + "/coordinator.log");
   if (!coordinator.ok()) {
     std::cerr << coordinator.status() << "\n";
     return 1;
   }
-  int port = 0;
-  for (int i = 0; i < 500 && port == 0; ++i) {
-    std::ifstream(port_file) >> port;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  const std::string address = absl::StrCat("127.0.0.1:", port);
+  const std::string address = coordinator->address;
   if (idle_workers > 0) {
-    const int status = IdleWorkersMemory(address, coordinator->pid(), idle_workers);
-    coordinator->Terminate(absl::Seconds(5));
+    const int status = IdleWorkersMemory(address, coordinator->process.pid(), idle_workers);
+    coordinator->process.Terminate(absl::Seconds(5));
     return status;
   }
   CoordinatorClient client(address, absl::Minutes(10));
@@ -210,7 +203,7 @@ int Main(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::vector<double> all;
   for (const auto& h : handoffs) all.insert(all.end(), h.begin(), h.end());
-  coordinator->Terminate(absl::Seconds(5));
+  coordinator->process.Terminate(absl::Seconds(5));
   nlohmann::ordered_json result = {{"workers", workers},
                                    {"trials", trials},
                                    {"sweep_size", std::max(sweep_size, trials)},

@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "cli/child_process.h"
 #include "cli/coordinator_client.h"
+#include "cli/local_coordinator.h"
 #include "cli/remote_commands.h"
 #include "common/atomic_file.h"
 #include "common/status_macros.h"
@@ -23,28 +24,8 @@
 namespace lrsweep {
 namespace {
 
-constexpr absl::Duration kStartupTimeout = absl::Seconds(20);
-
 std::atomic<bool> interrupted{false};
 void OnInterrupt(int) { interrupted.store(true); }
-
-// Reads the port the coordinator wrote once serving.
-absl::StatusOr<int> WaitForPort(const std::string& port_file, ChildProcess& coordinator,
-                                const std::string& log) {
-  const absl::Time deadline = absl::Now() + kStartupTimeout;
-  while (absl::Now() < deadline) {
-    std::ifstream in(port_file);
-    int port = 0;
-    if (in >> port && port > 0) return port;
-    if (!coordinator.Running()) {
-      return absl::InternalError(
-          absl::StrCat("lrsweep-coordinator exited during startup; see ", log));
-    }
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return absl::DeadlineExceededError(
-      absl::StrCat("lrsweep-coordinator did not start within 20 s; see ", log));
-}
 
 // Everything `run` started, stopped in reverse order on destruction.
 struct LocalCluster {
@@ -58,16 +39,11 @@ struct LocalCluster {
 
 absl::Status StartCoordinator(const RunCommandOptions& options, const std::string& bin,
                               LocalCluster* cluster, std::string* address) {
-  const std::string port_file = options.data_dir + "/coordinator.port";
-  std::filesystem::remove(port_file);
-  const std::string log = options.data_dir + "/logs/coordinator.log";
-  ASSIGN_OR_RETURN(ChildProcess coordinator,
-                   ChildProcess::Start({bin + "/lrsweep-coordinator", "--listen", "127.0.0.1:0",
-                                        "--data-dir", options.data_dir, "--port-file", port_file},
-                                       log));
-  cluster->coordinator.emplace(std::move(coordinator));
-  ASSIGN_OR_RETURN(int port, WaitForPort(port_file, *cluster->coordinator, log));
-  *address = absl::StrCat("127.0.0.1:", port);
+  ASSIGN_OR_RETURN(LocalCoordinator coordinator,
+                   StartLocalCoordinator(bin, options.data_dir, {},
+                                         options.data_dir + "/logs/coordinator.log"));
+  cluster->coordinator.emplace(std::move(coordinator.process));
+  *address = coordinator.address;
   return absl::OkStatus();
 }
 

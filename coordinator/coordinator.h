@@ -219,15 +219,13 @@ class Coordinator {
   // without one. A trial still RUNNING is given back (PREEMPTED) at once instead of at lease
   // expiry.
   void ReleaseAbandonedLease(LiveWorker& worker) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Records a verified checkpoint of the lease's trial (its file already in place), clears the
-  // trial's checkpoint error and drops the checkpoints beyond the sweep's `keep` and any other
-  // file of the same step.
-  absl::Status RecordCheckpoint(const LeaseRef& lease, TrialRecord* trial,
-                                CheckpointRecord checkpoint) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Keeps the `keep` newest checkpoints of a trial, deleting the others' records and the files
-  // this machine can reach. The lease that may resume from one holds the newest, which is always
-  // kept.
-  void DeleteOldCheckpoints(int64_t keep, const std::string& sweep_id, int64_t trial)
+  // Records a verified checkpoint of the lease's trial (its file already in place) and clears
+  // the trial's checkpoint error. Drops the checkpoints beyond the sweep's `keep` (the newest is
+  // always kept: a lease may resume from it) and any other file of the same step, deleting the
+  // files this machine can reach. Returns the checkpoints kept, newest first.
+  absl::StatusOr<std::vector<CheckpointRecord>> RecordCheckpoint(const LeaseRef& lease,
+                                                                 TrialRecord* trial,
+                                                                 CheckpointRecord checkpoint)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Where this machine reads a checkpoint's file; empty when it cannot.
   std::string LocalPath(const CheckpointRecord& checkpoint) const;

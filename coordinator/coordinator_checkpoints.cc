@@ -1,6 +1,7 @@
 // The Coordinator's checkpoint catalogue: committing uploaded and shared-directory checkpoints,
 // recording why one could not be stored, serving them, and keeping the newest `keep` per trial.
 // (The rest of the class is in coordinator.cc.)
+#include <algorithm>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -63,7 +64,8 @@ absl::Status Coordinator::CommitCheckpoint(const LeaseRef& lease, int64_t step,
     if (verified.ok()) {
       verified = RecordCheckpoint(lease, *trial,
                                   {lease.sweep_id, lease.trial, step, sha256_hex, size, path,
-                                   lease.fencing_token, NowMs(), ""});
+                                   lease.fencing_token, NowMs(), ""})
+                     .status();
     }
   }
   std::error_code ignored;
@@ -87,13 +89,13 @@ absl::StatusOr<RegisteredCheckpoint> Coordinator::RegisterSharedCheckpoint(
     // Outside the lock: the file may be large.
     const std::string file =
         (std::filesystem::path(options_.shared_checkpoint_dir) / checkpoint.shared_path).string();
-    absl::Status verified = std::filesystem::exists(file)
-                                ? VerifyCheckpointFile(file, checkpoint.step, checkpoint.size,
-                                                       checkpoint.sha256_hex)
-                                : absl::DataLossError(absl::StrCat(
-                                      file, " does not exist on the coordinator: do the workers' "
-                                            "--checkpoint-store shared:DIR and the coordinator's "
-                                            "--shared-checkpoint-dir name the same storage?"));
+    absl::Status verified =
+        VerifyCheckpointFile(file, checkpoint.step, checkpoint.size, checkpoint.sha256_hex);
+    if (absl::IsNotFound(verified)) {
+      verified = absl::DataLossError(absl::StrCat(
+          file, " does not exist on the coordinator: do the workers' --checkpoint-store "
+                "shared:DIR and the coordinator's --shared-checkpoint-dir name the same storage?"));
+    }
     if (!verified.ok()) {
       NoteCheckpointFailure(lease, checkpoint.step, verified).IgnoreError();
       return verified;
@@ -102,43 +104,51 @@ absl::StatusOr<RegisteredCheckpoint> Coordinator::RegisterSharedCheckpoint(
   }
   absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(TrialRecord * trial, CheckLease(lease));
-  RETURN_IF_ERROR(RecordCheckpoint(lease, trial,
-                                   {lease.sweep_id, lease.trial, checkpoint.step,
-                                    checkpoint.sha256_hex, checkpoint.size, "",
-                                    lease.fencing_token, NowMs(), checkpoint.shared_path}));
   ASSIGN_OR_RETURN(std::vector<CheckpointRecord> kept,
-                   store_->ListCheckpoints(lease.sweep_id, lease.trial));
+                   RecordCheckpoint(lease, trial,
+                                    {lease.sweep_id, lease.trial, checkpoint.step,
+                                     checkpoint.sha256_hex, checkpoint.size, "",
+                                     lease.fencing_token, NowMs(), checkpoint.shared_path}));
   for (const CheckpointRecord& committed : kept) {
     if (!committed.shared_path.empty()) registered.kept_shared_paths.push_back(committed.shared_path);
   }
   return registered;
 }
 
-absl::Status Coordinator::RecordCheckpoint(const LeaseRef& lease, TrialRecord* trial,
-                                           CheckpointRecord checkpoint) {
-  // A resumed attempt checkpoints the steps an earlier one did again. An upload replaces the file
-  // in place; a shared checkpoint has the attempt in its name, so the earlier file goes too.
-  std::optional<CheckpointRecord> replaced;
-  if (absl::StatusOr<std::vector<CheckpointRecord>> existing =
-          store_->ListCheckpoints(lease.sweep_id, lease.trial);
-      existing.ok()) {
-    for (CheckpointRecord& old : *existing) {
-      if (old.step == checkpoint.step && (old.path != checkpoint.path ||
-                                          old.shared_path != checkpoint.shared_path)) {
-        replaced = std::move(old);
-      }
-    }
-  }
+absl::StatusOr<std::vector<CheckpointRecord>> Coordinator::RecordCheckpoint(
+    const LeaseRef& lease, TrialRecord* trial, CheckpointRecord checkpoint) {
+  ASSIGN_OR_RETURN(std::vector<CheckpointRecord> existing,
+                   store_->ListCheckpoints(lease.sweep_id, lease.trial));
   TrialRecord updated = *trial;
   updated.checkpoint_step = checkpoint.step;
   updated.checkpoint_error.clear();
   updated.updated_ms = NowMs();
   RETURN_IF_ERROR(store_->AddCheckpoint(checkpoint, updated));
   *trial = std::move(updated);
-  DeleteOldCheckpoints(sweeps_.at(lease.sweep_id).record.checkpoint_keep, lease.sweep_id,
-                       lease.trial);
-  if (replaced) RemoveCheckpointFile(*replaced);
-  return absl::OkStatus();
+
+  // The trial's checkpoints now, newest first. The lease that may resume from one holds the
+  // newest, which is always kept.
+  std::vector<CheckpointRecord> kept = {checkpoint};
+  for (CheckpointRecord& old : existing) {
+    if (old.step != checkpoint.step) {
+      kept.push_back(std::move(old));
+    } else if (old.path != checkpoint.path || old.shared_path != checkpoint.shared_path) {
+      // A resumed attempt checkpointed a step an earlier one did. An upload replaced the file in
+      // place; a shared checkpoint has the attempt in its name, so the earlier file goes.
+      RemoveCheckpointFile(old);
+    }
+  }
+  std::sort(kept.begin(), kept.end(),
+            [](const CheckpointRecord& a, const CheckpointRecord& b) { return a.step > b.step; });
+  const size_t keep =
+      static_cast<size_t>(std::max<int64_t>(1, sweeps_.at(lease.sweep_id).record.checkpoint_keep));
+  for (size_t i = kept.size(); i-- > keep;) {
+    // A record that cannot be deleted stays, and so does its file.
+    if (!store_->DeleteCheckpoint(lease.sweep_id, lease.trial, kept[i].step).ok()) continue;
+    RemoveCheckpointFile(kept[i]);
+    kept.erase(kept.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+  return kept;
 }
 
 absl::Status Coordinator::NoteCheckpointFailure(const LeaseRef& lease, int64_t step,
@@ -149,16 +159,6 @@ absl::Status Coordinator::NoteCheckpointFailure(const LeaseRef& lease, int64_t s
       absl::StrCat("checkpoint at step ", step, " not stored: ", error.message());
   store_->UpdateTrial(*trial).IgnoreError();  // may fail for the same reason (a full disk)
   return absl::OkStatus();
-}
-
-void Coordinator::DeleteOldCheckpoints(int64_t keep, const std::string& sweep_id, int64_t trial) {
-  absl::StatusOr<std::vector<CheckpointRecord>> checkpoints =
-      store_->ListCheckpoints(sweep_id, trial);
-  if (!checkpoints.ok()) return;
-  for (size_t i = static_cast<size_t>(std::max<int64_t>(1, keep)); i < checkpoints->size(); ++i) {
-    const CheckpointRecord& old = (*checkpoints)[i];
-    if (store_->DeleteCheckpoint(sweep_id, trial, old.step).ok()) RemoveCheckpointFile(old);
-  }
 }
 
 void Coordinator::RemoveCheckpointFile(const CheckpointRecord& checkpoint) const {

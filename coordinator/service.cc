@@ -175,7 +175,6 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::AcquireLease(grpc::CallbackServerCo
           lease->set_fencing_token((*grant)->fencing_token);
           lease->set_plan_json((*grant)->plan_json);
           for (const CheckpointRecord& checkpoint : (*grant)->checkpoints) {
-            lease->add_checkpoint_steps(checkpoint.step);
             *lease->add_checkpoints() = ToProto(checkpoint);
           }
         }

@@ -18,19 +18,6 @@ namespace {
 
 constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
 
-// The lease's checkpoints, newest first. A coordinator before CheckpointRef sent steps only:
-// those are in its store.
-std::vector<v1::CheckpointRef> CheckpointsOf(const v1::Lease& lease) {
-  std::vector<v1::CheckpointRef> checkpoints(lease.checkpoints().begin(),
-                                             lease.checkpoints().end());
-  if (checkpoints.empty()) {
-    for (int64_t step : lease.checkpoint_steps()) {
-      checkpoints.emplace_back().set_step(step);
-    }
-  }
-  return checkpoints;
-}
-
 bool Retryable(const grpc::Status& status) {
   // CANCELLED: the coordinator shut down mid-call; the call may be repeated safely (a report
   // that did commit is answered FAILED_PRECONDITION the second time).
@@ -136,7 +123,7 @@ absl::Status WorkerAgent::Run() {
 
 absl::Status WorkerAgent::Resume(const v1::Lease& lease, const v1::LeaseRef& ref,
                                  Trainer& trainer) {
-  for (const v1::CheckpointRef& checkpoint : CheckpointsOf(lease)) {
+  for (const v1::CheckpointRef& checkpoint : lease.checkpoints()) {
     const int64_t step = checkpoint.step();
     absl::StatusOr<std::string> bytes = checkpoints_->Load(ref, checkpoint);
     absl::Status restored = bytes.ok() ? trainer.Restore(*bytes) : bytes.status();
@@ -153,7 +140,7 @@ absl::Status WorkerAgent::Resume(const v1::Lease& lease, const v1::LeaseRef& ref
               << " is unusable (" << restored.message()
               << "); falling back to the previous one\n";
   }
-  if (lease.checkpoint_steps_size() > 0) {
+  if (lease.checkpoints_size() > 0) {
     std::cerr << "lrsweep-worker: no usable checkpoint for trial " << lease.trial()
               << "; starting it from the beginning\n";
   }

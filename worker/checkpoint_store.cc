@@ -128,12 +128,13 @@ class SharedCheckpointStore final : public CheckpointStore {
       return DownloadCheckpoint(*stub_, lease, checkpoint.step(), TransferDeadline(rpc_deadline_));
     }
     const std::string path = Full(checkpoint.shared_path());
-    if (!std::filesystem::exists(path)) {
+    absl::StatusOr<std::string> bytes = ReadBinaryFile(path);
+    if (absl::IsNotFound(bytes.status())) {
       return absl::DataLossError(absl::StrCat(
           path, " does not exist: was it deleted, or is another directory mounted here?"));
     }
-    ASSIGN_OR_RETURN(std::string bytes, ReadBinaryFile(path));
-    RETURN_IF_ERROR(VerifyBytes(bytes, checkpoint, path));
+    RETURN_IF_ERROR(bytes.status());
+    RETURN_IF_ERROR(VerifyBytes(*bytes, checkpoint, path));
     return bytes;
   }
 
