@@ -20,10 +20,10 @@
 #include "cli/coordinator_client.h"
 #include "cli/local_coordinator.h"
 #include "common/atomic_file.h"
-#include "common/shared_checkpoint_path.h"
+#include "common/checkpoint_files.h"
 #include "common/status_macros.h"
-#include "coordinator/rpc_convert.h"
-#include "coordinator/sweep_planner.h"
+#include "worker/coordinator_link.h"
+#include "sweep/sweep_planner.h"
 #include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
 #include "tests/unit/test_util.h"
@@ -64,28 +64,20 @@ absl::StatusOr<nlohmann::ordered_json> StoreLatency(Trainer& trainer,
   CoordinatorClient client(coordinator.address);
   RETURN_IF_ERROR(client.Submit(sweep_yaml, "b.yaml").status());
   // One worker's lease on the sweep's trial, taken by hand: the stores need nothing more.
-  const std::unique_ptr<v1::WorkerService::Stub> worker_rpc = v1::WorkerService::NewStub(
-      grpc::CreateChannel(coordinator.address, grpc::InsecureChannelCredentials()));
-  grpc::ClientContext register_context, lease_context;
-  v1::RegisterWorkerResponse worker;
-  RETURN_IF_ERROR(FromGrpcStatus(worker_rpc->RegisterWorker(&register_context, {}, &worker)));
-  v1::AcquireLeaseRequest acquire;
-  acquire.set_worker_id(worker.worker_id());
-  v1::AcquireLeaseResponse lease;
-  RETURN_IF_ERROR(FromGrpcStatus(worker_rpc->AcquireLease(&lease_context, acquire, &lease)));
-  if (!lease.has_lease()) return absl::InternalError("the coordinator leased no trial");
-  v1::LeaseRef ref;
-  ref.set_worker_id(worker.worker_id());
-  ref.set_sweep_id(lease.lease().sweep_id());
-  ref.set_trial(lease.lease().trial());
-  ref.set_fencing_token(lease.lease().fencing_token());
-  const std::string bytes = *trainer.Checkpoint(ref.fencing_token());
+  const std::unique_ptr<CoordinatorLink> link =
+      NewGrpcCoordinatorLink(coordinator.address, absl::Seconds(40));
+  ASSIGN_OR_RETURN(CoordinatorLink::Registration worker, link->Register("bench", "cpu", 1));
+  ASSIGN_OR_RETURN(std::optional<LeaseGrant> grant,
+                   link->AcquireLease(worker.worker_id, absl::ZeroDuration(), nullptr));
+  if (!grant) return absl::InternalError("the coordinator leased no trial");
+  const LeaseRef ref{worker.worker_id, grant->sweep_id, grant->trial, grant->fencing_token};
+  const std::string bytes = *trainer.Checkpoint(ref.fencing_token);
   (void)WriteFileAtomically(dir.path() + "/local.ckpt", bytes);
 
   const std::unique_ptr<CheckpointStore> upload =
-      NewCheckpointStore({}, worker_rpc.get(), absl::Seconds(40), dir.path() + "/worker");
-  const std::unique_ptr<CheckpointStore> shared_store = NewCheckpointStore(
-      {CheckpointStoreConfig::Kind::kShared, shared}, worker_rpc.get(), absl::Seconds(40), "");
+      NewCheckpointStore({}, link.get(), dir.path() + "/worker");
+  const std::unique_ptr<CheckpointStore> shared_store =
+      NewCheckpointStore({CheckpointStoreConfig::Kind::kShared, shared}, link.get(), "");
   double save_upload = 0, save_shared = 0;
   bool stored = true;
   // Odd steps uploaded, even steps shared: keep: 2 holds the last of each for the resumes.
@@ -97,13 +89,13 @@ absl::StatusOr<nlohmann::ordered_json> StoreLatency(Trainer& trainer,
     stored = shared_store->Save(ref, 2 * r, bytes).ok() && stored;
     save_shared += Since(start);
   }
-  v1::CheckpointRef uploaded_ref, shared_ref;
-  uploaded_ref.set_step(2 * repeats - 1);
-  shared_ref.set_step(2 * repeats);
-  shared_ref.set_size(static_cast<int64_t>(bytes.size()));
-  shared_ref.set_sha256(Sha256Hex(bytes));
-  shared_ref.set_shared_path(
-      SharedCheckpointPath(ref.sweep_id(), ref.trial(), 2 * repeats, ref.fencing_token()));
+  CheckpointRecord uploaded_ref, shared_ref;
+  uploaded_ref.step = 2 * repeats - 1;
+  uploaded_ref.size = shared_ref.size = static_cast<int64_t>(bytes.size());
+  uploaded_ref.sha256 = shared_ref.sha256 = Sha256Hex(bytes);
+  shared_ref.step = 2 * repeats;
+  shared_ref.shared_path =
+      SharedCheckpointPath(ref.sweep_id, ref.trial, 2 * repeats, ref.fencing_token);
   double resume_coordinator = 0, resume_shared = 0, resume_local = 0;
   bool restored = true;
   for (int r = 0; r < repeats; ++r) {

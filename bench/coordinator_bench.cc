@@ -21,7 +21,7 @@
 #include "cli/child_process.h"
 #include "cli/coordinator_client.h"
 #include "cli/local_coordinator.h"
-#include "coordinator/rpc_convert.h"
+#include "rpc/rpc_convert.h"
 #include "grpcpp/grpcpp.h"
 #include "lrsweep/v1/lrsweep.grpc.pb.h"
 #include "nlohmann/json.hpp"

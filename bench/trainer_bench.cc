@@ -7,8 +7,8 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
-#include "coordinator/rpc_convert.h"
-#include "coordinator/sweep_planner.h"
+#include "rpc/rpc_convert.h"
+#include "sweep/sweep_planner.h"
 #include "nlohmann/json.hpp"
 #include "worker/trainer.h"
 

@@ -3,7 +3,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
-#include "coordinator/rpc_convert.h"
+#include "rpc/rpc_convert.h"
 #include "grpcpp/grpcpp.h"
 
 namespace lrsweep {
@@ -17,16 +17,12 @@ std::string ResolveCoordinatorAddress(const std::string& flag) {
 
 CoordinatorClient::CoordinatorClient(std::string address, absl::Duration deadline)
     : address_(std::move(address)), deadline_(deadline) {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  args.SetMaxSendMessageSize(kMaxMessageBytes);
-  stub_ = v1::SweepService::NewStub(
-      grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args));
+  stub_ = v1::SweepService::NewStub(NewChannel(address_));
 }
 
 std::unique_ptr<grpc::ClientContext> CoordinatorClient::Context() const {
   auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
+  SetDeadline(*context, deadline_);
   return context;
 }
 

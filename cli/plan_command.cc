@@ -5,8 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
-#include "coordinator/sweep_planner.h"
-#include "coordinator/sweep_spec.h"
+#include "sweep/sweep_planner.h"
+#include "sweep/sweep_spec.h"
 #include "fmt/format.h"
 
 namespace lrsweep {

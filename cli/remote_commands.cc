@@ -9,11 +9,11 @@
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
 #include "common/yaml_reader.h"
-#include "coordinator/rpc_convert.h"
+#include "rpc/rpc_convert.h"
 #include "common/fmt_absl.h"
 #include "fmt/format.h"
 #include "nlohmann/json.hpp"
-#include "coordinator/statistics.h"
+#include "report/statistics.h"
 
 namespace lrsweep {
 namespace {

@@ -13,7 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "cli/coordinator_client.h"
-#include "coordinator/report.h"
+#include "report/report.h"
 
 namespace lrsweep {
 

@@ -17,8 +17,8 @@
 #include "common/atomic_file.h"
 #include "common/status_macros.h"
 #include "common/yaml_reader.h"
-#include "coordinator/sweep_planner.h"
-#include "coordinator/sweep_spec.h"
+#include "sweep/sweep_planner.h"
+#include "sweep/sweep_spec.h"
 #include "fmt/format.h"
 
 namespace lrsweep {

@@ -1,16 +1,25 @@
 // Durable file writes and SHA-256, for checkpoints.
 //
-// WriteFileAtomically writes to a temp file in the same directory, fsyncs it, renames it over the
-// target and fsyncs the directory: after it returns OK the file is complete on disk, and a crash
-// at any moment leaves either the old file or the new one, never a torn one.
+// A TempFile is the one owner of a file being written: it is either committed into place
+// (fsynced, renamed over the target, directory fsynced) or deleted when the TempFile goes away,
+// so no error path leaves a stray temp file behind. It keeps the size and SHA-256 of what was
+// appended, so a receiver verifies a streamed file without reading it back. WriteFileAtomically
+// is the one-call form: after it returns OK the file is complete on disk, and a crash at any
+// moment leaves either the old file or the new one, never a torn one.
 //
 //   RETURN_IF_ERROR(WriteFileAtomically(dir + "/step-000500.ckpt", bytes));
-//   std::string digest = Sha256Hex(bytes);
 //
-// Thread safety: stateless functions; concurrent writes to the same path race (last rename wins).
+//   ASSIGN_OR_RETURN(TempFile temp, TempFile::Create(dir + "/upload.tmp"));
+//   RETURN_IF_ERROR(temp.Append(chunk));                 // as chunks arrive
+//   if (temp.sha256_hex() == claimed) RETURN_IF_ERROR(temp.CommitTo(dir + "/step-500.ckpt"));
+//
+// Thread safety: TempFile is not thread-safe; the functions are stateless. Concurrent writes to
+// the same path race (last rename wins).
 #ifndef LRSWEEP_COMMON_ATOMIC_FILE_H_
 #define LRSWEEP_COMMON_ATOMIC_FILE_H_
 
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
@@ -19,12 +28,60 @@
 
 namespace lrsweep {
 
+// Incremental SHA-256.
+class Sha256Hasher {
+ public:
+  Sha256Hasher();
+  ~Sha256Hasher();
+  Sha256Hasher(Sha256Hasher&& other) noexcept;
+  Sha256Hasher& operator=(Sha256Hasher&& other) noexcept;
+  void Update(absl::string_view bytes);
+  std::string FinalHex();  // once
+
+ private:
+  struct Context;
+  std::unique_ptr<Context> context_;
+};
+
+class TempFile {
+ public:
+  // Creates (or truncates) `path` for writing. Errors name the path; a full disk is
+  // RESOURCE_EXHAUSTED.
+  static absl::StatusOr<TempFile> Create(const std::string& path);
+  TempFile(TempFile&& other) noexcept;
+  TempFile& operator=(TempFile&& other) noexcept;
+  ~TempFile();  // deletes the file unless committed
+
+  absl::Status Append(absl::string_view bytes);
+  // fsyncs, closes and renames the file over `target`, then fsyncs target's directory. On an
+  // error the temp file is deleted.
+  absl::Status CommitTo(const std::string& target);
+
+  const std::string& path() const { return path_; }
+  int64_t size() const { return size_; }
+  // Of everything appended; once, after the last Append.
+  std::string sha256_hex() { return hasher_.FinalHex(); }
+
+ private:
+  TempFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  void Discard();
+
+  std::string path_;
+  int fd_ = -1;
+  int64_t size_ = 0;
+  Sha256Hasher hasher_;
+};
+
 // A disk-full error is RESOURCE_EXHAUSTED; other I/O errors INTERNAL; both name the path.
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view bytes);
 // Renames `from` over `to` and fsyncs the directory of `to`.
 absl::Status RenameDurably(const std::string& from, const std::string& to);
 absl::Status FsyncDirectory(const std::string& dir);
 absl::StatusOr<std::string> ReadBinaryFile(const std::string& path);
+// Streams the file at `path` through `consume` in chunks of `chunk_bytes`, never holding it
+// whole. NOT_FOUND when it cannot be opened.
+absl::Status ReadFileInChunks(const std::string& path, size_t chunk_bytes,
+                              const std::function<absl::Status(absl::string_view)>& consume);
 
 // Lowercase hex SHA-256 of `bytes`.
 std::string Sha256Hex(absl::string_view bytes);

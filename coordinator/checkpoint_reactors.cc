@@ -3,18 +3,21 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "common/atomic_file.h"
+#include "common/checkpoint_files.h"
 #include "common/status_macros.h"
-#include "coordinator/request_checks.h"
-#include "coordinator/rpc_convert.h"
+#include "rpc/request_checks.h"
+#include "rpc/rpc_convert.h"
 
 namespace lrsweep {
 namespace {
 
 // Receives a checkpoint in chunks into a temp file; on the last chunk the coordinator verifies
-// and commits it. Any error ends the upload without touching committed checkpoints.
+// and commits it. Any error ends the upload without touching committed checkpoints; the temp
+// file, owned here until handed to the coordinator, is deleted with the reactor.
 class UploadReactor final : public grpc::ServerReadReactor<v1::CheckpointChunk> {
  public:
   UploadReactor(Coordinator* coordinator, v1::UploadCheckpointResponse* response)
@@ -29,69 +32,49 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::CheckpointChunk> 
     }
     const absl::Status status = Append();
     if (!status.ok()) {
-      if (started_ && !temp_path_.empty()) {
-        coordinator_->NoteCheckpointFailure(lease_, step_, status).IgnoreError();
-      }
-      Abandon();
+      if (file_) coordinator_->NoteCheckpointFailure(lease_, step_, status).IgnoreError();
+      file_.reset();
       Finish(ToGrpcStatus(status));
       return;
     }
     StartRead(&chunk_);
   }
 
-  void OnDone() override {
-    Abandon();
-    delete this;
-  }
+  void OnDone() override { delete this; }
 
  private:
-  absl::Status Append() {
-    if (!started_) {
-      started_ = true;
-      RETURN_IF_ERROR(CheckLeaseRef(chunk_.lease()));
-      if (chunk_.step() < 1 || chunk_.size() < 0 || chunk_.sha256().size() != 64) {
-        return absl::InvalidArgumentError(
-            "first chunk: step (>= 1), size and sha256 (64 hex digits) are required");
-      }
-      lease_ = FromProto(chunk_.lease());
-      step_ = chunk_.step();
-      size_ = chunk_.size();
-      sha256_ = chunk_.sha256();
-      ASSIGN_OR_RETURN(temp_path_, coordinator_->BeginCheckpointUpload(lease_, step_));
-      file_.open(temp_path_, std::ios::binary | std::ios::trunc);
-      if (!file_) return absl::InternalError(absl::StrCat("cannot write ", temp_path_));
-    }
-    received_ += static_cast<int64_t>(chunk_.data().size());
-    if (received_ > size_) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("checkpoint upload is larger than its declared size ", size_));
-    }
-    file_.write(chunk_.data().data(), static_cast<std::streamsize>(chunk_.data().size()));
-    if (!file_) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("cannot write checkpoint ", temp_path_, " (disk full?)"));
-    }
+  absl::Status Start() {
+    RETURN_IF_ERROR(CheckLeaseRef(chunk_.lease()));
+    if (chunk_.step() < 1) return absl::InvalidArgumentError("first chunk: step must be >= 1");
+    RETURN_IF_ERROR(ValidateDigestFields(chunk_.size(), chunk_.sha256()));
+    lease_ = FromProto(chunk_.lease());
+    step_ = chunk_.step();
+    digest_ = {chunk_.size(), chunk_.sha256()};
+    ASSIGN_OR_RETURN(TempFile file, coordinator_->BeginCheckpointUpload(lease_, step_));
+    file_ = std::move(file);
     return absl::OkStatus();
   }
 
-  absl::Status Commit() {
-    if (!started_) return absl::InvalidArgumentError("empty checkpoint upload");
-    file_.close();
-    if (!file_) return absl::ResourceExhaustedError("cannot finish the checkpoint file (disk full?)");
-    const absl::Status status =
-        coordinator_->CommitCheckpoint(lease_, step_, temp_path_, sha256_, size_);
-    temp_path_.clear();  // committed or removed by the coordinator
-    if (status.ok()) response_->set_step(step_);
-    return status;
+  absl::Status Append() {
+    if (!started_) {
+      started_ = true;
+      RETURN_IF_ERROR(Start());
+    }
+    if (file_->size() + static_cast<int64_t>(chunk_.data().size()) > digest_.size) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("checkpoint upload is larger than its declared size ", digest_.size));
+    }
+    return file_->Append(chunk_.data());
   }
 
-  void Abandon() {
-    if (file_.is_open()) file_.close();
-    if (!temp_path_.empty()) {
-      std::error_code ignored;
-      std::filesystem::remove(temp_path_, ignored);
-      temp_path_.clear();
-    }
+  absl::Status Commit() {
+    if (!file_) return absl::InvalidArgumentError("empty checkpoint upload");
+    TempFile file = std::move(*file_);
+    file_.reset();
+    RETURN_IF_ERROR(coordinator_->CommitCheckpoint(lease_, step_, std::move(file),
+                                                   digest_.sha256_hex, digest_.size));
+    response_->set_step(step_);
+    return absl::OkStatus();
   }
 
   Coordinator* const coordinator_;
@@ -99,31 +82,22 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::CheckpointChunk> 
   v1::CheckpointChunk chunk_;
   bool started_ = false;
   LeaseRef lease_;
-  int64_t step_ = 0, size_ = 0, received_ = 0;
-  std::string sha256_, temp_path_;
-  std::ofstream file_;
+  int64_t step_ = 0;
+  CheckpointDigest digest_;
+  std::optional<TempFile> file_;
 };
 
-// Streams a committed checkpoint in 1 MiB chunks; the first carries its size and SHA-256.
+// Streams a committed checkpoint in chunks read from its file one at a time; the first carries
+// the size and SHA-256 recorded at commit, so the worker detects a file damaged since.
 class DownloadReactor final : public grpc::ServerWriteReactor<v1::CheckpointChunk> {
  public:
   DownloadReactor(Coordinator* coordinator, const v1::DownloadCheckpointRequest& request) {
-    absl::Status status = CheckLeaseRef(request.lease());
-    absl::StatusOr<CheckpointRecord> checkpoint =
-        status.ok() ? coordinator->GetCheckpoint(FromProto(request.lease()), request.step())
-                    : absl::StatusOr<CheckpointRecord>(status);
-    if (checkpoint.ok()) {
-      absl::StatusOr<std::string> bytes = ReadBinaryFile(checkpoint->path);
-      if (bytes.ok()) {
-        // The size and digest recorded at commit: the worker detects a file damaged since.
-        bytes_ = *std::move(bytes);
-        record_ = *checkpoint;
-        WriteNext();
-        return;
-      }
-      checkpoint = bytes.status();
+    const absl::Status status = Open(coordinator, request);
+    if (!status.ok()) {
+      Finish(ToGrpcStatus(status));
+      return;
     }
-    Finish(ToGrpcStatus(checkpoint.status()));
+    WriteNext();
   }
 
   void OnWriteDone(bool ok) override {
@@ -137,28 +111,43 @@ class DownloadReactor final : public grpc::ServerWriteReactor<v1::CheckpointChun
   void OnDone() override { delete this; }
 
  private:
-  static constexpr size_t kChunkBytes = 1 << 20;
+  absl::Status Open(Coordinator* coordinator, const v1::DownloadCheckpointRequest& request) {
+    RETURN_IF_ERROR(CheckLeaseRef(request.lease()));
+    ASSIGN_OR_RETURN(record_, coordinator->GetCheckpoint(FromProto(request.lease()), request.step()));
+    file_.open(record_.path, std::ios::binary);
+    if (!file_) return absl::NotFoundError(absl::StrCat(record_.path, ": cannot open"));
+    return absl::OkStatus();
+  }
 
   void WriteNext() {
-    if (offset_ >= bytes_.size() && offset_ > 0) {
+    if (read_all_) {
       Finish(grpc::Status::OK);
       return;
     }
     chunk_.Clear();
-    if (offset_ == 0) {
+    if (first_) {
       chunk_.set_step(record_.step);
       chunk_.set_size(record_.size);
       chunk_.set_sha256(record_.sha256);
+      first_ = false;
     }
-    const size_t n = std::min(kChunkBytes, bytes_.size() - offset_);
-    chunk_.set_data(bytes_.substr(offset_, n));
-    offset_ += std::max<size_t>(n, 1);
+    std::string* data = chunk_.mutable_data();
+    data->resize(kCheckpointChunkBytes);
+    file_.read(data->data(), static_cast<std::streamsize>(data->size()));
+    if (file_.bad()) {
+      Finish(grpc::Status(grpc::StatusCode::INTERNAL,
+                          absl::StrCat("reading ", record_.path, " failed")));
+      return;
+    }
+    data->resize(static_cast<size_t>(file_.gcount()));
+    read_all_ = !file_ || file_.peek() == std::char_traits<char>::eof();
     StartWrite(&chunk_);
   }
 
-  std::string bytes_;
   CheckpointRecord record_;
-  size_t offset_ = 0;
+  std::ifstream file_;
+  bool first_ = true;
+  bool read_all_ = false;
   v1::CheckpointChunk chunk_;
 };
 

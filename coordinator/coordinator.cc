@@ -1,15 +1,14 @@
 #include "coordinator/coordinator.h"
 
 #include <random>
+#include <set>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "common/atomic_file.h"
 #include "common/status_macros.h"
-#include "coordinator/scoring.h"
-#include "coordinator/sweep_planner.h"
-#include "coordinator/sweep_spec.h"
-#include "fmt/format.h"
+#include "sweep/scoring.h"
+#include "sweep/sweep_planner.h"
+#include "sweep/sweep_spec.h"
 
 namespace lrsweep {
 namespace {
@@ -17,7 +16,6 @@ namespace {
 constexpr absl::Duration kTimerPeriod = absl::Milliseconds(50);
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
-
 
 std::string RandomHex(int digits) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -42,19 +40,59 @@ std::string NewSweepId(const std::string& name) {
   return absl::StrCat(slug.empty() ? "sweep" : slug, "-", RandomHex(6));
 }
 
-std::string StaleLeaseMessage(const LeaseRef& lease, const TrialRecord& trial) {
-  return absl::StrCat("stale lease for trial ", lease.trial, " of ", lease.sweep_id,
-                      ": its fencing token ", lease.fencing_token,
-                      " is not the current attempt (", trial.attempts, ", ",
-                      TrialStateName(trial.state),
-                      trial.worker_id.empty() ? "" : ", leased to " + trial.worker_id,
-                      "); this worker lost the lease and must drop the trial");
+SweepRecord NewSweepRecord(const SweepSpec& spec, const std::string& yaml) {
+  SweepRecord record;
+  record.id = NewSweepId(spec.name);
+  record.name = spec.name;
+  record.yaml = yaml;
+  record.file_name = spec.file;
+  record.created_ms = NowMs();
+  record.metric_name = spec.metric.name;
+  record.maximize = spec.metric.maximize;
+  record.metric_summary = spec.metric.summary;
+  record.metric_last_k = spec.metric.last_k;
+  record.max_failures = spec.max_failures;
+  record.checkpoint_keep = spec.checkpoint.keep;
+  record.source_sha256 = Sha256Hex(yaml);
+  return record;
+}
+
+std::vector<TrialRecord> NewTrialRecords(const SweepRecord& sweep, const SweepPlan& plan) {
+  std::vector<TrialRecord> trials;
+  trials.reserve(plan.trials.size());
+  for (const TrialPlan& planned : plan.trials) {
+    TrialRecord trial;
+    trial.sweep_id = sweep.id;
+    trial.trial = planned.index;
+    trial.config = planned.config;
+    trial.seed = planned.seed;
+    const nlohmann::ordered_json json = TrialPlanToJson(planned);
+    trial.plan_json = json.dump();
+    trial.params_json = json["params"].dump();
+    trial.total_steps = planned.total_steps;
+    trial.lr = planned.lr;
+    trial.updated_ms = sweep.created_ms;
+    trials.push_back(std::move(trial));
+  }
+  return trials;
+}
+
+// The trial's progress after `points`, as a metric report records it.
+TrialRecord WithProgress(TrialRecord trial, const std::vector<MetricPoint>& points,
+                         const std::string& metric_name) {
+  for (const MetricPoint& point : points) {
+    trial.step = std::max(trial.step, point.step);
+    if (point.step == trial.step) trial.lr = point.lr;
+    if (std::optional<double> value = point.Get(metric_name)) trial.latest_metric = value;
+  }
+  trial.updated_ms = NowMs();
+  return trial;
 }
 
 }  // namespace
 
 Coordinator::Coordinator(Store* store, CoordinatorOptions options)
-    : store_(store), options_(options) {}
+    : store_(store), options_(options), table_(options.lease_timeout) {}
 
 absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(Store* store,
                                                                  CoordinatorOptions options) {
@@ -80,33 +118,95 @@ void Coordinator::Shutdown() {
 }
 
 absl::Status Coordinator::Load() {
-  absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(std::vector<SweepRecord> sweeps, store_->ListSweeps());
-  const absl::Time lease_deadline = absl::Now() + options_.lease_timeout;
-  for (SweepRecord& record : sweeps) {
-    LiveSweep live;
-    live.sequence = next_sequence_++;
-    ASSIGN_OR_RETURN(live.trials, store_->ListTrials(record.id));
-    for (const TrialRecord& trial : live.trials) {
-      if (IsWaiting(trial.state)) pending_.insert({live.sequence, trial.trial});
-      if (trial.state == TrialState::kRunning) {
-        lease_deadlines_[{record.id, trial.trial}] = lease_deadline;
-      }
-    }
-    live.record = std::move(record);
-    sweeps_by_sequence_[live.sequence] = live.record.id;
-    sweeps_.emplace(live.record.id, std::move(live));
-  }
   ASSIGN_OR_RETURN(std::vector<WorkerRecord> workers, store_->ListWorkers());
-  for (WorkerRecord& worker : workers) workers_[worker.id].record = std::move(worker);
-  for (const auto& [id, sweep] : sweeps_) {
-    for (const TrialRecord& trial : sweep.trials) {
-      if (trial.state != TrialState::kRunning) continue;
-      auto worker = workers_.find(trial.worker_id);
-      if (worker != workers_.end()) worker->second.lease = {{id, trial.trial}};
-    }
+  ASSIGN_OR_RETURN(std::vector<SweepRecord> sweeps, store_->ListSweeps());
+  std::vector<std::vector<TrialRecord>> trials;
+  for (const SweepRecord& record : sweeps) {
+    ASSIGN_OR_RETURN(trials.emplace_back(), store_->ListTrials(record.id));
+  }
+  absl::MutexLock lock(&mu_);
+  for (WorkerRecord& worker : workers) table_.AddWorker(std::move(worker));
+  const absl::Time now = absl::Now();
+  for (size_t i = 0; i < sweeps.size(); ++i) {
+    table_.AddSweep(std::move(sweeps[i]), std::move(trials[i]), now);
   }
   return absl::OkStatus();
+}
+
+// --- Transitions: plan under mu_, persist without it, apply under it ---
+
+absl::Status Coordinator::Transition(const Plan& plan) {
+  Deferred deferred;
+  absl::Status status;
+  {
+    absl::MutexLock commit(&commit_mu_);
+    absl::StatusOr<StoreWrite> write;
+    {
+      absl::MutexLock lock(&mu_);
+      write = plan(table_);
+    }
+    status = write.ok() ? PersistAndApply(*write, &deferred) : write.status();
+  }
+  RunDeferred(deferred);
+  return status;
+}
+
+absl::Status Coordinator::PersistAndApply(const StoreWrite& write, Deferred* deferred) {
+  if (write.empty()) return absl::OkStatus();
+  RETURN_IF_ERROR(store_->Write(write));
+  {
+    absl::MutexLock lock(&mu_);
+    table_.Apply(write, absl::Now());
+  }
+  DispatchToWaiters(deferred);
+  absl::MutexLock lock(&mu_);
+  NotifyWatchers(deferred);
+  return absl::OkStatus();
+}
+
+void Coordinator::DispatchToWaiters(Deferred* deferred) {
+  while (true) {
+    std::vector<Waiter> waiters;
+    StoreWrite grants;
+    {
+      absl::MutexLock lock(&mu_);
+      if (waiters_.empty() || !table_.HasWaitingTrials()) return;
+      std::vector<std::string> worker_ids;
+      for (const Waiter& waiter : waiters_) worker_ids.push_back(waiter.worker_id);
+      grants = table_.Grant(worker_ids, NowMs());
+      const auto served = waiters_.begin() + static_cast<std::ptrdiff_t>(grants.trials.size());
+      waiters.assign(std::make_move_iterator(waiters_.begin()), std::make_move_iterator(served));
+      waiters_.erase(waiters_.begin(), served);
+    }
+    AnswerWithGrants(grants, std::move(waiters), deferred);
+  }
+}
+
+void Coordinator::AnswerWithGrants(const StoreWrite& grants, std::vector<Waiter> waiters,
+                                   Deferred* deferred) {
+  const absl::Status persisted = store_->Write(grants);
+  if (persisted.ok()) {
+    absl::MutexLock lock(&mu_);
+    table_.Apply(grants, absl::Now());
+  }
+  for (size_t i = 0; i < waiters.size(); ++i) {
+    absl::StatusOr<std::optional<LeaseGrant>> answer =
+        persisted.ok() ? absl::StatusOr<std::optional<LeaseGrant>>(GrantOf(grants.trials[i]))
+                       : persisted;
+    deferred->push_back([done = std::move(waiters[i].done), answer = std::move(answer)]() mutable {
+      done(std::move(answer));
+    });
+  }
+}
+
+LeaseGrant Coordinator::GrantOf(const TrialRecord& granted) {
+  LeaseGrant grant{granted.sweep_id, granted.trial, granted.attempts, granted.plan_json, {}};
+  // Only the lease just granted adds checkpoints to this trial, and its worker does not have it
+  // yet: this read outside the lock sees them all.
+  absl::StatusOr<std::vector<CheckpointRecord>> checkpoints =
+      store_->ListCheckpoints(granted.sweep_id, granted.trial);
+  if (checkpoints.ok()) grant.checkpoints = *std::move(checkpoints);
+  return grant;
 }
 
 // --- Sweeps ---
@@ -119,153 +219,65 @@ absl::StatusOr<SubmitResult> Coordinator::SubmitSweep(const std::string& yaml,
   for (const PlanWarning& warning : plan.warnings) {
     result.warnings.push_back(FormatPlanWarning(warning, static_cast<int64_t>(plan.trials.size())));
   }
-  SweepRecord record;
-  record.id = NewSweepId(spec.name);
-  record.name = spec.name;
-  record.yaml = yaml;
-  record.file_name = spec.file;
-  record.created_ms = NowMs();
-  record.metric_name = spec.metric.name;
-  record.maximize = spec.metric.maximize;
-  record.metric_summary = spec.metric.summary;
-  record.metric_last_k = spec.metric.last_k;
-  record.max_failures = spec.max_failures;
-  record.checkpoint_keep = spec.checkpoint.keep;
-  record.source_sha256 = Sha256Hex(yaml);
-  std::vector<TrialRecord> trials;
-  trials.reserve(plan.trials.size());
-  for (const TrialPlan& planned : plan.trials) {
-    TrialRecord trial;
-    trial.sweep_id = record.id;
-    trial.trial = planned.index;
-    trial.config = planned.config;
-    trial.seed = planned.seed;
-    const nlohmann::ordered_json json = TrialPlanToJson(planned);
-    trial.plan_json = json.dump();
-    trial.params_json = json["params"].dump();
-    trial.total_steps = planned.total_steps;
-    trial.lr = planned.lr;
-    trial.updated_ms = record.created_ms;
-    trials.push_back(std::move(trial));
-  }
+  SweepRecord record = NewSweepRecord(spec, yaml);
+  std::vector<TrialRecord> trials = NewTrialRecords(record, plan);
   RETURN_IF_ERROR(store_->CreateSweep(record, trials));
+  result.sweep_id = record.id;
+  result.total_trials = static_cast<int64_t>(trials.size());
 
   Deferred deferred;
   {
+    absl::MutexLock commit(&commit_mu_);
+    {
+      absl::MutexLock lock(&mu_);
+      table_.AddSweep(std::move(record), std::move(trials), absl::Now());
+    }
+    DispatchToWaiters(&deferred);
     absl::MutexLock lock(&mu_);
-    LiveSweep live;
-    live.sequence = next_sequence_++;
-    live.record = record;
-    live.trials = std::move(trials);
-    for (const TrialRecord& trial : live.trials) pending_.insert({live.sequence, trial.trial});
-    sweeps_by_sequence_[live.sequence] = record.id;
-    sweeps_.emplace(record.id, std::move(live));
-    Dispatch(&deferred);
     NotifyWatchers(&deferred);
   }
   RunDeferred(deferred);
-  result.sweep_id = record.id;
-  result.total_trials = static_cast<int64_t>(plan.trials.size());
   return result;
-}
-
-SweepView Coordinator::ViewOf(const LiveSweep& sweep) const {
-  SweepView view;
-  view.record = sweep.record;
-  view.total_trials = static_cast<int64_t>(sweep.trials.size());
-  for (const TrialRecord& trial : sweep.trials) ++view.counts[trial.state];
-  return view;
-}
-
-absl::StatusOr<Coordinator::LiveSweep*> Coordinator::FindSweep(const std::string& sweep_id) {
-  auto it = sweeps_.find(sweep_id);
-  if (it == sweeps_.end()) {
-    return absl::NotFoundError(absl::StrCat("no sweep '", sweep_id,
-                                            "'; `lrsweep status` lists the sweeps"));
-  }
-  return &it->second;
 }
 
 absl::StatusOr<SweepView> Coordinator::GetSweep(const std::string& sweep_id) {
   absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(LiveSweep * sweep, FindSweep(sweep_id));
-  return ViewOf(*sweep);
+  return table_.GetSweep(sweep_id);
 }
 
 std::vector<SweepView> Coordinator::ListSweeps() {
   absl::MutexLock lock(&mu_);
-  std::vector<SweepView> views;
-  for (const auto& [sequence, id] : sweeps_by_sequence_) views.push_back(ViewOf(sweeps_.at(id)));
-  return views;
+  return table_.ListSweeps();
 }
 
 std::vector<WorkerView> Coordinator::ListWorkers() {
   absl::MutexLock lock(&mu_);
   std::set<std::string> parked;
   for (const Waiter& waiter : waiters_) parked.insert(waiter.worker_id);
-  const int64_t lost_before = NowMs() - absl::ToInt64Milliseconds(options_.lease_timeout);
-  std::vector<WorkerView> views;
-  for (const auto& [id, worker] : workers_) {
-    WorkerView view{worker.record, WorkerState::kLost, "", -1};
-    if (worker.lease) {
-      // Expiry drops the lease of a worker whose heartbeats stop.
-      view.state = WorkerState::kTraining;
-      view.sweep_id = worker.lease->first;
-      view.trial = worker.lease->second;
-    } else if (parked.count(id) > 0 || worker.record.last_heartbeat_ms > lost_before) {
-      view.state = WorkerState::kWaiting;
-    }
-    views.push_back(std::move(view));
-  }
-  return views;
+  return table_.ListWorkers(parked, NowMs() - absl::ToInt64Milliseconds(options_.lease_timeout));
 }
 
 absl::StatusOr<std::vector<TrialRecord>> Coordinator::ListTrials(const std::string& sweep_id) {
   absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(LiveSweep * sweep, FindSweep(sweep_id));
-  return sweep->trials;
+  return table_.ListTrials(sweep_id);
 }
 
 absl::StatusOr<std::vector<MetricPoint>> Coordinator::GetMetrics(const std::string& sweep_id,
                                                                  int64_t trial) {
   {
     absl::MutexLock lock(&mu_);
-    ASSIGN_OR_RETURN(LiveSweep * sweep, FindSweep(sweep_id));
-    if (trial < 0 || trial >= static_cast<int64_t>(sweep->trials.size())) {
-      return absl::NotFoundError(absl::StrCat("sweep ", sweep_id, " has no trial ", trial,
-                                              " (it has ", sweep->trials.size(), ")"));
-    }
+    RETURN_IF_ERROR(table_.FindTrial(sweep_id, trial).status());
   }
   return store_->GetMetrics(sweep_id, trial);
 }
 
 absl::StatusOr<int64_t> Coordinator::CancelSweep(const std::string& sweep_id) {
-  Deferred deferred;
   int64_t cancelled = 0;
-  {
-    absl::MutexLock lock(&mu_);
-    ASSIGN_OR_RETURN(LiveSweep * sweep, FindSweep(sweep_id));
-    std::vector<TrialRecord> updated;
-    for (const TrialRecord& trial : sweep->trials) {
-      if (IsFinal(trial.state)) continue;
-      TrialRecord copy = trial;
-      copy.state = TrialState::kCancelled;
-      copy.reason = "cancelled by the user";
-      copy.updated_ms = NowMs();
-      updated.push_back(std::move(copy));
-    }
-    RETURN_IF_ERROR(store_->UpdateTrials(updated));
-    RETURN_IF_ERROR(store_->SetSweepState(sweep_id, SweepState::kCancelled));
-    sweep->record.state = SweepState::kCancelled;
-    for (TrialRecord& trial : updated) {
-      pending_.erase({sweep->sequence, trial.trial});
-      // The lease stays until the worker's next report, which is answered STOP.
-      sweep->trials[static_cast<size_t>(trial.trial)] = std::move(trial);
-      ++cancelled;
-    }
-    NotifyWatchers(&deferred);
-  }
-  RunDeferred(deferred);
+  RETURN_IF_ERROR(Transition([&](const TrialTable& table) -> absl::StatusOr<StoreWrite> {
+    ASSIGN_OR_RETURN(StoreWrite write, table.Cancel(sweep_id, NowMs()));
+    cancelled = static_cast<int64_t>(write.trials.size());
+    return write;
+  }));
   return cancelled;
 }
 
@@ -282,84 +294,85 @@ absl::StatusOr<WorkerRecord> Coordinator::RegisterWorker(const std::string& name
   record.registered_ms = record.last_heartbeat_ms = NowMs();
   RETURN_IF_ERROR(store_->UpsertWorker(record));
   absl::MutexLock lock(&mu_);
-  workers_[record.id].record = record;
+  table_.AddWorker(record);
   return record;
 }
 
 void Coordinator::AcquireLease(const std::string& worker_id, absl::Duration wait,
                                LeaseCallback done) {
-  absl::StatusOr<std::optional<LeaseGrant>> result;
-  Deferred deferred;
+  absl::StatusOr<std::optional<LeaseGrant>> answer = std::optional<LeaseGrant>();
+  bool needs_transition = false;  // it gives back an abandoned lease, or work is waiting
   {
     absl::MutexLock lock(&mu_);
-    auto worker = workers_.find(worker_id);
-    if (worker == workers_.end()) {
-      result = absl::NotFoundError(
-          absl::StrCat("unknown worker '", worker_id, "'; register first"));
+    if (!table_.HasWorker(worker_id)) {
+      answer = absl::NotFoundError(absl::StrCat("unknown worker '", worker_id, "'; register first"));
     } else {
-      worker->second.record.last_heartbeat_ms = NowMs();
-      ReleaseAbandonedLease(worker->second);
-      result = GrantNext(worker_id);
-      if (result.ok() && !result->has_value() && wait > absl::ZeroDuration() && !stopping_) {
-        waiters_.push_back(
-            {worker_id, absl::Now() + std::min(wait, options_.max_lease_wait), std::move(done)});
+      table_.Touch(worker_id, NowMs());
+      if (table_.HoldsLease(worker_id) || table_.HasWaitingTrials()) {
+        needs_transition = true;
+      } else if (wait > absl::ZeroDuration() && !stopping_) {
+        // The common case of an idle worker: nothing to grant, nothing to give back. It parks
+        // without waiting for transitions in flight.
+        ParkLocked(worker_id, wait, std::move(done));
         return;
       }
-      NotifyWatchers(&deferred);
+    }
+  }
+  if (needs_transition) {
+    GrantOrPark(worker_id, wait, std::move(done));
+    return;
+  }
+  done(std::move(answer));
+}
+
+void Coordinator::GrantOrPark(const std::string& worker_id, absl::Duration wait,
+                              LeaseCallback done) {
+  Deferred deferred;
+  {
+    absl::MutexLock commit(&commit_mu_);
+    StoreWrite released;
+    {
+      absl::MutexLock lock(&mu_);
+      released = table_.ReleaseAbandoned(worker_id, NowMs());
+    }
+    if (absl::Status status = PersistAndApply(released, &deferred); !status.ok()) {
+      deferred.push_back([done = std::move(done), status] { done(status); });
+    } else {
+      StoreWrite grant;
+      {
+        absl::MutexLock lock(&mu_);
+        grant = table_.Grant({worker_id}, NowMs());
+        if (grant.trials.empty()) {
+          // No transition can add a waiting trial while commit_mu_ is held: parking now cannot
+          // miss one.
+          if (wait > absl::ZeroDuration() && !stopping_) {
+            ParkLocked(worker_id, wait, std::move(done));
+          } else {
+            deferred.push_back([done = std::move(done)] { done(std::optional<LeaseGrant>()); });
+          }
+        }
+      }
+      if (!grant.trials.empty()) {
+        std::vector<Waiter> self;
+        self.push_back({worker_id, absl::Now(), std::move(done)});
+        AnswerWithGrants(grant, std::move(self), &deferred);
+        absl::MutexLock lock(&mu_);
+        NotifyWatchers(&deferred);
+      }
     }
   }
   RunDeferred(deferred);
-  done(std::move(result));
 }
 
-absl::StatusOr<std::optional<LeaseGrant>> Coordinator::GrantNext(const std::string& worker_id) {
-  if (pending_.empty()) return std::optional<LeaseGrant>();
-  const auto [sequence, index] = *pending_.begin();
-  LiveSweep& sweep = sweeps_.at(sweeps_by_sequence_.at(sequence));
-  TrialRecord updated = sweep.trials[static_cast<size_t>(index)];
-  updated.state = TrialState::kRunning;
-  updated.attempts += 1;
-  updated.worker_id = worker_id;
-  updated.updated_ms = NowMs();
-  RETURN_IF_ERROR(Commit(sweep, updated));
-  pending_.erase(pending_.begin());
-  lease_deadlines_[{sweep.record.id, index}] = absl::Now() + options_.lease_timeout;
-  workers_[worker_id].lease = {{sweep.record.id, index}};
-  LeaseGrant grant{sweep.record.id, index, updated.attempts, updated.plan_json, {}};
-  absl::StatusOr<std::vector<CheckpointRecord>> checkpoints =
-      store_->ListCheckpoints(sweep.record.id, index);
-  if (checkpoints.ok()) grant.checkpoints = *std::move(checkpoints);
-  return std::optional<LeaseGrant>(std::move(grant));
-}
-
-absl::Status Coordinator::Commit(LiveSweep& sweep, TrialRecord updated) {
-  RETURN_IF_ERROR(store_->UpdateTrial(updated));
-  sweep.trials[static_cast<size_t>(updated.trial)] = std::move(updated);
-  return absl::OkStatus();
-}
-
-absl::StatusOr<TrialRecord*> Coordinator::CheckLease(const LeaseRef& lease) {
-  ASSIGN_OR_RETURN(LiveSweep * sweep, FindSweep(lease.sweep_id));
-  if (lease.trial < 0 || lease.trial >= static_cast<int64_t>(sweep->trials.size())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("lease.trial: sweep ", lease.sweep_id, " has no trial ", lease.trial));
-  }
-  TrialRecord& trial = sweep->trials[static_cast<size_t>(lease.trial)];
-  const bool current = trial.attempts == lease.fencing_token && trial.worker_id == lease.worker_id &&
-                       (trial.state == TrialState::kRunning ||
-                        trial.state == TrialState::kCancelled);
-  if (!current) return absl::FailedPreconditionError(StaleLeaseMessage(lease, trial));
-  auto worker = workers_.find(lease.worker_id);
-  if (worker != workers_.end()) worker->second.record.last_heartbeat_ms = NowMs();
-  return &trial;
+void Coordinator::ParkLocked(const std::string& worker_id, absl::Duration wait,
+                             LeaseCallback done) {
+  waiters_.push_back(
+      {worker_id, absl::Now() + std::min(wait, options_.max_lease_wait), std::move(done)});
 }
 
 absl::StatusOr<Directive> Coordinator::Heartbeat(const LeaseRef& lease, int64_t step) {
   absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(TrialRecord * trial, CheckLease(lease));
-  if (trial->state == TrialState::kCancelled) return Directive::kStop;
-  lease_deadlines_[{lease.sweep_id, lease.trial}] = absl::Now() + options_.lease_timeout;
-  return Directive::kContinue;
+  return table_.Renew(lease, absl::Now());
 }
 
 absl::StatusOr<Directive> Coordinator::ReportMetrics(const LeaseRef& lease,
@@ -367,20 +380,11 @@ absl::StatusOr<Directive> Coordinator::ReportMetrics(const LeaseRef& lease,
   TrialRecord progress;
   {
     absl::MutexLock lock(&mu_);
-    ASSIGN_OR_RETURN(TrialRecord * trial, CheckLease(lease));
-    if (trial->state == TrialState::kCancelled) return Directive::kStop;
-    lease_deadlines_[{lease.sweep_id, lease.trial}] = absl::Now() + options_.lease_timeout;
-    if (points.empty()) return Directive::kContinue;
-    progress = *trial;
-    const LiveSweep& sweep = sweeps_.at(lease.sweep_id);
-    for (const MetricPoint& point : points) {
-      progress.step = std::max(progress.step, point.step);
-      if (point.step == progress.step) progress.lr = point.lr;
-      if (std::optional<double> value = point.Get(sweep.record.metric_name)) {
-        progress.latest_metric = value;
-      }
-    }
-    progress.updated_ms = NowMs();
+    ASSIGN_OR_RETURN(Directive directive, table_.Renew(lease, absl::Now()));
+    if (directive == Directive::kStop || points.empty()) return directive;
+    ASSIGN_OR_RETURN(const TrialRecord* trial, table_.Leased(lease));
+    ASSIGN_OR_RETURN(SweepView sweep, table_.GetSweep(lease.sweep_id));
+    progress = WithProgress(*trial, points, sweep.record.metric_name);
   }
   // Written without the coordinator's lock, so that concurrent reports share one commit. The
   // store only touches the trial's row if it is still at this attempt.
@@ -388,12 +392,9 @@ absl::StatusOr<Directive> Coordinator::ReportMetrics(const LeaseRef& lease,
   Deferred deferred;
   {
     absl::MutexLock lock(&mu_);
-    ASSIGN_OR_RETURN(TrialRecord * trial, CheckLease(lease));
+    ASSIGN_OR_RETURN(const TrialRecord* trial, table_.Leased(lease));
     if (trial->state == TrialState::kCancelled) return Directive::kStop;
-    trial->step = std::max(trial->step, progress.step);
-    if (trial->step == progress.step) trial->lr = progress.lr;
-    if (progress.latest_metric) trial->latest_metric = progress.latest_metric;
-    trial->updated_ms = progress.updated_ms;
+    table_.ApplyProgress(progress);
     NotifyWatchers(&deferred);
   }
   RunDeferred(deferred);
@@ -404,129 +405,53 @@ absl::Status Coordinator::CompleteTrial(const LeaseRef& lease, bool diverged,
                                         const std::string& reason,
                                         const std::vector<MetricPoint>& points) {
   Deferred deferred;
+  absl::Status status;
   {
-    absl::MutexLock lock(&mu_);
-    ASSIGN_OR_RETURN(TrialRecord * trial, CheckLease(lease));
-    if (trial->state == TrialState::kCancelled) {
-      ReleaseWorker(lease.worker_id, {lease.sweep_id, lease.trial});
-      return absl::OkStatus();  // the cancellation stands
+    absl::MutexLock commit(&commit_mu_);
+    TrialRecord trial;
+    SweepRecord sweep;
+    {
+      absl::MutexLock lock(&mu_);
+      ASSIGN_OR_RETURN(const TrialRecord* leased, table_.Leased(lease));
+      trial = *leased;
+      ASSIGN_OR_RETURN(SweepView view, table_.GetSweep(lease.sweep_id));
+      sweep = view.record;
     }
-    LiveSweep& sweep = sweeps_.at(lease.sweep_id);
-    TrialRecord updated = *trial;
-    updated.state = diverged ? TrialState::kDiverged : TrialState::kCompleted;
-    updated.reason = reason;
-    updated.updated_ms = NowMs();
-    if (!points.empty()) RETURN_IF_ERROR(store_->AppendMetrics(updated, points));
-    ASSIGN_OR_RETURN(std::vector<MetricPoint> history,
-                     store_->GetMetrics(lease.sweep_id, lease.trial));
-    if (!history.empty()) {
-      updated.step = history.back().step;
-      updated.lr = history.back().lr;
+    TrialOutcome outcome{diverged, reason};
+    if (trial.state != TrialState::kCancelled) {
+      // The last points and the score from the whole history, read outside the lock: only this
+      // lease writes the trial's metrics.
+      if (!points.empty()) RETURN_IF_ERROR(store_->AppendMetrics(trial, points));
+      ASSIGN_OR_RETURN(std::vector<MetricPoint> history,
+                       store_->GetMetrics(lease.sweep_id, lease.trial));
+      if (!history.empty()) {
+        outcome.last_step = history.back().step;
+        outcome.last_lr = history.back().lr;
+      }
+      if (!diverged) {
+        outcome.score = ScoreTrial(history, {sweep.metric_name, sweep.maximize,
+                                             sweep.metric_summary, sweep.metric_last_k});
+      }
+      outcome.final_metrics_json = FinalMetricsJson(history);
     }
-    updated.score =
-        diverged ? std::nullopt
-                 : ScoreTrial(history, {sweep.record.metric_name, sweep.record.maximize,
-                                        sweep.record.metric_summary, sweep.record.metric_last_k});
-    updated.final_metrics_json = FinalMetricsJson(history);
-    RETURN_IF_ERROR(Commit(sweep, std::move(updated)));
-    lease_deadlines_.erase({lease.sweep_id, lease.trial});
-    ReleaseWorker(lease.worker_id, {lease.sweep_id, lease.trial});
-    MaybeFinishSweep(sweep);
-    NotifyWatchers(&deferred);
+    absl::StatusOr<StoreWrite> write;
+    {
+      absl::MutexLock lock(&mu_);
+      write = table_.Complete(lease, outcome, NowMs());
+    }
+    status = write.ok() ? PersistAndApply(*write, &deferred) : write.status();
   }
   RunDeferred(deferred);
-  return absl::OkStatus();
+  return status;
 }
 
 absl::Status Coordinator::FailTrial(const LeaseRef& lease, const std::string& reason) {
-  Deferred deferred;
-  {
-    absl::MutexLock lock(&mu_);
-    ASSIGN_OR_RETURN(TrialRecord * trial, CheckLease(lease));
-    LiveSweep& sweep = sweeps_.at(lease.sweep_id);
-    if (trial->state == TrialState::kCancelled) {
-      ReleaseWorker(lease.worker_id, {lease.sweep_id, lease.trial});
-      return absl::OkStatus();
-    }
-    TrialRecord updated = *trial;
-    updated.failures += 1;
-    updated.reason = updated.reason.empty()
-                         ? absl::StrCat("attempt ", updated.attempts, ": ", reason)
-                         : absl::StrCat(updated.reason, "; attempt ", updated.attempts, ": ", reason);
-    updated.worker_id.clear();
-    updated.updated_ms = NowMs();
-    const bool retry = updated.failures < sweep.record.max_failures;
-    updated.state = retry ? TrialState::kPending : TrialState::kFailed;
-    RETURN_IF_ERROR(Commit(sweep, std::move(updated)));
-    lease_deadlines_.erase({lease.sweep_id, lease.trial});
-    ReleaseWorker(lease.worker_id, {lease.sweep_id, lease.trial});
-    if (retry) {
-      pending_.insert({sweep.sequence, lease.trial});
-      Dispatch(&deferred);
-    }
-    MaybeFinishSweep(sweep);
-    NotifyWatchers(&deferred);
-  }
-  RunDeferred(deferred);
-  return absl::OkStatus();
+  return Transition(
+      [&](const TrialTable& table) { return table.Fail(lease, reason, NowMs()); });
 }
 
 absl::Status Coordinator::PreemptTrial(const LeaseRef& lease, const std::string& reason) {
-  Deferred deferred;
-  {
-    absl::MutexLock lock(&mu_);
-    ASSIGN_OR_RETURN(TrialRecord * trial, CheckLease(lease));
-    LiveSweep& sweep = sweeps_.at(lease.sweep_id);
-    lease_deadlines_.erase({lease.sweep_id, lease.trial});
-    ReleaseWorker(lease.worker_id, {lease.sweep_id, lease.trial});
-    if (trial->state == TrialState::kCancelled) return absl::OkStatus();
-    TrialRecord updated = *trial;
-    updated.state = TrialState::kPreempted;
-    updated.preemptions += 1;
-    updated.worker_id.clear();
-    updated.updated_ms = NowMs();
-    RETURN_IF_ERROR(Commit(sweep, std::move(updated)));
-    pending_.insert({sweep.sequence, lease.trial});
-    Dispatch(&deferred);
-    NotifyWatchers(&deferred);
-  }
-  RunDeferred(deferred);
-  return absl::OkStatus();
-}
-
-void Coordinator::ReleaseWorker(const std::string& worker_id,
-                                const std::pair<std::string, int64_t>& trial) {
-  auto worker = workers_.find(worker_id);
-  if (worker != workers_.end() && worker->second.lease == trial) worker->second.lease.reset();
-}
-
-void Coordinator::ReleaseAbandonedLease(LiveWorker& worker) {
-  if (!worker.lease) return;
-  const std::pair<std::string, int64_t> key = *worker.lease;
-  worker.lease.reset();
-  LiveSweep& sweep = sweeps_.at(key.first);
-  const TrialRecord& trial = sweep.trials[static_cast<size_t>(key.second)];
-  if (trial.worker_id != worker.record.id) return;  // leased to another worker since
-  if (trial.state == TrialState::kRunning) {
-    TrialRecord updated = trial;
-    updated.state = TrialState::kPreempted;
-    updated.preemptions += 1;
-    updated.worker_id.clear();
-    updated.updated_ms = NowMs();
-    if (!Commit(sweep, std::move(updated)).ok()) return;  // lease expiry will retry
-    pending_.insert({sweep.sequence, key.second});
-  }
-  lease_deadlines_.erase(key);
-}
-
-void Coordinator::MaybeFinishSweep(LiveSweep& sweep) {
-  if (sweep.record.state != SweepState::kRunning) return;
-  for (const TrialRecord& trial : sweep.trials) {
-    if (!IsFinal(trial.state)) return;
-  }
-  if (store_->SetSweepState(sweep.record.id, SweepState::kFinished).ok()) {
-    sweep.record.state = SweepState::kFinished;
-  }
+  return Transition([&](const TrialTable& table) { return table.Preempt(lease, NowMs()); });
 }
 
 // --- Timers: lease expiry and long-poll deadlines ---
@@ -534,47 +459,21 @@ void Coordinator::MaybeFinishSweep(LiveSweep& sweep) {
 void Coordinator::TimerLoop() {
   while (true) {
     Deferred deferred;
+    bool expired_leases = false;
     {
       absl::MutexLock lock(&mu_);
       if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), kTimerPeriod)) return;
       const absl::Time now = absl::Now();
-      ExpireLeases(now, &deferred);
       ExpireWaiters(now, &deferred);
+      const std::optional<absl::Time> next = table_.NextLeaseDeadline();
+      expired_leases = next && *next <= now;
     }
     RunDeferred(deferred);
-  }
-}
-
-void Coordinator::ExpireLeases(absl::Time now, Deferred* deferred) {
-  bool changed = false;
-  for (auto it = lease_deadlines_.begin(); it != lease_deadlines_.end();) {
-    const auto& [key, deadline] = *it;
-    if (deadline > now) {
-      ++it;
-      continue;
+    if (expired_leases) {
+      // A failed write is retried on the next tick.
+      Transition([](const TrialTable& table) { return table.Expire(absl::Now(), NowMs()); })
+          .IgnoreError();
     }
-    LiveSweep& sweep = sweeps_.at(key.first);
-    TrialRecord updated = sweep.trials[static_cast<size_t>(key.second)];
-    const std::string worker_id = updated.worker_id;
-    if (updated.state == TrialState::kRunning) {
-      // The worker is gone (killed, partitioned, stopped): not the trial's failure.
-      updated.state = TrialState::kPreempted;
-      updated.preemptions += 1;
-      updated.worker_id.clear();
-      updated.updated_ms = NowMs();
-      if (!Commit(sweep, std::move(updated)).ok()) {
-        ++it;  // retried on the next tick
-        continue;
-      }
-      pending_.insert({sweep.sequence, key.second});
-    }
-    ReleaseWorker(worker_id, key);
-    it = lease_deadlines_.erase(it);
-    changed = true;
-  }
-  if (changed) {
-    Dispatch(deferred);
-    NotifyWatchers(deferred);
   }
 }
 
@@ -585,17 +484,6 @@ void Coordinator::ExpireWaiters(absl::Time now, Deferred* deferred) {
     deferred->push_back([done = std::move(it->done)] { done(std::optional<LeaseGrant>()); });
   }
   waiters_.erase(expired, waiters_.end());
-}
-
-void Coordinator::Dispatch(Deferred* deferred) {
-  while (!waiters_.empty() && !pending_.empty()) {
-    Waiter waiter = std::move(waiters_.front());
-    waiters_.erase(waiters_.begin());
-    absl::StatusOr<std::optional<LeaseGrant>> grant = GrantNext(waiter.worker_id);
-    deferred->push_back([done = std::move(waiter.done), grant = std::move(grant)]() mutable {
-      done(std::move(grant));
-    });
-  }
 }
 
 // --- Watchers ---

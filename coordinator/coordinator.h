@@ -1,21 +1,28 @@
 // Coordinator: the gRPC-free core of lrsweep-coordinator.
 //
-// It owns the live state of every sweep — which trials are pending, which worker leases which
-// trial, until when — and persists every transition through the Store before acknowledging it.
-// The gRPC services (service.h) only unpack requests and call these methods.
+// It keeps the TrialTable (the trial state machine and its indexes, trial_table.h), parked
+// long-polls and watchers, and makes every transition durable through the Store before it is
+// acknowledged. The gRPC services (service.h) only unpack requests and call these methods.
 //
-// Leases: AcquireLease hands an idle worker the next pending trial at once, or parks the request
+// Leases: AcquireLease hands an idle worker the next waiting trial at once, or parks the request
 // (long-poll) until work appears or its wait ends; no polling interval. Each grant increments the
 // trial's attempt counter, which is the lease's fencing token; every later report must carry it,
-// and a stale one is FAILED_PRECONDITION. A lease not renewed by a heartbeat within lease_timeout
-// sends its trial back to PENDING. A failure is retried until max_failures.
+// and a stale one is FAILED_PRECONDITION with the lease-lost reason (common/status_reason.h). A
+// lease not renewed by a heartbeat within lease_timeout makes its trial PREEMPTED, leased again
+// without counting as a failure; a failure is retried until max_failures.
+//
+// Locking: a transition is planned on the table under the coordinator's lock (`mu_`), persisted
+// without it, then applied under it again. Transitions are serialized by a second lock
+// (`commit_mu_`, taken first), so no two plans race; reads, heartbeats and parking an idle worker
+// take only `mu_`, and so never wait behind an fsync. Grants to parked workers made by one
+// transition are persisted together in one write.
 //
 //   ASSIGN_OR_RETURN(auto store, OpenSqliteStore(dir + "/lrsweep.db"));
 //   ASSIGN_OR_RETURN(auto coordinator, Coordinator::Create(store.get(), CoordinatorOptions{}));
 //   ASSIGN_OR_RETURN(SubmitResult submitted, coordinator->SubmitSweep(yaml, "sweep.yaml"));
 //
 // Thread safety: thread-safe. Callbacks (lease grants, change notifications) run without the
-// coordinator's lock held, on the calling thread or on its internal timer thread.
+// coordinator's locks held, on the calling thread or on its internal timer thread.
 #ifndef LRSWEEP_COORDINATOR_COORDINATOR_H_
 #define LRSWEEP_COORDINATOR_COORDINATOR_H_
 
@@ -24,7 +31,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -33,8 +39,12 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "coordinator/records.h"
+#include "common/atomic_file.h"
 #include "coordinator/store.h"
+#include "coordinator/trial_table.h"
+#include "sweep/lease.h"
+#include "sweep/records.h"
+#include "sweep/views.h"
 
 namespace lrsweep {
 
@@ -55,57 +65,6 @@ struct SubmitResult {
   int64_t total_trials = 0;
   std::vector<std::string> warnings;
 };
-
-struct SweepView {
-  SweepRecord record;
-  std::map<TrialState, int64_t> counts;
-  int64_t total_trials = 0;
-};
-
-enum class WorkerState {
-  kTraining,  // holds a lease (its heartbeats keep it)
-  kWaiting,   // long-polling for work, or between two requests
-  kLost,      // silent for longer than the lease timeout
-};
-
-struct WorkerView {
-  WorkerRecord record;
-  WorkerState state = WorkerState::kLost;
-  std::string sweep_id;  // of the lease it holds, if any
-  int64_t trial = -1;
-};
-
-struct LeaseGrant {
-  std::string sweep_id;
-  int64_t trial = 0;
-  int64_t fencing_token = 0;
-  std::string plan_json;
-  std::vector<CheckpointRecord> checkpoints;  // committed checkpoints, newest first
-};
-
-// A checkpoint a worker wrote into the shared checkpoint directory itself.
-struct SharedCheckpoint {
-  int64_t step = 0;
-  std::string shared_path;  // relative to the shared directory
-  std::string sha256_hex;
-  int64_t size = 0;
-};
-
-struct RegisteredCheckpoint {
-  bool verified = false;  // the coordinator read the file and checked its size and digest
-  // The trial's committed checkpoints in the shared directory, relative to it: every other
-  // checkpoint file of the trial there is garbage.
-  std::vector<std::string> kept_shared_paths;
-};
-
-struct LeaseRef {
-  std::string worker_id;
-  std::string sweep_id;
-  int64_t trial = 0;
-  int64_t fencing_token = 0;
-};
-
-enum class Directive { kContinue, kStop, kPreempt };
 
 // Called once with the grant, nullopt when the wait ended without work, or an error.
 using LeaseCallback = std::function<void(absl::StatusOr<std::optional<LeaseGrant>>)>;
@@ -148,13 +107,15 @@ class Coordinator {
   // counted as a failure.
   absl::Status PreemptTrial(const LeaseRef& lease, const std::string& reason);
 
-  // --- Checkpoints ---
-  // A temp file for the lease's upload of its checkpoint at `step`.
-  absl::StatusOr<std::string> BeginCheckpointUpload(const LeaseRef& lease, int64_t step);
+  // --- Checkpoints (coordinator_checkpoints.cc) ---
+  // The temp file the lease's upload of its checkpoint at `step` is received into, beside the
+  // trial's checkpoints.
+  absl::StatusOr<TempFile> BeginCheckpointUpload(const LeaseRef& lease, int64_t step);
   // Verifies the uploaded file's size and SHA-256, then renames it into place durably and records
   // it; older checkpoints beyond the sweep's `keep` are deleted. DATA_LOSS on a mismatch (the
-  // previous checkpoint stays), RESOURCE_EXHAUSTED when the disk is full.
-  absl::Status CommitCheckpoint(const LeaseRef& lease, int64_t step, const std::string& temp_path,
+  // previous checkpoint stays), RESOURCE_EXHAUSTED when the disk is full. The error is recorded
+  // on the trial. `upload` is consumed: committed into place, or deleted.
+  absl::Status CommitCheckpoint(const LeaseRef& lease, int64_t step, TempFile upload,
                                 const std::string& sha256_hex, int64_t size);
   // Commits a checkpoint the worker wrote into the shared directory (no bytes travel). When this
   // machine mounts that directory the file is verified first: DATA_LOSS if it is missing or does
@@ -163,8 +124,7 @@ class Coordinator {
   absl::StatusOr<RegisteredCheckpoint> RegisterSharedCheckpoint(const LeaseRef& lease,
                                                                 const SharedCheckpoint& checkpoint);
   // Records on the trial why a checkpoint could not be stored (shown by status); the previous
-  // checkpoint stays. Best effort: a full disk may keep it from reaching the store too.
-  // FAILED_PRECONDITION for a stale lease.
+  // checkpoint stays. FAILED_PRECONDITION for a stale lease.
   absl::Status NoteCheckpointFailure(const LeaseRef& lease, int64_t step,
                                      const absl::Status& error);
   // A committed checkpoint of the lease's trial as committed (size, SHA-256), with `path` where
@@ -178,76 +138,63 @@ class Coordinator {
   void RemoveWatcher(int64_t id);
 
  private:
-  struct LiveSweep {
-    SweepRecord record;
-    int64_t sequence = 0;  // submission order, for fair dispatch
-    std::vector<TrialRecord> trials;
-  };
-  struct LiveWorker {
-    WorkerRecord record;
-    std::optional<std::pair<std::string, int64_t>> lease;  // sweep id, trial
-  };
   struct Waiter {
     std::string worker_id;
     absl::Time deadline;
     LeaseCallback done;
   };
-  // Work to run once the lock is released.
+  // Work to run once the locks are released.
   using Deferred = std::vector<std::function<void()>>;
+  using Plan = std::function<absl::StatusOr<StoreWrite>(const TrialTable&)>;
 
   Coordinator(Store* store, CoordinatorOptions options);
   absl::Status Load();
 
+  // Plans a transition on the table, persists it, applies it, then hands newly waiting trials to
+  // parked workers and notifies watchers. An empty write changes nothing.
+  absl::Status Transition(const Plan& plan) ABSL_LOCKS_EXCLUDED(commit_mu_, mu_);
+  // The persist-and-apply half of Transition, for callers that did I/O of their own between
+  // taking `commit_mu_` and planning.
+  absl::Status PersistAndApply(const StoreWrite& write, Deferred* deferred)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  // Grants waiting trials to parked workers, all grants of a round in one write.
+  void DispatchToWaiters(Deferred* deferred) ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Persists `grants` (rows of TrialTable::Grant) and answers `waiters`, one per row, in order.
+  void AnswerWithGrants(const StoreWrite& grants, std::vector<Waiter> waiters, Deferred* deferred)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  // A worker's request for work that must change the table: it gives up an abandoned lease, or
+  // a trial is waiting.
+  void GrantOrPark(const std::string& worker_id, absl::Duration wait, LeaseCallback done)
+      ABSL_LOCKS_EXCLUDED(commit_mu_, mu_);
+  LeaseGrant GrantOf(const TrialRecord& granted);
+  void ParkLocked(const std::string& worker_id, absl::Duration wait, LeaseCallback done)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   void TimerLoop();
-  void ExpireLeases(absl::Time now, Deferred* deferred) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ExpireWaiters(absl::Time now, Deferred* deferred) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Grants pending trials to parked waiters.
-  void Dispatch(Deferred* deferred) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<std::optional<LeaseGrant>> GrantNext(const std::string& worker_id)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The trial a valid lease refers to, or FAILED_PRECONDITION for a stale one.
-  absl::StatusOr<TrialRecord*> CheckLease(const LeaseRef& lease) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<LiveSweep*> FindSweep(const std::string& sweep_id)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Persists `updated` and, on success, makes it the live record.
-  absl::Status Commit(LiveSweep& sweep, TrialRecord updated) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Forgets that `worker_id` runs `trial` (sweep id, index), unless it has moved on to another.
-  void ReleaseWorker(const std::string& worker_id, const std::pair<std::string, int64_t>& trial)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // A worker asks for work only when it runs none, so a lease it still holds here was abandoned:
-  // its trial was cancelled (the worker stops without a report), or the worker gave up on it
-  // without one. A trial still RUNNING is given back (PREEMPTED) at once instead of at lease
-  // expiry.
-  void ReleaseAbandonedLease(LiveWorker& worker) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Records a verified checkpoint of the lease's trial (its file already in place) and clears
-  // the trial's checkpoint error. Drops the checkpoints beyond the sweep's `keep` (the newest is
-  // always kept: a lease may resume from it) and any other file of the same step, deleting the
-  // files this machine can reach. Returns the checkpoints kept, newest first.
+  void NotifyWatchers(Deferred* deferred) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static void RunDeferred(Deferred& deferred);
+
+  // Records a verified checkpoint whose file is in place, keeping the newest `keep` of the
+  // trial; returns the checkpoints kept, newest first, and deletes the dropped files this
+  // machine can reach.
   absl::StatusOr<std::vector<CheckpointRecord>> RecordCheckpoint(const LeaseRef& lease,
-                                                                 TrialRecord* trial,
                                                                  CheckpointRecord checkpoint)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status CheckLease(const LeaseRef& lease) ABSL_LOCKS_EXCLUDED(mu_);
   // Where this machine reads a checkpoint's file; empty when it cannot.
   std::string LocalPath(const CheckpointRecord& checkpoint) const;
   // Deletes a checkpoint's file if this machine can reach it.
   void RemoveCheckpointFile(const CheckpointRecord& checkpoint) const;
-  void MaybeFinishSweep(LiveSweep& sweep) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void NotifyWatchers(Deferred* deferred) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  SweepView ViewOf(const LiveSweep& sweep) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  static void RunDeferred(Deferred& deferred);
 
   Store* const store_;
   const CoordinatorOptions options_;
 
+  // Serializes transitions: held from planning to applying, across the store's write.
+  absl::Mutex commit_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   absl::Mutex mu_;
-  std::map<std::string, LiveSweep> sweeps_ ABSL_GUARDED_BY(mu_);
-  std::map<int64_t, std::string> sweeps_by_sequence_ ABSL_GUARDED_BY(mu_);
-  int64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 0;
-  // Pending trials in dispatch order: (sweep sequence, trial index).
-  std::set<std::pair<int64_t, int64_t>> pending_ ABSL_GUARDED_BY(mu_);
-  // Lease deadlines of running trials: (sweep id, trial) -> deadline.
-  std::map<std::pair<std::string, int64_t>, absl::Time> lease_deadlines_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, LiveWorker> workers_ ABSL_GUARDED_BY(mu_);
+  TrialTable table_ ABSL_GUARDED_BY(mu_);
   std::vector<Waiter> waiters_ ABSL_GUARDED_BY(mu_);
   std::map<int64_t, std::function<void()>> watchers_ ABSL_GUARDED_BY(mu_);
   int64_t next_watcher_id_ ABSL_GUARDED_BY(mu_) = 0;

@@ -1,12 +1,13 @@
 // The Coordinator's checkpoint catalogue: committing uploaded and shared-directory checkpoints,
 // recording why one could not be stored, serving them, and keeping the newest `keep` per trial.
-// (The rest of the class is in coordinator.cc.)
+// (The rest of the class is in coordinator.cc.) Files are verified, renamed and deleted without
+// the coordinator's lock; only planning and applying the records take it.
 #include <algorithm>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "common/atomic_file.h"
-#include "common/shared_checkpoint_path.h"
+#include "common/checkpoint_files.h"
 #include "common/status_macros.h"
 #include "coordinator/coordinator.h"
 
@@ -15,82 +16,95 @@ namespace {
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
-// DATA_LOSS unless the file at `path` has `size` bytes with SHA-256 `sha256_hex`.
-absl::Status VerifyCheckpointFile(const std::string& path, int64_t step, int64_t size,
-                                  const std::string& sha256_hex) {
-  ASSIGN_OR_RETURN(std::string bytes, ReadBinaryFile(path));
-  if (static_cast<int64_t>(bytes.size()) != size) {
-    return absl::DataLossError(absl::StrCat("checkpoint at step ", step, " (", path, ") has ",
-                                            bytes.size(), " bytes, expected ", size));
+std::string TrialCheckpointDir(const CoordinatorOptions& options, const LeaseRef& lease) {
+  return (std::filesystem::path(options.checkpoint_dir) / lease.sweep_id /
+          std::to_string(lease.trial))
+      .string();
+}
+
+// The trial's checkpoints after `added` is recorded, newest first, given those recorded before:
+// what to keep (the newest `keep`; the newest is always kept, since a lease may resume from it)
+// and what to drop. An earlier checkpoint of the same step stays dropped from the catalogue as
+// the new one replaces it; its file is deleted only if it is another file.
+struct Retention {
+  std::vector<CheckpointRecord> kept;
+  std::vector<CheckpointRecord> dropped;           // records to delete, with their files
+  std::vector<CheckpointRecord> replaced_files;    // files of a replaced record of the same step
+};
+
+Retention Retain(std::vector<CheckpointRecord> existing, const CheckpointRecord& added,
+                 size_t keep) {
+  Retention retention;
+  retention.kept.push_back(added);
+  for (CheckpointRecord& old : existing) {
+    if (old.step != added.step) {
+      retention.kept.push_back(std::move(old));
+    } else if (old.path != added.path || old.shared_path != added.shared_path) {
+      // A resumed attempt checkpointed a step an earlier one did. An upload replaced the file in
+      // place; a shared checkpoint has the attempt in its name, so the earlier file goes.
+      retention.replaced_files.push_back(std::move(old));
+    }
   }
-  if (Sha256Hex(bytes) != sha256_hex) {
-    return absl::DataLossError(
-        absl::StrCat("checkpoint at step ", step, " (", path, ") does not match its SHA-256"));
+  std::sort(retention.kept.begin(), retention.kept.end(),
+            [](const CheckpointRecord& a, const CheckpointRecord& b) { return a.step > b.step; });
+  while (retention.kept.size() > keep) {
+    retention.dropped.push_back(std::move(retention.kept.back()));
+    retention.kept.pop_back();
   }
-  return absl::OkStatus();
+  return retention;
 }
 
 }  // namespace
 
-absl::StatusOr<std::string> Coordinator::BeginCheckpointUpload(const LeaseRef& lease,
-                                                               int64_t step) {
-  {
-    absl::MutexLock lock(&mu_);
-    RETURN_IF_ERROR(CheckLease(lease).status());
-  }
-  const std::filesystem::path dir = std::filesystem::path(options_.checkpoint_dir) /
-                                    lease.sweep_id / std::to_string(lease.trial);
-  std::error_code error;
-  std::filesystem::create_directories(dir, error);
-  if (error) {
-    return absl::InternalError(absl::StrCat("cannot create ", dir.string(), ": ", error.message()));
-  }
-  return (dir / absl::StrCat("upload-", lease.fencing_token, "-", step, ".tmp")).string();
+absl::Status Coordinator::CheckLease(const LeaseRef& lease) {
+  absl::MutexLock lock(&mu_);
+  return table_.Leased(lease).status();
 }
 
-absl::Status Coordinator::CommitCheckpoint(const LeaseRef& lease, int64_t step,
-                                           const std::string& temp_path,
+absl::StatusOr<TempFile> Coordinator::BeginCheckpointUpload(const LeaseRef& lease, int64_t step) {
+  RETURN_IF_ERROR(CheckLease(lease));
+  const std::string dir = TrialCheckpointDir(options_, lease);
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", error.message()));
+  return TempFile::Create(
+      (std::filesystem::path(dir) / UploadTempName(lease.fencing_token, step)).string());
+}
+
+absl::Status Coordinator::CommitCheckpoint(const LeaseRef& lease, int64_t step, TempFile upload,
                                            const std::string& sha256_hex, int64_t size) {
-  // Verify outside the lock: the file may be large.
-  absl::Status verified = VerifyCheckpointFile(temp_path, step, size, sha256_hex);
-  if (verified.ok()) {
-    absl::MutexLock lock(&mu_);
-    absl::StatusOr<TrialRecord*> trial = CheckLease(lease);
-    verified = trial.status();
-    const std::string path =
-        (std::filesystem::path(temp_path).parent_path() / absl::StrCat("step-", step, ".ckpt"))
-            .string();
-    if (verified.ok()) verified = RenameDurably(temp_path, path);
-    if (verified.ok()) {
-      verified = RecordCheckpoint(lease, *trial,
-                                  {lease.sweep_id, lease.trial, step, sha256_hex, size, path,
-                                   lease.fencing_token, NowMs(), ""})
-                     .status();
+  const std::string path =
+      (std::filesystem::path(TrialCheckpointDir(options_, lease)) / UploadedCheckpointName(step))
+          .string();
+  absl::Status status = VerifyDigest(absl::StrCat("checkpoint at step ", step, " (", path, ")"),
+                                     upload.size(), upload.sha256_hex(), {size, sha256_hex});
+  if (status.ok()) {
+    absl::MutexLock commit(&commit_mu_);
+    status = CheckLease(lease);
+    if (status.ok()) status = upload.CommitTo(path);
+    if (status.ok()) {
+      status = RecordCheckpoint(lease, {lease.sweep_id, lease.trial, step, sha256_hex, size, path,
+                                        lease.fencing_token, NowMs(), ""})
+                   .status();
     }
   }
-  std::error_code ignored;
-  std::filesystem::remove(temp_path, ignored);
-  if (!verified.ok() && !absl::IsFailedPrecondition(verified)) {
-    NoteCheckpointFailure(lease, step, verified).IgnoreError();
+  if (!status.ok() && !absl::IsFailedPrecondition(status)) {
+    NoteCheckpointFailure(lease, step, status).IgnoreError();  // best effort: shown by status
   }
-  return verified;
+  return status;
 }
 
 absl::StatusOr<RegisteredCheckpoint> Coordinator::RegisterSharedCheckpoint(
     const LeaseRef& lease, const SharedCheckpoint& checkpoint) {
   RETURN_IF_ERROR(
       ValidateSharedCheckpointPath(lease.sweep_id, lease.trial, checkpoint.shared_path));
-  {
-    absl::MutexLock lock(&mu_);
-    RETURN_IF_ERROR(CheckLease(lease).status());
-  }
+  RETURN_IF_ERROR(CheckLease(lease));
   RegisteredCheckpoint registered;
   if (!options_.shared_checkpoint_dir.empty()) {
-    // Outside the lock: the file may be large.
     const std::string file =
         (std::filesystem::path(options_.shared_checkpoint_dir) / checkpoint.shared_path).string();
     absl::Status verified =
-        VerifyCheckpointFile(file, checkpoint.step, checkpoint.size, checkpoint.sha256_hex);
+        VerifyCheckpointFile(file, {checkpoint.size, checkpoint.sha256_hex});
     if (absl::IsNotFound(verified)) {
       verified = absl::DataLossError(absl::StrCat(
           file, " does not exist on the coordinator: do the workers' --checkpoint-store "
@@ -102,13 +116,11 @@ absl::StatusOr<RegisteredCheckpoint> Coordinator::RegisterSharedCheckpoint(
     }
     registered.verified = true;
   }
-  absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(TrialRecord * trial, CheckLease(lease));
+  absl::MutexLock commit(&commit_mu_);
   ASSIGN_OR_RETURN(std::vector<CheckpointRecord> kept,
-                   RecordCheckpoint(lease, trial,
-                                    {lease.sweep_id, lease.trial, checkpoint.step,
-                                     checkpoint.sha256_hex, checkpoint.size, "",
-                                     lease.fencing_token, NowMs(), checkpoint.shared_path}));
+                   RecordCheckpoint(lease, {lease.sweep_id, lease.trial, checkpoint.step,
+                                            checkpoint.sha256_hex, checkpoint.size, "",
+                                            lease.fencing_token, NowMs(), checkpoint.shared_path}));
   for (const CheckpointRecord& committed : kept) {
     if (!committed.shared_path.empty()) registered.kept_shared_paths.push_back(committed.shared_path);
   }
@@ -116,49 +128,34 @@ absl::StatusOr<RegisteredCheckpoint> Coordinator::RegisterSharedCheckpoint(
 }
 
 absl::StatusOr<std::vector<CheckpointRecord>> Coordinator::RecordCheckpoint(
-    const LeaseRef& lease, TrialRecord* trial, CheckpointRecord checkpoint) {
+    const LeaseRef& lease, CheckpointRecord checkpoint) {
+  // Read outside the lock: only the lease holder adds checkpoints to its trial, and transitions
+  // are serialized by commit_mu_.
   ASSIGN_OR_RETURN(std::vector<CheckpointRecord> existing,
                    store_->ListCheckpoints(lease.sweep_id, lease.trial));
-  TrialRecord updated = *trial;
-  updated.checkpoint_step = checkpoint.step;
-  updated.checkpoint_error.clear();
-  updated.updated_ms = NowMs();
-  RETURN_IF_ERROR(store_->AddCheckpoint(checkpoint, updated));
-  *trial = std::move(updated);
-
-  // The trial's checkpoints now, newest first. The lease that may resume from one holds the
-  // newest, which is always kept.
-  std::vector<CheckpointRecord> kept = {checkpoint};
-  for (CheckpointRecord& old : existing) {
-    if (old.step != checkpoint.step) {
-      kept.push_back(std::move(old));
-    } else if (old.path != checkpoint.path || old.shared_path != checkpoint.shared_path) {
-      // A resumed attempt checkpointed a step an earlier one did. An upload replaced the file in
-      // place; a shared checkpoint has the attempt in its name, so the earlier file goes.
-      RemoveCheckpointFile(old);
-    }
+  StoreWrite write;
+  size_t keep = 1;
+  {
+    absl::MutexLock lock(&mu_);
+    ASSIGN_OR_RETURN(write, table_.CheckpointStored(lease, checkpoint.step, NowMs()));
+    keep = static_cast<size_t>(table_.checkpoint_keep(lease.sweep_id));
   }
-  std::sort(kept.begin(), kept.end(),
-            [](const CheckpointRecord& a, const CheckpointRecord& b) { return a.step > b.step; });
-  const size_t keep =
-      static_cast<size_t>(std::max<int64_t>(1, sweeps_.at(lease.sweep_id).record.checkpoint_keep));
-  for (size_t i = kept.size(); i-- > keep;) {
-    // A record that cannot be deleted stays, and so does its file.
-    if (!store_->DeleteCheckpoint(lease.sweep_id, lease.trial, kept[i].step).ok()) continue;
-    RemoveCheckpointFile(kept[i]);
-    kept.erase(kept.begin() + static_cast<std::ptrdiff_t>(i));
-  }
-  return kept;
+  Retention retention = Retain(std::move(existing), checkpoint, keep);
+  write.added_checkpoints.push_back(checkpoint);
+  write.deleted_checkpoints = retention.dropped;
+  Deferred deferred;
+  RETURN_IF_ERROR(PersistAndApply(write, &deferred));
+  RunDeferred(deferred);  // watchers only: no lease was granted by this write
+  for (const CheckpointRecord& gone : retention.dropped) RemoveCheckpointFile(gone);
+  for (const CheckpointRecord& gone : retention.replaced_files) RemoveCheckpointFile(gone);
+  return retention.kept;
 }
 
 absl::Status Coordinator::NoteCheckpointFailure(const LeaseRef& lease, int64_t step,
                                                 const absl::Status& error) {
-  absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(TrialRecord * trial, CheckLease(lease));
-  trial->checkpoint_error =
-      absl::StrCat("checkpoint at step ", step, " not stored: ", error.message());
-  store_->UpdateTrial(*trial).IgnoreError();  // may fail for the same reason (a full disk)
-  return absl::OkStatus();
+  return Transition([&](const TrialTable& table) {
+    return table.CheckpointFailed(lease, step, std::string(error.message()), NowMs());
+  });
 }
 
 void Coordinator::RemoveCheckpointFile(const CheckpointRecord& checkpoint) const {
@@ -175,10 +172,7 @@ std::string Coordinator::LocalPath(const CheckpointRecord& checkpoint) const {
 }
 
 absl::StatusOr<CheckpointRecord> Coordinator::GetCheckpoint(const LeaseRef& lease, int64_t step) {
-  {
-    absl::MutexLock lock(&mu_);
-    RETURN_IF_ERROR(CheckLease(lease).status());
-  }
+  RETURN_IF_ERROR(CheckLease(lease));
   ASSIGN_OR_RETURN(std::vector<CheckpointRecord> checkpoints,
                    store_->ListCheckpoints(lease.sweep_id, lease.trial));
   for (CheckpointRecord& checkpoint : checkpoints) {

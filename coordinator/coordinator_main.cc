@@ -16,7 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/termination_signals.h"
 #include "coordinator/coordinator.h"
-#include "coordinator/rpc_convert.h"
+#include "rpc/rpc_convert.h"
 #include "coordinator/service.h"
 #include "coordinator/store.h"
 #include "grpcpp/grpcpp.h"
@@ -90,8 +90,7 @@ int Main(int argc, char** argv) {
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
-  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  ApplyServerLimits(builder);
   builder.RegisterService(&sweep_service);
   builder.RegisterService(&worker_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

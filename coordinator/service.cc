@@ -1,10 +1,11 @@
 #include "coordinator/service.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/checkpoint_files.h"
 #include "common/status_macros.h"
 #include "coordinator/checkpoint_reactors.h"
-#include "coordinator/request_checks.h"
-#include "coordinator/rpc_convert.h"
+#include "rpc/request_checks.h"
+#include "rpc/rpc_convert.h"
 #include "coordinator/watch_reactor.h"
 
 namespace lrsweep {
@@ -14,18 +15,6 @@ grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, const abs
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
-}
-
-v1::Directive ToProto(Directive directive) {
-  switch (directive) {
-    case Directive::kContinue:
-      return v1::CONTINUE;
-    case Directive::kStop:
-      return v1::STOP;
-    case Directive::kPreempt:
-      return v1::PREEMPT;
-  }
-  return v1::CONTINUE;
 }
 
 // --- Service steps, gRPC-free but for the messages ---
@@ -41,11 +30,7 @@ absl::Status RegisterCheckpointInto(Coordinator* coordinator,
     return coordinator->NoteCheckpointFailure(lease, request.step(),
                                               absl::UnknownError(request.error()));
   }
-  if (request.size() < 1 || request.sha256().size() != 64 ||
-      request.sha256().find_first_not_of("0123456789abcdef") != std::string::npos) {
-    return absl::InvalidArgumentError(
-        "size (>= 1) and sha256 (64 lowercase hex digits) are required");
-  }
+  RETURN_IF_ERROR(ValidateDigestFields(request.size(), request.sha256()));
   ASSIGN_OR_RETURN(RegisteredCheckpoint registered,
                    coordinator->RegisterSharedCheckpoint(
                        lease, {request.step(), request.shared_path(), request.sha256(),
@@ -168,16 +153,7 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::AcquireLease(grpc::CallbackServerCo
   coordinator_->AcquireLease(
       request->worker_id(), absl::Milliseconds(std::max<int64_t>(0, request->wait_ms())),
       [reactor, response](absl::StatusOr<std::optional<LeaseGrant>> grant) {
-        if (grant.ok() && grant->has_value()) {
-          v1::Lease* lease = response->mutable_lease();
-          lease->set_sweep_id((*grant)->sweep_id);
-          lease->set_trial((*grant)->trial);
-          lease->set_fencing_token((*grant)->fencing_token);
-          lease->set_plan_json((*grant)->plan_json);
-          for (const CheckpointRecord& checkpoint : (*grant)->checkpoints) {
-            *lease->add_checkpoints() = ToProto(checkpoint);
-          }
-        }
+        if (grant.ok() && grant->has_value()) *response->mutable_lease() = ToProto(**grant);
         reactor->Finish(ToGrpcStatus(grant.status()));
       });
   return reactor;

@@ -3,12 +3,16 @@
 #include <sqlite3.h>
 
 #include <mutex>
+#include <type_traits>
+#include <variant>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "common/status_macros.h"
 #include "coordinator/store.h"
+#include "sweep/trial_columns.h"
 
 namespace lrsweep {
 namespace {
@@ -26,27 +30,6 @@ CREATE TABLE IF NOT EXISTS sweeps (
   metric_summary TEXT NOT NULL,
   metric_last_k INTEGER NOT NULL,
   max_failures INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS trials (
-  sweep_id TEXT NOT NULL,
-  trial INTEGER NOT NULL,
-  config INTEGER NOT NULL,
-  seed INTEGER NOT NULL,
-  plan_json TEXT NOT NULL,
-  params_json TEXT NOT NULL,
-  state TEXT NOT NULL,
-  attempts INTEGER NOT NULL,
-  failures INTEGER NOT NULL,
-  reason TEXT NOT NULL,
-  worker_id TEXT NOT NULL,
-  step INTEGER NOT NULL,
-  total_steps INTEGER NOT NULL,
-  lr REAL NOT NULL,
-  score REAL,
-  latest_metric REAL,
-  final_metrics_json TEXT NOT NULL,
-  updated_ms INTEGER NOT NULL,
-  PRIMARY KEY (sweep_id, trial)
 );
 CREATE TABLE IF NOT EXISTS metrics (
   sweep_id TEXT NOT NULL,
@@ -144,11 +127,6 @@ class Statement {
   int status_;
 };
 
-constexpr char kTrialColumns[] =
-    "sweep_id, trial, config, seed, plan_json, params_json, state, attempts, failures, reason, "
-    "worker_id, step, total_steps, lr, score, latest_metric, final_metrics_json, updated_ms, "
-    "preemptions, checkpoint_step, checkpoint_error";
-
 constexpr char kSweepColumns[] =
     "id, name, yaml, file_name, created_ms, state, metric_name, maximize, metric_summary, "
     "metric_last_k, max_failures, checkpoint_keep, source_sha256";
@@ -159,46 +137,75 @@ constexpr struct {
   const char* column;
   const char* declaration;
 } kAddedColumns[] = {
-    {"trials", "preemptions", "INTEGER NOT NULL DEFAULT 0"},
-    {"trials", "checkpoint_step", "INTEGER NOT NULL DEFAULT 0"},
-    {"trials", "checkpoint_error", "TEXT NOT NULL DEFAULT ''"},
     {"sweeps", "checkpoint_keep", "INTEGER NOT NULL DEFAULT 2"},
     {"sweeps", "source_sha256", "TEXT NOT NULL DEFAULT ''"},
     {"checkpoints", "shared_path", "TEXT NOT NULL DEFAULT ''"},
 };
 
+// The trials table, its column list and its row binding, all from TrialColumns().
+// Each type's SQL declaration, with a default so that ALTER TABLE can add the column.
+const char* SqlOf(int64_t TrialRecord::*) { return "INTEGER NOT NULL DEFAULT 0"; }
+const char* SqlOf(double TrialRecord::*) { return "REAL NOT NULL DEFAULT 0"; }
+const char* SqlOf(std::string TrialRecord::*) { return "TEXT NOT NULL DEFAULT ''"; }
+const char* SqlOf(std::optional<double> TrialRecord::*) { return "REAL"; }
+const char* SqlOf(TrialState TrialRecord::*) { return "TEXT NOT NULL DEFAULT 'PENDING'"; }
+
+const char* SqlDeclaration(const TrialColumn& column) {
+  return std::visit([](auto member) { return SqlOf(member); }, column.member);
+}
+
+std::string TrialsSchema() {
+  std::string sql = "CREATE TABLE IF NOT EXISTS trials (";
+  for (const TrialColumn& column : TrialColumns()) {
+    absl::StrAppend(&sql, column.name, " ", SqlDeclaration(column), ", ");
+  }
+  return absl::StrCat(sql, "PRIMARY KEY (sweep_id, trial))");
+}
+
+std::string TrialColumnList() {
+  std::vector<std::string> names;
+  for (const TrialColumn& column : TrialColumns()) names.push_back(column.name);
+  return absl::StrJoin(names, ", ");
+}
+
 void BindTrial(Statement& s, const TrialRecord& t) {
-  s.Bind(1, t.sweep_id).Bind(2, t.trial).Bind(3, t.config).Bind(4, t.seed).Bind(5, t.plan_json)
-      .Bind(6, t.params_json).Bind(7, std::string(TrialStateName(t.state))).Bind(8, t.attempts)
-      .Bind(9, t.failures).Bind(10, t.reason).Bind(11, t.worker_id).Bind(12, t.step)
-      .Bind(13, t.total_steps).Bind(14, t.lr).Bind(15, t.score).Bind(16, t.latest_metric)
-      .Bind(17, t.final_metrics_json).Bind(18, t.updated_ms).Bind(19, t.preemptions)
-      .Bind(20, t.checkpoint_step).Bind(21, t.checkpoint_error);
+  int index = 1;
+  for (const TrialColumn& column : TrialColumns()) {
+    std::visit(
+        [&](auto member) {
+          if constexpr (std::is_same_v<decltype(member), TrialState TrialRecord::*>) {
+            s.Bind(index, std::string(TrialStateName(t.*member)));
+          } else {
+            s.Bind(index, t.*member);
+          }
+        },
+        column.member);
+    ++index;
+  }
 }
 
 TrialRecord ReadTrial(const Statement& s) {
   TrialRecord t;
-  t.sweep_id = s.Text(0);
-  t.trial = s.Int(1);
-  t.config = s.Int(2);
-  t.seed = s.Int(3);
-  t.plan_json = s.Text(4);
-  t.params_json = s.Text(5);
-  t.state = ParseTrialState(s.Text(6)).value_or(TrialState::kPending);
-  t.attempts = s.Int(7);
-  t.failures = s.Int(8);
-  t.reason = s.Text(9);
-  t.worker_id = s.Text(10);
-  t.step = s.Int(11);
-  t.total_steps = s.Int(12);
-  t.lr = s.Double(13);
-  t.score = s.OptionalDouble(14);
-  t.latest_metric = s.OptionalDouble(15);
-  t.final_metrics_json = s.Text(16);
-  t.updated_ms = s.Int(17);
-  t.preemptions = s.Int(18);
-  t.checkpoint_step = s.Int(19);
-  t.checkpoint_error = s.Text(20);
+  int col = 0;
+  for (const TrialColumn& column : TrialColumns()) {
+    std::visit(
+        [&](auto member) {
+          using Member = decltype(member);
+          if constexpr (std::is_same_v<Member, int64_t TrialRecord::*>) {
+            t.*member = s.Int(col);
+          } else if constexpr (std::is_same_v<Member, double TrialRecord::*>) {
+            t.*member = s.Double(col);
+          } else if constexpr (std::is_same_v<Member, std::string TrialRecord::*>) {
+            t.*member = s.Text(col);
+          } else if constexpr (std::is_same_v<Member, std::optional<double> TrialRecord::*>) {
+            t.*member = s.OptionalDouble(col);
+          } else {
+            t.*member = ParseTrialState(s.Text(col)).value_or(TrialState::kPending);
+          }
+        },
+        column.member);
+    ++col;
+  }
   return t;
 }
 
@@ -213,22 +220,29 @@ class SqliteStore : public Store {
     RETURN_IF_ERROR(Exec("PRAGMA synchronous=FULL"));
     RETURN_IF_ERROR(Exec("PRAGMA busy_timeout=5000"));
     RETURN_IF_ERROR(Exec(kSchema));
+    RETURN_IF_ERROR(Exec(TrialsSchema().c_str()));
     return AddMissingColumns();
   }
 
   absl::Status AddMissingColumns() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     for (const auto& added : kAddedColumns) {
-      Statement info(db_, absl::StrCat("PRAGMA table_info(", added.table, ")").c_str());
-      RETURN_IF_ERROR(info.Prepared());
-      bool present = false;
-      while (info.Step() == SQLITE_ROW) present = present || info.Text(1) == added.column;
-      if (!present) {
-        RETURN_IF_ERROR(Exec(absl::StrCat("ALTER TABLE ", added.table, " ADD COLUMN ",
-                                          added.column, " ", added.declaration)
-                                 .c_str()));
-      }
+      RETURN_IF_ERROR(AddColumnIfMissing(added.table, added.column, added.declaration));
+    }
+    for (const TrialColumn& column : TrialColumns()) {
+      RETURN_IF_ERROR(AddColumnIfMissing("trials", column.name, SqlDeclaration(column)));
     }
     return absl::OkStatus();
+  }
+
+  absl::Status AddColumnIfMissing(const std::string& table, const std::string& column,
+                                  const std::string& declaration)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Statement info(db_, absl::StrCat("PRAGMA table_info(", table, ")").c_str());
+    RETURN_IF_ERROR(info.Prepared());
+    bool present = false;
+    while (info.Step() == SQLITE_ROW) present = present || info.Text(1) == column;
+    if (present) return absl::OkStatus();
+    return Exec(absl::StrCat("ALTER TABLE ", table, " ADD COLUMN ", column, " ", declaration).c_str());
   }
 
   absl::Status CreateSweep(const SweepRecord& sweep,
@@ -250,12 +264,15 @@ class SqliteStore : public Store {
     });
   }
 
-  absl::Status SetSweepState(const std::string& sweep_id, SweepState state) override {
+  absl::Status Write(const StoreWrite& write) override {
+    if (write.empty()) return absl::OkStatus();
     absl::MutexLock lock(&mu_);
-    Statement update(db_, "UPDATE sweeps SET state = ? WHERE id = ?");
-    RETURN_IF_ERROR(update.Prepared());
-    update.Bind(1, std::string(SweepStateName(state))).Bind(2, sweep_id);
-    return update.Run();
+    return Transaction([&]() -> absl::Status {
+      RETURN_IF_ERROR(WriteTrials(write.trials, "REPLACE"));
+      RETURN_IF_ERROR(WriteSweepStates(write.sweep_states));
+      RETURN_IF_ERROR(WriteCheckpoints(write.added_checkpoints));
+      return DeleteCheckpoints(write.deleted_checkpoints);
+    });
   }
 
   absl::StatusOr<std::vector<SweepRecord>> ListSweeps() override {
@@ -275,7 +292,7 @@ class SqliteStore : public Store {
 
   absl::StatusOr<std::vector<TrialRecord>> ListTrials(const std::string& sweep_id) override {
     absl::MutexLock lock(&mu_);
-    Statement select(db_, absl::StrCat("SELECT ", kTrialColumns,
+    Statement select(db_, absl::StrCat("SELECT ", TrialColumnList(),
                                        " FROM trials WHERE sweep_id = ? ORDER BY trial")
                               .c_str());
     RETURN_IF_ERROR(select.Prepared());
@@ -285,15 +302,6 @@ class SqliteStore : public Store {
     while ((rc = select.Step()) == SQLITE_ROW) trials.push_back(ReadTrial(select));
     if (rc != SQLITE_DONE) return absl::InternalError(sqlite3_errmsg(db_));
     return trials;
-  }
-
-  absl::Status UpdateTrial(const TrialRecord& trial) override {
-    return UpdateTrials({trial});
-  }
-
-  absl::Status UpdateTrials(const std::vector<TrialRecord>& trials) override {
-    absl::MutexLock lock(&mu_);
-    return Transaction([&] { return WriteTrials(trials, "REPLACE"); });
   }
 
   absl::Status AppendMetrics(const TrialRecord& trial,
@@ -363,21 +371,6 @@ class SqliteStore : public Store {
     return points;
   }
 
-  absl::Status AddCheckpoint(const CheckpointRecord& c, const TrialRecord& trial) override {
-    absl::MutexLock lock(&mu_);
-    return Transaction([&]() -> absl::Status {
-      Statement insert(db_,
-                       "INSERT OR REPLACE INTO checkpoints (sweep_id, trial, step, sha256, size, "
-                       "path, attempt, created_ms, shared_path) VALUES (?,?,?,?,?,?,?,?,?)");
-      RETURN_IF_ERROR(insert.Prepared());
-      insert.Bind(1, c.sweep_id).Bind(2, c.trial).Bind(3, c.step).Bind(4, c.sha256)
-          .Bind(5, c.size).Bind(6, c.path).Bind(7, c.attempt).Bind(8, c.created_ms)
-          .Bind(9, c.shared_path);
-      RETURN_IF_ERROR(insert.Run());
-      return WriteTrials({trial}, "REPLACE");
-    });
-  }
-
   absl::StatusOr<std::vector<CheckpointRecord>> ListCheckpoints(const std::string& sweep_id,
                                                                 int64_t trial) override {
     absl::MutexLock lock(&mu_);
@@ -392,15 +385,6 @@ class SqliteStore : public Store {
                              select.Text(3), select.Int(4), select.Int(5), select.Text(6)});
     }
     return checkpoints;
-  }
-
-  absl::Status DeleteCheckpoint(const std::string& sweep_id, int64_t trial,
-                                int64_t step) override {
-    absl::MutexLock lock(&mu_);
-    Statement remove(db_, "DELETE FROM checkpoints WHERE sweep_id = ? AND trial = ? AND step = ?");
-    RETURN_IF_ERROR(remove.Prepared());
-    remove.Bind(1, sweep_id).Bind(2, trial).Bind(3, step);
-    return remove.Run();
   }
 
   absl::Status UpsertWorker(const WorkerRecord& w) override {
@@ -487,13 +471,55 @@ class SqliteStore : public Store {
 
   absl::Status WriteTrials(const std::vector<TrialRecord>& trials, const char* verb)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    Statement write(db_, absl::StrCat(verb, " INTO trials (", kTrialColumns,
-                                      ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+    if (trials.empty()) return absl::OkStatus();
+    std::vector<std::string> placeholders(TrialColumns().size(), "?");
+    Statement write(db_, absl::StrCat(verb, " INTO trials (", TrialColumnList(), ") VALUES (",
+                                      absl::StrJoin(placeholders, ","), ")")
                              .c_str());
     RETURN_IF_ERROR(write.Prepared());
     for (const TrialRecord& trial : trials) {
       BindTrial(write, trial);
       RETURN_IF_ERROR(write.Run());
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status WriteSweepStates(const std::vector<std::pair<std::string, SweepState>>& states)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (states.empty()) return absl::OkStatus();
+    Statement update(db_, "UPDATE sweeps SET state = ? WHERE id = ?");
+    RETURN_IF_ERROR(update.Prepared());
+    for (const auto& [sweep_id, state] : states) {
+      update.Bind(1, std::string(SweepStateName(state))).Bind(2, sweep_id);
+      RETURN_IF_ERROR(update.Run());
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status WriteCheckpoints(const std::vector<CheckpointRecord>& checkpoints)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (checkpoints.empty()) return absl::OkStatus();
+    Statement insert(db_,
+                     "INSERT OR REPLACE INTO checkpoints (sweep_id, trial, step, sha256, size, "
+                     "path, attempt, created_ms, shared_path) VALUES (?,?,?,?,?,?,?,?,?)");
+    RETURN_IF_ERROR(insert.Prepared());
+    for (const CheckpointRecord& c : checkpoints) {
+      insert.Bind(1, c.sweep_id).Bind(2, c.trial).Bind(3, c.step).Bind(4, c.sha256)
+          .Bind(5, c.size).Bind(6, c.path).Bind(7, c.attempt).Bind(8, c.created_ms)
+          .Bind(9, c.shared_path);
+      RETURN_IF_ERROR(insert.Run());
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status DeleteCheckpoints(const std::vector<CheckpointRecord>& checkpoints)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (checkpoints.empty()) return absl::OkStatus();
+    Statement remove(db_, "DELETE FROM checkpoints WHERE sweep_id = ? AND trial = ? AND step = ?");
+    RETURN_IF_ERROR(remove.Prepared());
+    for (const CheckpointRecord& c : checkpoints) {
+      remove.Bind(1, c.sweep_id).Bind(2, c.trial).Bind(3, c.step);
+      RETURN_IF_ERROR(remove.Run());
     }
     return absl::OkStatus();
   }

@@ -15,13 +15,28 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "coordinator/records.h"
+#include "sweep/records.h"
 
 namespace lrsweep {
+
+// Changes committed together in one transaction: the rows a trial transition (or a batch of
+// them) writes.
+struct StoreWrite {
+  std::vector<TrialRecord> trials;  // each row written whole (identified by sweep_id and trial)
+  std::vector<std::pair<std::string, SweepState>> sweep_states;
+  std::vector<CheckpointRecord> added_checkpoints;
+  std::vector<CheckpointRecord> deleted_checkpoints;  // by sweep_id, trial and step
+
+  bool empty() const {
+    return trials.empty() && sweep_states.empty() && added_checkpoints.empty() &&
+           deleted_checkpoints.empty();
+  }
+};
 
 class Store {
  public:
@@ -30,16 +45,21 @@ class Store {
   // Inserts a sweep and all its trials atomically.
   virtual absl::Status CreateSweep(const SweepRecord& sweep,
                                    const std::vector<TrialRecord>& trials) = 0;
-  virtual absl::Status SetSweepState(const std::string& sweep_id, SweepState state) = 0;
+  // Commits every change of `write` in one transaction, or none of them.
+  virtual absl::Status Write(const StoreWrite& write) = 0;
+  absl::Status SetSweepState(const std::string& sweep_id, SweepState state) {
+    return Write({{}, {{sweep_id, state}}, {}, {}});
+  }
   virtual absl::StatusOr<std::vector<SweepRecord>> ListSweeps() = 0;
   // NotFound for an unknown id.
   virtual absl::StatusOr<SweepRecord> GetSweep(const std::string& sweep_id) = 0;
 
   virtual absl::StatusOr<std::vector<TrialRecord>> ListTrials(const std::string& sweep_id) = 0;
   // Writes every field of the trial (identified by sweep_id and trial).
-  virtual absl::Status UpdateTrial(const TrialRecord& trial) = 0;
-  // Updates several trials in one transaction (cancel, recovery).
-  virtual absl::Status UpdateTrials(const std::vector<TrialRecord>& trials) = 0;
+  absl::Status UpdateTrial(const TrialRecord& trial) { return Write({{trial}, {}, {}, {}}); }
+  absl::Status UpdateTrials(const std::vector<TrialRecord>& trials) {
+    return Write({trials, {}, {}, {}});
+  }
   // Appends points and updates the trial's progress fields (step, lr, latest_metric, updated_ms)
   // if the stored trial is still at `trial.attempts`. Concurrent calls are group-committed: one
   // transaction (one fsync) for all that are waiting, each returning once it is durable.
@@ -50,13 +70,19 @@ class Store {
                                                               int64_t trial) = 0;
 
   // Records a committed checkpoint and the trial's new checkpoint_step in one transaction.
-  virtual absl::Status AddCheckpoint(const CheckpointRecord& checkpoint,
-                                     const TrialRecord& trial) = 0;
+  absl::Status AddCheckpoint(const CheckpointRecord& checkpoint, const TrialRecord& trial) {
+    return Write({{trial}, {}, {checkpoint}, {}});
+  }
   // The trial's checkpoints, newest first.
   virtual absl::StatusOr<std::vector<CheckpointRecord>> ListCheckpoints(
       const std::string& sweep_id, int64_t trial) = 0;
-  virtual absl::Status DeleteCheckpoint(const std::string& sweep_id, int64_t trial,
-                                        int64_t step) = 0;
+  absl::Status DeleteCheckpoint(const std::string& sweep_id, int64_t trial, int64_t step) {
+    CheckpointRecord key;
+    key.sweep_id = sweep_id;
+    key.trial = trial;
+    key.step = step;
+    return Write({{}, {}, {}, {key}});
+  }
 
   virtual absl::Status UpsertWorker(const WorkerRecord& worker) = 0;
   virtual absl::StatusOr<std::vector<WorkerRecord>> ListWorkers() = 0;

@@ -5,7 +5,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "coordinator/rpc_convert.h"
+#include "rpc/rpc_convert.h"
 
 namespace lrsweep {
 namespace {

@@ -59,7 +59,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The charting library bundled into HTML reports, pinned by package-lock.json.
-ASSETS="$(dirname "$0")/../coordinator/report_assets"
+ASSETS="$(dirname "$0")/../report/report_assets"
 if [ ! -f "$ASSETS/node_modules/vega-lite/build/vega-lite.min.js" ]; then
   echo "install-deps: installing the report's charting library (npm ci)" >&2
   (cd "$ASSETS" && npm ci --no-audit --no-fund --loglevel=error)

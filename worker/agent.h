@@ -2,8 +2,8 @@
 // trains the trial while heartbeating and streaming metric batches, and reports the outcome.
 //
 // Failures of the coordinator connection are retried with exponential backoff and jitter; a
-// report answered FAILED_PRECONDITION means the lease was lost (it expired and the trial went to
-// another worker), so the trial is dropped without a result. Metric points are sent in batches
+// report answered with a lost lease (IsLeaseLost: it expired and the trial went to another
+// worker) drops the trial without a result. Metric points are sent in batches
 // (every 64 points or second), never one RPC per step.
 //
 // On RequestStop() (SIGTERM) a running trial is checkpointed at its next step boundary, the
@@ -11,7 +11,7 @@
 // returns. On a new lease the newest committed checkpoint that verifies is restored; a corrupt or
 // missing one is skipped in favour of the one before, and the agent says so.
 //
-//   WorkerAgent agent(options);
+//   WorkerAgent agent(options, NewGrpcCoordinatorLink(options.coordinator, options.rpc_deadline));
 //   agent.Run();             // until RequestStop()
 //
 // Thread safety: RequestStop() may be called from any thread (a signal-watching thread); the rest
@@ -21,15 +21,14 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "lrsweep/v1/lrsweep.grpc.pb.h"
+#include "sweep/lease.h"
 #include "torch/torch.h"
 #include "worker/checkpoint_store.h"
+#include "worker/coordinator_link.h"
 #include "worker/trainer.h"
 
 namespace lrsweep {
@@ -49,7 +48,7 @@ struct AgentOptions {
 
 class WorkerAgent {
  public:
-  explicit WorkerAgent(AgentOptions options);
+  WorkerAgent(AgentOptions options, std::unique_ptr<CoordinatorLink> link);
 
   // Serves trials until RequestStop(). Returns non-OK only for errors that retrying cannot fix.
   absl::Status Run();
@@ -57,25 +56,33 @@ class WorkerAgent {
 
  private:
   absl::Status Register();
-  absl::Status RunTrial(const v1::Lease& lease);
+  absl::Status RunTrial(const LeaseGrant& grant);
+  // Trains the lease's trial, resuming from its newest usable checkpoint; the outcome of that.
+  struct Attempt {
+    absl::StatusOr<TrainOutcome> outcome = absl::UnknownError("not run");
+    std::vector<MetricPoint> unsent;  // points not yet acknowledged, sent with the outcome
+    bool lost = false, stopped = false;
+    int64_t preempt_checkpoint = -1;  // the checkpoint a preemption stored; -1: none
+  };
+  Attempt Train(const LeaseGrant& grant, const LeaseRef& lease);
   // Restores the newest checkpoint of the lease that verifies; none usable means from scratch.
-  absl::Status Resume(const v1::Lease& lease, const v1::LeaseRef& ref, Trainer& trainer);
+  absl::Status Resume(const LeaseGrant& grant, const LeaseRef& lease, Trainer& trainer);
+  // Reports the attempt's outcome, retrying while the coordinator is unreachable.
+  absl::Status Report(const LeaseRef& lease, Attempt& attempt);
+  absl::Status ReportOnce(const LeaseRef& lease, const Attempt& attempt);
   // Sleeps for the current backoff (with jitter) and doubles it, up to a cap.
   void Backoff();
   void ResetBackoff() { backoff_ = absl::Milliseconds(100); }
-  std::unique_ptr<grpc::ClientContext> Context(absl::Duration deadline) const;
 
   AgentOptions options_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::WorkerService::Stub> stub_;
+  std::unique_ptr<CoordinatorLink> link_;
   std::unique_ptr<CheckpointStore> checkpoints_;
   std::string worker_id_;
   absl::Duration heartbeat_interval_ = absl::Seconds(2);
   absl::Duration backoff_ = absl::Milliseconds(100);
   std::atomic<bool> stop_{false};
-  // The long-poll in flight, cancelled by RequestStop() so that stopping is prompt.
-  std::mutex poll_mu_;
-  grpc::ClientContext* poll_ ABSL_GUARDED_BY(poll_mu_) = nullptr;
+  // Cancels the long-poll in flight on RequestStop(), so that stopping is prompt.
+  CallCanceller poll_;
 };
 
 }  // namespace lrsweep

@@ -14,11 +14,12 @@
 // a shared checkpoint when the coordinator mounts that directory), so workers may be mixed.
 //
 //   ASSIGN_OR_RETURN(CheckpointStoreConfig config, ParseCheckpointStoreFlag("shared:/mnt/ckpt"));
-//   std::unique_ptr<CheckpointStore> store = NewCheckpointStore(config, stub, deadline, "/tmp/w0");
+//   std::unique_ptr<CheckpointStore> store = NewCheckpointStore(config, link, "/tmp/w0");
 //   RETURN_IF_ERROR(store->Save(lease, step, bytes));
-//   ASSIGN_OR_RETURN(std::string bytes, store->Load(lease, lease_proto.checkpoints(0)));
+//   ASSIGN_OR_RETURN(std::string bytes, store->Load(lease, grant.checkpoints[0]));
 //
-// Thread safety: Save and Load may run concurrently for different leases; the stub is thread-safe.
+// Thread safety: Save and Load may run concurrently for different leases; the link is
+// thread-safe.
 #ifndef LRSWEEP_WORKER_CHECKPOINT_STORE_H_
 #define LRSWEEP_WORKER_CHECKPOINT_STORE_H_
 
@@ -26,8 +27,9 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "absl/time/time.h"
-#include "lrsweep/v1/lrsweep.grpc.pb.h"
+#include "sweep/lease.h"
+#include "sweep/records.h"
+#include "worker/coordinator_link.h"
 
 namespace lrsweep {
 
@@ -47,23 +49,22 @@ class CheckpointStore {
   virtual ~CheckpointStore() = default;
 
   // Stores the lease's checkpoint at `step`; OK once the coordinator has committed it. On an
-  // error the previous committed checkpoint stays; FAILED_PRECONDITION means the lease is lost.
-  virtual absl::Status Save(const v1::LeaseRef& lease, int64_t step, const std::string& bytes) = 0;
+  // error the previous committed checkpoint stays; IsLeaseLost() tells a lost lease.
+  virtual absl::Status Save(const LeaseRef& lease, int64_t step, const std::string& bytes) = 0;
 
   // A committed checkpoint's bytes, verified against the size and SHA-256 recorded when it was
   // committed: DATA_LOSS for a file damaged since (the caller falls back to an older one).
-  virtual absl::StatusOr<std::string> Load(const v1::LeaseRef& lease,
-                                           const v1::CheckpointRef& checkpoint) = 0;
+  virtual absl::StatusOr<std::string> Load(const LeaseRef& lease,
+                                           const CheckpointRecord& checkpoint) = 0;
 
   // "coordinator" or "shared:DIR", for log lines.
   virtual std::string Describe() const = 0;
 };
 
-// `stub` is not owned and must outlive the store. `local_copy_dir` receives the coordinator
+// `link` is not owned and must outlive the store. `local_copy_dir` receives the coordinator
 // store's local copy of the latest checkpoint.
 std::unique_ptr<CheckpointStore> NewCheckpointStore(const CheckpointStoreConfig& config,
-                                                    v1::WorkerService::StubInterface* stub,
-                                                    absl::Duration rpc_deadline,
+                                                    CoordinatorLink* link,
                                                     std::string local_copy_dir);
 
 }  // namespace lrsweep

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "coordinator/train_spec.h"
+#include "sweep/train_spec.h"
 #include "torch/torch.h"
 
 namespace lrsweep {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <iostream>
 
-#include "coordinator/rpc_convert.h"
+#include "common/status_reason.h"
 
 namespace lrsweep {
 namespace {
@@ -13,13 +13,11 @@ constexpr absl::Duration kBatchInterval = absl::Seconds(1);
 
 }  // namespace
 
-LeaseSession::LeaseSession(v1::WorkerService::StubInterface* stub, const v1::LeaseRef& lease,
-                           absl::Duration heartbeat_interval, absl::Duration rpc_deadline,
-                           const std::atomic<bool>* shutdown, const TrialConfig* config,
-                           CheckpointStore* checkpoints)
-    : stub_(stub),
+LeaseSession::LeaseSession(CoordinatorLink* link, const LeaseRef& lease,
+                           absl::Duration heartbeat_interval, const std::atomic<bool>* shutdown,
+                           const TrialConfig* config, CheckpointStore* checkpoints)
+    : link_(link),
       lease_(lease),
-      rpc_deadline_(rpc_deadline),
       shutdown_(shutdown),
       config_(config),
       checkpoints_(checkpoints),
@@ -29,15 +27,14 @@ LeaseSession::~LeaseSession() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     ended_ = true;
-    // A heartbeat stuck on an unreachable coordinator must not hold up the trial's report.
-    if (heartbeat_call_ != nullptr) heartbeat_call_->TryCancel();
   }
+  heartbeat_call_.Cancel();
   wake_.notify_all();
   heartbeat_.join();
 }
 
 void LeaseSession::OnPoint(const MetricPoint& point) {
-  buffer_.push_back(ToProto(point));
+  buffer_.push_back(point);
   if (buffer_.size() >= kBatchPoints || absl::Now() - last_flush_ >= kBatchInterval) Flush();
 }
 
@@ -78,7 +75,7 @@ void LeaseSession::OnCheckpoint(int64_t step, std::string bytes) {
   if (!stored.ok()) {
     std::cerr << "lrsweep-worker: checkpoint at step " << step << " not stored: "
               << stored.message() << "\n";
-    Handle(ToGrpcStatus(stored));
+    Handle(stored);
     RetryCheckpointLater(step);
     return;
   }
@@ -91,47 +88,32 @@ void LeaseSession::OnCheckpoint(int64_t step, std::string bytes) {
 void LeaseSession::Flush() {
   last_flush_ = absl::Now();
   if (buffer_.empty()) return;
-  v1::ReportMetricsRequest request;
-  *request.mutable_lease() = lease_;
-  for (v1::MetricPoint& point : buffer_) *request.add_points() = std::move(point);
-  v1::ReportMetricsResponse response;
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + rpc_deadline_));
-  const grpc::Status status = stub_->ReportMetrics(&context, request, &response);
-  if (status.ok()) {
-    buffer_.clear();
-    if (response.directive() == v1::STOP) stop_.store(true);
+  const absl::StatusOr<Directive> directive = link_->ReportMetrics(lease_, buffer_);
+  if (!directive.ok()) {
+    Handle(directive.status());  // the points stay buffered
     return;
   }
-  buffer_.assign(request.points().begin(), request.points().end());
-  Handle(status);
+  buffer_.clear();
+  if (*directive == Directive::kStop) stop_.store(true);
 }
 
-void LeaseSession::Handle(const grpc::Status& status) {
-  if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
-      status.error_code() == grpc::StatusCode::NOT_FOUND) {
-    std::cerr << "lrsweep-worker: lost the lease on trial " << lease_.trial() << ": "
-              << status.error_message() << "\n";
-    lost_.store(true);
-    stop_.store(true);
-  }
+void LeaseSession::Handle(const absl::Status& status) {
+  if (!IsLeaseLost(status)) return;
+  std::cerr << "lrsweep-worker: lost the lease on trial " << lease_.trial << ": "
+            << status.message() << "\n";
+  lost_.store(true);
+  stop_.store(true);
 }
 
 void LeaseSession::HeartbeatLoop(absl::Duration interval) {
   std::unique_lock<std::mutex> lock(mu_);
   while (!wake_.wait_for(lock, absl::ToChronoMilliseconds(interval), [this] { return ended_; })) {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + rpc_deadline_));
-    heartbeat_call_ = &context;
     lock.unlock();
-    v1::HeartbeatRequest request;
-    *request.mutable_lease() = lease_;
-    v1::HeartbeatResponse response;
-    const grpc::Status status = stub_->Heartbeat(&context, request, &response);
-    if (status.ok() && response.directive() == v1::STOP) stop_.store(true);
-    if (!status.ok()) Handle(status);
+    const absl::StatusOr<Directive> directive =
+        link_->Heartbeat(lease_, /*step=*/0, &heartbeat_call_);
+    if (directive.ok() && *directive == Directive::kStop) stop_.store(true);
+    if (!directive.ok()) Handle(directive.status());
     lock.lock();
-    heartbeat_call_ = nullptr;
   }
 }
 

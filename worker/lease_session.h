@@ -4,14 +4,15 @@
 // batches (every 64 points or second, never one RPC per step), checkpoints are stored when due
 // through the worker's CheckpointStore, and a thread of its own heartbeats the lease. It tells the
 // trainer to stop when the coordinator says STOP (the trial was cancelled) or the lease is lost
-// (a report answered FAILED_PRECONDITION: the lease expired and the trial went elsewhere), and to
-// checkpoint and give the trial back when the worker is shutting down.
+// (IsLeaseLost: it expired and the trial went elsewhere), and to checkpoint and give the trial
+// back when the worker is shutting down. It talks to the coordinator only through the
+// CoordinatorLink, so a unit test drives it with a fake.
 //
-//   LeaseSession session(stub, lease, heartbeat_interval, rpc_deadline, &stopping, &config, store);
+//   LeaseSession session(link, lease, heartbeat_interval, &stopping, &config, store);
 //   session.StartedAt(trainer.step());
 //   absl::StatusOr<TrainOutcome> outcome = trainer.Train(&session);
 //   session.Flush();
-//   std::vector<v1::MetricPoint> unsent = session.TakeBuffer();  // sent with the outcome
+//   std::vector<MetricPoint> unsent = session.TakeBuffer();  // sent with the outcome
 //
 // Thread safety: the TrainingObserver methods, Flush and TakeBuffer run on the training thread;
 // the heartbeat thread only reads the lease and sets the stop and lost flags, which are atomic.
@@ -28,8 +29,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
-#include "lrsweep/v1/lrsweep.grpc.pb.h"
+#include "sweep/lease.h"
 #include "worker/checkpoint_store.h"
+#include "worker/coordinator_link.h"
 #include "worker/trainer.h"
 #include "worker/trial_config.h"
 
@@ -37,10 +39,9 @@ namespace lrsweep {
 
 class LeaseSession : public TrainingObserver {
  public:
-  // `stub`, `shutdown`, `config` (may be null: no periodic checkpoints) and `checkpoints` are not
+  // `link`, `shutdown`, `config` (may be null: no periodic checkpoints) and `checkpoints` are not
   // owned and must outlive the session. `shutdown` set means: checkpoint and give the trial back.
-  LeaseSession(v1::WorkerService::StubInterface* stub, const v1::LeaseRef& lease,
-               absl::Duration heartbeat_interval, absl::Duration rpc_deadline,
+  LeaseSession(CoordinatorLink* link, const LeaseRef& lease, absl::Duration heartbeat_interval,
                const std::atomic<bool>* shutdown, const TrialConfig* config,
                CheckpointStore* checkpoints);
   // Stops the heartbeat thread.
@@ -59,7 +60,7 @@ class LeaseSession : public TrainingObserver {
   // Sends buffered points; keeps them when the coordinator is unreachable.
   void Flush();
   // The points not yet acknowledged, for the final CompleteTrial.
-  std::vector<v1::MetricPoint> TakeBuffer() { return std::move(buffer_); }
+  std::vector<MetricPoint> TakeBuffer() { return std::move(buffer_); }
 
   bool stopped() const { return stop_.load(); }  // STOP, or the lease was lost
   bool lost() const { return lost_.load(); }
@@ -67,16 +68,15 @@ class LeaseSession : public TrainingObserver {
 
  private:
   // Marks the lease lost when the coordinator answered so.
-  void Handle(const grpc::Status& status);
+  void Handle(const absl::Status& status);
   // After a checkpoint could not be stored (a full disk, an unreachable coordinator), the next
   // try comes a tenth of the interval later rather than at every step: taking a checkpoint costs
   // a serialization of the model, and a disk that is full now is rarely free one step later.
   void RetryCheckpointLater(int64_t step);
   void HeartbeatLoop(absl::Duration interval);
 
-  v1::WorkerService::StubInterface* const stub_;
-  const v1::LeaseRef lease_;
-  const absl::Duration rpc_deadline_;
+  CoordinatorLink* const link_;
+  const LeaseRef lease_;
   const std::atomic<bool>* const shutdown_;
   const TrialConfig* const config_;
   CheckpointStore* const checkpoints_;
@@ -88,14 +88,16 @@ class LeaseSession : public TrainingObserver {
     absl::Time time;
   };
   std::optional<Retry> retry_;  // set while checkpoints fail
-  std::vector<v1::MetricPoint> buffer_;
+  std::vector<MetricPoint> buffer_;
   absl::Time last_flush_ = absl::Now();
   std::atomic<bool> stop_{false};
   std::atomic<bool> lost_{false};
   std::mutex mu_;
   std::condition_variable wake_;
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
-  grpc::ClientContext* heartbeat_call_ ABSL_GUARDED_BY(mu_) = nullptr;  // in flight, if any
+  // Cancels a heartbeat in flight when the session ends: one stuck on an unreachable coordinator
+  // must not hold up the trial's report.
+  CallCanceller heartbeat_call_;
   std::thread heartbeat_;
 };
 

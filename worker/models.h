@@ -12,7 +12,7 @@
 
 #include <memory>
 
-#include "coordinator/train_spec.h"
+#include "sweep/train_spec.h"
 #include "torch/torch.h"
 
 namespace lrsweep {

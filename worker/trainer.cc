@@ -128,6 +128,8 @@ void Trainer::FeedPlateauAtEpochEnd(const Evaluation& eval) {
                                                                        : eval.accuracy);
 }
 
+double Trainer::WallSeconds() const { return wall_offset_ + Seconds(train_started_); }
+
 absl::StatusOr<TrainOutcome> Trainer::Train(TrainingObserver* observer) {
   try {
     return TrainLoop(observer);
@@ -148,7 +150,7 @@ absl::StatusOr<std::string> Trainer::Checkpoint(int64_t fencing_token) {
     header["position"] = position_;
     header["total_steps"] = config_.total_steps;
     if (first_loss_) header["first_loss"] = *first_loss_;
-    header["wall_seconds"] = wall_offset_;
+    header["wall_seconds"] = WallSeconds();
     header["schedule"] = ScheduleStateToJson(schedule_->SaveState());
     header["device"] = options_.device.str();
     torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
@@ -218,9 +220,8 @@ absl::StatusOr<TrainOutcome> Trainer::TrainLoop(TrainingObserver* observer) {
   const TrainSpec& train = config_.train;
   const int64_t examples = data_->train.size();
   const int64_t examples_per_step = train.batch_size * train.accumulate;
-  const auto started = Clock::now();
-  auto last_point = started;
-  auto wall = [&] { return wall_offset_ + Seconds(started); };
+  train_started_ = Clock::now();
+  auto last_point = train_started_;
   TrainOutcome outcome;
   while (step_ < config_.total_steps) {
     const torch::Tensor order = EpochOrder(epoch_);
@@ -228,7 +229,6 @@ absl::StatusOr<TrainOutcome> Trainer::TrainLoop(TrainingObserver* observer) {
       const StopRequest stop = observer->ShouldStop();
       if (stop == StopRequest::kStop) return absl::CancelledError("stopped by the coordinator");
       if (stop == StopRequest::kPreempt) {
-        wall_offset_ = wall();
         ASSIGN_OR_RETURN(std::string bytes, Checkpoint(current_fencing_token_));
         observer->OnCheckpoint(step_, std::move(bytes));
         return absl::AbortedError(absl::StrCat("preempted at step ", step_));
@@ -247,7 +247,7 @@ absl::StatusOr<TrainOutcome> Trainer::TrainLoop(TrainingObserver* observer) {
       last_point = Clock::now();
       if (!first_loss_) first_loss_ = loss;
       if (!std::isfinite(loss) || loss > options_.divergence_factor * *first_loss_) {
-        point.wall_seconds = wall();
+        point.wall_seconds = WallSeconds();
         observer->OnPoint(point);
         outcome.diverged = true;
         outcome.reason = std::isfinite(loss)
@@ -279,7 +279,7 @@ absl::StatusOr<TrainOutcome> Trainer::TrainLoop(TrainingObserver* observer) {
         FeedPlateauAtEpochEnd(Evaluate(data_->val));
       }
       if (step_ == config_.total_steps) point.test_accuracy = Evaluate(data_->test).accuracy;
-      point.wall_seconds = wall();
+      point.wall_seconds = WallSeconds();
       observer->OnPoint(point);
       outcome.last = point;
       if (epoch_ends) {
@@ -287,7 +287,6 @@ absl::StatusOr<TrainOutcome> Trainer::TrainLoop(TrainingObserver* observer) {
         position_ = 0;
       }
       if (step_ < config_.total_steps && observer->CheckpointDue(step_)) {
-        wall_offset_ = wall();
         ASSIGN_OR_RETURN(std::string bytes, Checkpoint(current_fencing_token_));
         observer->OnCheckpoint(step_, std::move(bytes));
       }

@@ -22,11 +22,12 @@
 #ifndef LRSWEEP_WORKER_TRAINER_H_
 #define LRSWEEP_WORKER_TRAINER_H_
 
+#include <chrono>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "coordinator/records.h"
+#include "sweep/records.h"
 #include "schedule/schedule.h"
 #include "torch/torch.h"
 #include "worker/data.h"
@@ -116,7 +117,11 @@ class Trainer {
   int64_t epoch_ = 0;
   int64_t position_ = 0;  // examples of epoch_'s order already trained on
   std::optional<double> first_loss_;
-  double wall_offset_ = 0;  // seconds trained before the last restore
+  // Training time: what the restored checkpoint had trained (earlier attempts), plus the time
+  // since this Train() started. A checkpoint records the sum; nothing is added twice.
+  double WallSeconds() const;
+  double wall_offset_ = 0;
+  std::chrono::steady_clock::time_point train_started_ = std::chrono::steady_clock::now();
   int64_t current_fencing_token_ = 0;
 };
 

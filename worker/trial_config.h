@@ -12,7 +12,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "coordinator/train_spec.h"
+#include "sweep/train_spec.h"
 #include "schedule/schedule.h"
 #include "schedule/schedule_spec.h"
 

@@ -22,6 +22,7 @@
 #include "torch/torch.h"
 #include "worker/agent.h"
 #include "worker/checkpoint_store.h"
+#include "worker/coordinator_link.h"
 
 namespace lrsweep {
 namespace {
@@ -74,7 +75,7 @@ int Main(int argc, char** argv) {
   }
   torch::set_num_threads(options.threads);
 
-  WorkerAgent agent(options);
+  WorkerAgent agent(options, NewGrpcCoordinatorLink(options.coordinator, options.rpc_deadline));
   std::atomic<bool> finished{false};
   std::thread watcher([&agent, &finished, grace_seconds] {
     WaitForTerminationSignal();

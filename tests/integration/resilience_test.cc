@@ -9,8 +9,8 @@
 #include <map>
 #include <random>
 
-#include "coordinator/records.h"
-#include "coordinator/rpc_convert.h"
+#include "sweep/records.h"
+#include "rpc/rpc_convert.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"

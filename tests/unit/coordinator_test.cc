@@ -8,7 +8,7 @@
 
 #include "absl/synchronization/notification.h"
 #include "common/atomic_file.h"
-#include "common/shared_checkpoint_path.h"
+#include "common/checkpoint_files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/test_util.h"
@@ -224,10 +224,10 @@ TEST_F(CoordinatorTest, ACheckpointThatDoesNotVerifyIsRefusedAndNotedOnTheTrial)
   std::optional<LeaseGrant> grant = Acquire(worker);
   const LeaseRef lease = Ref(worker, *grant);
   auto upload = [&](int64_t step, const std::string& bytes, const std::string& claimed_sha) {
-    absl::StatusOr<std::string> temp = coordinator_->BeginCheckpointUpload(lease, step);
+    absl::StatusOr<TempFile> temp = coordinator_->BeginCheckpointUpload(lease, step);
     EXPECT_TRUE(temp.ok()) << temp.status();
-    std::ofstream(*temp, std::ios::binary) << bytes;
-    return coordinator_->CommitCheckpoint(lease, step, *temp, claimed_sha,
+    EXPECT_TRUE(temp->Append(bytes).ok());
+    return coordinator_->CommitCheckpoint(lease, step, *std::move(temp), claimed_sha,
                                           static_cast<int64_t>(bytes.size()));
   };
   ASSERT_TRUE(upload(5, "good bytes", Sha256Hex("good bytes")).ok());

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "coordinator/report.h"
+#include "report/report.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/test_util.h"

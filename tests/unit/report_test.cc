@@ -1,6 +1,6 @@
 // Ranking statistics against known values, the report's sections, and every diagnosis on curves
 // that show it (and none on a healthy run).
-#include "coordinator/report.h"
+#include "report/report.h"
 
 #include <cmath>
 

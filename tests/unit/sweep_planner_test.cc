@@ -1,6 +1,6 @@
 // Sweep files: the documented example plans as written, grids and random search expand as
 // documented, and bad sweeps are refused with their position.
-#include "coordinator/sweep_planner.h"
+#include "sweep/sweep_planner.h"
 
 #include <chrono>
 #include <cmath>

@@ -1,12 +1,13 @@
 // The LibTorch trainer: real Fashion-MNIST learning, determinism, the schedule driving the
 // optimizer, divergence as a result.
+#include <chrono>
 #include "worker/trainer.h"
 
 #include <filesystem>
 #include <map>
 #include <set>
 
-#include "coordinator/sweep_planner.h"
+#include "sweep/sweep_planner.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -208,6 +209,30 @@ TEST(TrainerTest, PreemptionCheckpointsAtTheStepBoundary) {
   ASSERT_TRUE(TrainTrial(config, &whole).ok());
   EXPECT_EQ(*rest.points.back().test_accuracy, *whole.points.back().test_accuracy);
   EXPECT_EQ(*rest.points.back().train_loss, *whole.points.back().train_loss);
+}
+
+TEST(TrainerTest, WallSecondsCountTrainingTimeOnceWhenCheckpointingEveryStep) {
+  // A trial that checkpoints often must not count the time before each checkpoint again: its
+  // wall_seconds stay within the time it actually trained, across a resume too.
+  const TrialConfig config = Config(kSynthetic);
+  RecordingObserver first;
+  for (int64_t step = 1; step < config.total_steps; ++step) first.checkpoint_at.insert(step);
+  first.stop_after = config.total_steps / 2;
+  first.preempt = true;
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_TRUE(absl::IsAborted(TrainTrial(config, &first).status()));
+  RecordingObserver second;
+  for (int64_t step = 1; step < config.total_steps; ++step) second.checkpoint_at.insert(step);
+  ASSERT_TRUE(TrainTrial(config, &second, first.checkpoints.rbegin()->second).ok());
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  ASSERT_FALSE(second.points.empty());
+  EXPECT_GT(second.points.back().wall_seconds, 0.0);
+  EXPECT_LE(second.points.back().wall_seconds, elapsed);
+  for (size_t i = 1; i < second.points.size(); ++i) {
+    EXPECT_LE(second.points[i - 1].wall_seconds, second.points[i].wall_seconds);
+  }
+  EXPECT_GE(second.points.front().wall_seconds, first.points.back().wall_seconds);
 }
 
 TEST(TrainerTest, CorruptOrForeignCheckpointsAreRefused) {

@@ -1,0 +1,344 @@
+#include "report/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_join.h"
+#include "common/fmt_absl.h"
+#include "fmt/format.h"
+
+namespace lrsweep {
+namespace {
+
+nlohmann::ordered_json ParseOr(const std::string& text, nlohmann::ordered_json fallback) {
+  if (text.empty()) return fallback;
+  nlohmann::ordered_json parsed = nlohmann::ordered_json::parse(text, nullptr, false);
+  return parsed.is_discarded() ? fallback : parsed;
+}
+
+std::string ParamsText(const nlohmann::ordered_json& params) {
+  std::vector<std::string> parts;
+  for (const auto& [key, value] : params.items()) {
+    parts.push_back(key + "=" + (value.is_string() ? value.get<std::string>() : value.dump()));
+  }
+  return parts.empty() ? "(shared settings)" : absl::StrJoin(parts, " ");
+}
+
+std::string Number(double value) { return fmt::format("{:.4f}", value); }
+
+std::string MeanText(const SeedStats& stats) {
+  if (stats.n == 0) return "-";
+  return stats.std ? fmt::format("{:.4f} ± {:.4f}", stats.mean, *stats.std) : Number(stats.mean);
+}
+
+std::string CiText(const SeedStats& stats) {
+  if (!stats.ci95_low) return "-";
+  return fmt::format("[{:.4f}, {:.4f}]", *stats.ci95_low, *stats.ci95_high);
+}
+
+nlohmann::ordered_json OptionalJson(const std::optional<double>& value) {
+  return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
+}
+
+nlohmann::ordered_json CiJson(const SeedStats& stats) {
+  if (!stats.ci95_low) return nullptr;
+  return nlohmann::ordered_json::array({*stats.ci95_low, *stats.ci95_high});
+}
+
+bool Better(bool maximize, double a, double b) { return maximize ? a > b : a < b; }
+
+void RankConfigurations(SweepReport& report) {
+  std::map<int64_t, ConfigRank> by_config;
+  for (const TrialRecord& trial : report.trials) {
+    ConfigRank& rank = by_config[trial.config];
+    rank.config = trial.config;
+    if (rank.trials.empty()) {
+      rank.params = ParseOr(trial.params_json, nlohmann::ordered_json::object());
+      const nlohmann::ordered_json plan = ParseOr(trial.plan_json, nlohmann::ordered_json::object());
+      if (plan.contains("schedule") && plan["schedule"].contains("type")) {
+        rank.schedule_type = plan["schedule"]["type"].get<std::string>();
+      }
+      if (plan.contains("base_lr")) rank.peak_lr = plan["base_lr"].get<double>();
+    }
+    rank.trials.push_back(trial.trial);
+    if (trial.state == TrialState::kCompleted && trial.score) rank.scores.push_back(*trial.score);
+  }
+  for (auto& [config, rank] : by_config) {
+    rank.stats = Summarize(rank.scores);
+    report.ranking.push_back(rank);
+  }
+  const bool maximize = report.sweep.record.maximize;
+  std::stable_sort(report.ranking.begin(), report.ranking.end(),
+                   [maximize](const ConfigRank& a, const ConfigRank& b) {
+                     if (a.scored() != b.scored()) return a.scored();
+                     if (!a.scored()) return a.config < b.config;
+                     return Better(maximize, a.stats.mean, b.stats.mean);
+                   });
+  for (size_t i = 0; i < report.ranking.size(); ++i) report.ranking[i].rank = int64_t(i) + 1;
+}
+
+void CompareTopTwo(SweepReport& report) {
+  if (report.ranking.size() < 2 || !report.ranking[1].scored()) {
+    report.significance.note = "fewer than two scored configurations";
+    return;
+  }
+  const ConfigRank& best = report.ranking[0];
+  const ConfigRank& next = report.ranking[1];
+  report.significance.p_value = WelchTwoSidedP(best.scores, next.scores);
+  if (!report.significance.p_value) {
+    report.significance.note =
+        "cannot tell: run at least 2 seeds per configuration (seeds: [0, 1, 2])";
+    return;
+  }
+  report.significance.significant = *report.significance.p_value < 0.05;
+  report.significance.note = fmt::format(
+      "rank 1 vs rank 2: Welch's t-test p = {:.3g} — {}", *report.significance.p_value,
+      report.significance.significant ? "significantly better"
+                                      : "not significantly better (more seeds would tell)");
+}
+
+void BestPerFamily(SweepReport& report) {
+  std::map<std::string, const ConfigRank*> best;
+  for (const ConfigRank& rank : report.ranking) {  // ranked: the first seen is the family's best
+    if (rank.scored() && best.count(rank.schedule_type) == 0) best[rank.schedule_type] = &rank;
+  }
+  std::optional<double> constant;
+  if (best.count("constant")) constant = best["constant"]->stats.mean;
+  for (const ConfigRank& rank : report.ranking) {
+    auto found = best.find(rank.schedule_type);
+    if (found == best.end() || found->second != &rank) continue;
+    FamilyBest family{rank.schedule_type, rank.config, rank.stats, std::nullopt};
+    if (constant) {
+      family.gain_over_constant = report.sweep.record.maximize ? rank.stats.mean - *constant
+                                                                : *constant - rank.stats.mean;
+    }
+    report.family_best.push_back(family);
+  }
+}
+
+void StableLrRanges(SweepReport& report) {
+  std::map<std::string, std::map<double, double>> best_by_lr;  // family -> peak LR -> best mean
+  const bool maximize = report.sweep.record.maximize;
+  for (const ConfigRank& rank : report.ranking) {
+    if (!rank.scored() || rank.peak_lr <= 0) continue;
+    auto& by_lr = best_by_lr[rank.schedule_type];
+    auto found = by_lr.find(rank.peak_lr);
+    if (found == by_lr.end() || Better(maximize, rank.stats.mean, found->second)) {
+      by_lr[rank.peak_lr] = rank.stats.mean;
+    }
+  }
+  for (const FamilyBest& family : report.family_best) {
+    const auto& by_lr = best_by_lr[family.family];
+    if (by_lr.empty()) continue;
+    Sensitivity s{family.family, 0, 0, 0, static_cast<int64_t>(by_lr.size())};
+    double best = by_lr.begin()->second;
+    for (const auto& [lr, mean] : by_lr) {
+      if (Better(maximize, mean, best) || (mean == best && s.best_lr == 0)) best = mean, s.best_lr = lr;
+    }
+    s.lr_min = s.lr_max = s.best_lr;
+    for (const auto& [lr, mean] : by_lr) {
+      if (std::abs(mean - best) <= report.options.tolerance) {
+        s.lr_min = std::min(s.lr_min, lr);
+        s.lr_max = std::max(s.lr_max, lr);
+      }
+    }
+    report.sensitivity.push_back(s);
+  }
+}
+
+}  // namespace
+
+SweepReport BuildReport(const SweepView& sweep, const std::vector<TrialRecord>& trials,
+                        std::map<int64_t, std::vector<MetricPoint>> histories,
+                        ReportOptions options) {
+  SweepReport report;
+  report.sweep = sweep;
+  report.options = options;
+  report.trials = trials;
+  report.histories = std::move(histories);
+  RankConfigurations(report);
+  CompareTopTwo(report);
+  BestPerFamily(report);
+  StableLrRanges(report);
+  for (const TrialRecord& trial : trials) {
+    if (!IsFinal(trial.state) && trial.state != TrialState::kDiverged) continue;
+    auto history = report.histories.find(trial.trial);
+    static const std::vector<MetricPoint> kEmpty;
+    for (Diagnosis& d : DiagnoseTrial(trial, history == report.histories.end() ? kEmpty
+                                                                               : history->second)) {
+      report.diagnoses.push_back(std::move(d));
+    }
+  }
+  return report;
+}
+
+std::string RenderMarkdown(const SweepReport& report) {
+  const SweepRecord& sweep = report.sweep.record;
+  std::string out = fmt::format("# {} ({})\n\n", sweep.name, sweep.id);
+  std::vector<std::string> counts;
+  for (const auto& [state, count] : report.sweep.counts) {
+    counts.push_back(fmt::format("{} {}", count, TrialStateName(state)));
+  }
+  out += fmt::format("{} trials: {}. Ranked by {} {} ({}), mean over seeds.\n\n",
+                     report.sweep.total_trials, absl::StrJoin(counts, ", "),
+                     sweep.maximize ? "highest" : "lowest", sweep.metric_name,
+                     sweep.metric_summary);
+  out += fmt::format("| rank | schedule | {} (mean ± std) | 95% CI | n | parameters | trials |\n",
+                     sweep.metric_name);
+  out += "|---:|---|---:|---|---:|---|---|\n";
+  for (const ConfigRank& rank : report.ranking) {
+    out += fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", rank.rank, rank.schedule_type,
+                       MeanText(rank.stats), CiText(rank.stats), rank.stats.n,
+                       ParamsText(rank.params), absl::StrJoin(rank.trials, ", "));
+  }
+  out += fmt::format("\n{}\n", report.significance.note);
+  if (!report.family_best.empty()) {
+    out += "\n## Each schedule family at its best\n\n| schedule | best " + sweep.metric_name +
+           " | 95% CI | gain over constant LR | configuration |\n|---|---:|---|---:|---|\n";
+    for (const FamilyBest& family : report.family_best) {
+      const ConfigRank* rank = nullptr;
+      for (const ConfigRank& r : report.ranking) {
+        if (r.config == family.config) rank = &r;
+      }
+      out += fmt::format("| {} | {} | {} | {} | {} |\n", family.family, MeanText(family.stats),
+                         CiText(family.stats),
+                         family.gain_over_constant ? fmt::format("{:+.4f}", *family.gain_over_constant)
+                                                   : "-",
+                         rank ? ParamsText(rank->params) : "");
+    }
+  }
+  if (!report.sensitivity.empty()) {
+    out += fmt::format("\n## Stable peak-LR range (within {:g} of each family's best)\n\n"
+                       "| schedule | best peak LR | stable range | peak LRs tried |\n"
+                       "|---|---:|---|---:|\n",
+                       report.options.tolerance);
+    for (const Sensitivity& s : report.sensitivity) {
+      out += fmt::format("| {} | {:g} | {:g} – {:g} ({:.1f}x) | {} |\n", s.family, s.best_lr,
+                         s.lr_min, s.lr_max, s.lr_max / s.lr_min, s.lrs_tried);
+    }
+  }
+  if (!report.diagnoses.empty()) {
+    out += "\n## Diagnoses\n\n| trial | finding | steps | what | fix |\n|---:|---|---|---|---|\n";
+    for (const Diagnosis& d : report.diagnoses) {
+      out += fmt::format("| {} | {} | {}–{} | {} | {} |\n", d.trial, d.code, d.from_step,
+                         d.to_step, d.message, d.fix);
+    }
+  }
+  std::vector<const TrialRecord*> problems;
+  for (const TrialRecord& trial : report.trials) {
+    if (trial.state == TrialState::kDiverged || trial.state == TrialState::kFailed) {
+      problems.push_back(&trial);
+    }
+  }
+  if (!problems.empty()) {
+    out += "\n## Diverged and failed trials\n\n| trial | state | parameters | reason |\n"
+           "|---:|---|---|---|\n";
+    for (const TrialRecord* trial : problems) {
+      out += fmt::format("| {} | {} | {} | {} |\n", trial->trial, TrialStateName(trial->state),
+                         ParamsText(ParseOr(trial->params_json, {})), trial->reason);
+    }
+  }
+  return out;
+}
+
+nlohmann::ordered_json RenderJson(const SweepReport& report) {
+  const SweepRecord& sweep = report.sweep.record;
+  nlohmann::ordered_json out;
+  out["sweep"] = sweep.id;
+  out["name"] = sweep.name;
+  out["state"] = SweepStateName(sweep.state);
+  out["metric"] = {{"name", sweep.metric_name},
+                   {"goal", sweep.maximize ? "maximize" : "minimize"},
+                   {"summary", sweep.metric_summary}};
+  nlohmann::ordered_json trials = nlohmann::ordered_json::array();
+  for (const TrialRecord& trial : report.trials) {
+    const nlohmann::ordered_json plan = ParseOr(trial.plan_json, nlohmann::ordered_json::object());
+    trials.push_back({{"trial", trial.trial},
+                      {"config", trial.config},
+                      {"seed", trial.seed},
+                      {"state", TrialStateName(trial.state)},
+                      {"params", ParseOr(trial.params_json, nlohmann::ordered_json::object())},
+                      {"schedule", plan.contains("schedule") ? plan["schedule"] : nullptr},
+                      {"score", OptionalJson(trial.score)},
+                      {"attempts", trial.attempts},
+                      {"failures", trial.failures},
+                      {"preemptions", trial.preemptions},
+                      {"reason", trial.reason},
+                      {"final", ParseOr(trial.final_metrics_json, nlohmann::ordered_json::object())}});
+  }
+  out["trials"] = trials;
+  nlohmann::ordered_json ranking = nlohmann::ordered_json::array();
+  for (const ConfigRank& rank : report.ranking) {
+    ranking.push_back({{"rank", rank.rank},
+                       {"config", rank.config},
+                       {"schedule", rank.schedule_type},
+                       {"params", rank.params},
+                       {"peak_lr", rank.peak_lr},
+                       {"mean", rank.scored() ? nlohmann::ordered_json(rank.stats.mean) : nullptr},
+                       {"std", OptionalJson(rank.stats.std)},
+                       {"ci95", CiJson(rank.stats)},
+                       {"n", rank.stats.n},
+                       {"trials", rank.trials}});
+  }
+  out["ranking"] = ranking;
+  out["significance"] = {{"p_value", OptionalJson(report.significance.p_value)},
+                         {"significant", report.significance.significant},
+                         {"note", report.significance.note}};
+  nlohmann::ordered_json families = nlohmann::ordered_json::array();
+  for (const FamilyBest& family : report.family_best) {
+    families.push_back({{"schedule", family.family},
+                        {"config", family.config},
+                        {"mean", family.stats.mean},
+                        {"std", OptionalJson(family.stats.std)},
+                        {"ci95", CiJson(family.stats)},
+                        {"n", family.stats.n},
+                        {"gain_over_constant", OptionalJson(family.gain_over_constant)}});
+  }
+  out["family_best"] = families;
+  nlohmann::ordered_json sensitivity = nlohmann::ordered_json::array();
+  for (const Sensitivity& s : report.sensitivity) {
+    sensitivity.push_back({{"schedule", s.family},
+                           {"best_lr", s.best_lr},
+                           {"stable_lr_min", s.lr_min},
+                           {"stable_lr_max", s.lr_max},
+                           {"tolerance", report.options.tolerance},
+                           {"lrs_tried", s.lrs_tried}});
+  }
+  out["sensitivity"] = sensitivity;
+  nlohmann::ordered_json diagnoses = nlohmann::ordered_json::array();
+  for (const Diagnosis& d : report.diagnoses) {
+    diagnoses.push_back({{"trial", d.trial},
+                         {"finding", d.code},
+                         {"from_step", d.from_step},
+                         {"to_step", d.to_step},
+                         {"message", d.message},
+                         {"fix", d.fix}});
+  }
+  out["diagnoses"] = diagnoses;
+  return out;
+}
+
+std::string RenderCsv(const SweepReport& report) {
+  std::string out = "rank,config,schedule,peak_lr,mean,std,ci95_low,ci95_high,n,trials,parameters\n";
+  auto quote = [](const std::string& text) {
+    std::string quoted = "\"";
+    for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return quoted + "\"";
+  };
+  auto optional = [](const std::optional<double>& v) {
+    return v ? fmt::format("{}", *v) : std::string();
+  };
+  for (const ConfigRank& rank : report.ranking) {
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", rank.rank, rank.config,
+                       rank.schedule_type, rank.peak_lr,
+                       rank.scored() ? fmt::format("{}", rank.stats.mean) : "",
+                       optional(rank.stats.std), optional(rank.stats.ci95_low),
+                       optional(rank.stats.ci95_high), rank.stats.n,
+                       quote(absl::StrJoin(rank.trials, " ")), quote(ParamsText(rank.params)));
+  }
+  return out;
+}
+
+}  // namespace lrsweep

@@ -1,0 +1,95 @@
+// Ranking a sweep's trials and rendering the result as Markdown, JSON, CSV or a self-contained
+// HTML page with interactive charts.
+//
+// Configurations (trials equal but for the seed) are ranked by the mean score of their completed
+// trials, best first, with n, standard deviation and the 95% confidence interval of the mean
+// (Student t); configurations without a score (every trial diverged, failed or unfinished) rank
+// last. The report also says whether the best configuration is significantly better than the
+// runner-up (Welch's t-test, p < 0.05), shows the best configuration of each schedule family with
+// its gain over constant LR, each family's stable peak-LR range (peak LRs within `tolerance` of
+// its best), and the diagnoses of every trial's curves. Nothing is dropped: DIVERGED and FAILED
+// trials are listed with their reasons.
+//
+//   SweepReport report = BuildReport(sweep_view, trials, histories, ReportOptions{});
+//   std::cout << RenderMarkdown(report);
+//
+// Thread safety: stateless functions over value types.
+#ifndef LRSWEEP_REPORT_REPORT_H_
+#define LRSWEEP_REPORT_REPORT_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sweep/views.h"
+#include "report/diagnoses.h"
+#include "sweep/records.h"
+#include "report/statistics.h"
+#include "nlohmann/json.hpp"
+
+namespace lrsweep {
+
+struct ReportOptions {
+  double tolerance = 0.01;  // "within 1 point" of a family's best, for the stable LR range
+  int top_configs = 3;      // configurations whose curves the HTML report draws
+};
+
+struct ConfigRank {
+  int64_t rank = 0;  // 1-based
+  int64_t config = 0;
+  nlohmann::ordered_json params;
+  std::string schedule_type;
+  double peak_lr = 0.0;  // as written (before batch-size scaling)
+  SeedStats stats;       // over scored (completed) trials
+  std::vector<double> scores;
+  std::vector<int64_t> trials;
+  bool scored() const { return stats.n > 0; }
+};
+
+struct FamilyBest {
+  std::string family;
+  int64_t config = 0;
+  SeedStats stats;
+  std::optional<double> gain_over_constant;  // positive = better than constant LR
+};
+
+struct Sensitivity {
+  std::string family;
+  double best_lr = 0.0;
+  double lr_min = 0.0;  // the stable range: peak LRs whose mean is within tolerance of the best
+  double lr_max = 0.0;
+  int64_t lrs_tried = 0;
+};
+
+struct Significance {
+  std::optional<double> p_value;  // Welch's t-test, best vs runner-up
+  bool significant = false;
+  std::string note;
+};
+
+struct SweepReport {
+  SweepView sweep;
+  ReportOptions options;
+  std::vector<TrialRecord> trials;
+  std::map<int64_t, std::vector<MetricPoint>> histories;  // by trial
+  std::vector<ConfigRank> ranking;
+  std::vector<FamilyBest> family_best;
+  std::vector<Sensitivity> sensitivity;
+  Significance significance;
+  std::vector<Diagnosis> diagnoses;
+};
+
+SweepReport BuildReport(const SweepView& sweep, const std::vector<TrialRecord>& trials,
+                        std::map<int64_t, std::vector<MetricPoint>> histories = {},
+                        ReportOptions options = {});
+
+std::string RenderMarkdown(const SweepReport& report);
+nlohmann::ordered_json RenderJson(const SweepReport& report);
+std::string RenderCsv(const SweepReport& report);
+// One HTML file that opens offline: the data and Vega-Lite (bundled) inline, five charts.
+std::string RenderHtml(const SweepReport& report);
+
+}  // namespace lrsweep
+
+#endif  // LRSWEEP_REPORT_REPORT_H_

@@ -1,0 +1,395 @@
+#include "sweep/sweep_planner.h"
+
+#include <cmath>
+#include <limits>
+#include <map>
+#include <random>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/status_macros.h"
+#include "fmt/format.h"
+#include "schedule/schedule.h"
+#include "schedule/schedule_parser.h"
+
+namespace lrsweep {
+namespace {
+
+// Where one swept value is in the sweep file, so that each trial can take it from its own fresh
+// parse of the file (with its position), or the value itself when it was sampled.
+struct ValueRef {
+  std::string path;
+  size_t grid = 0;
+  int64_t index = -1;      // position in the axis' list (or a choice's values); -1: the value
+  std::optional<YAML::Node> sampled;  // a number drawn from a distribution
+};
+
+// One configuration: a value for each axis of one grid.
+struct Configuration {
+  std::vector<ValueRef> values;
+};
+
+// The node a ValueRef points to inside `root`, a parse of the sweep's text. Taking values from a
+// per-trial parse (instead of sharing one tree between all trials) keeps yaml-cpp's node memory
+// per trial: sharing nodes across trees merges their memory, which grows with every trial.
+YAML::Node Resolve(const YAML::Node& root, const ValueRef& ref) {
+  if (ref.sampled) return *ref.sampled;
+  const YAML::Node parameters = root["parameters"];
+  const YAML::Node grid = parameters.IsSequence() ? parameters[ref.grid] : parameters;
+  const YAML::Node value = grid[ref.path];
+  if (ref.index < 0) return value;
+  if (value.IsMap()) return value["values"][static_cast<size_t>(ref.index)];  // choice
+  return value[static_cast<size_t>(ref.index)];
+}
+
+int64_t GridSize(const ParameterGrid& grid) {
+  int64_t size = 1;
+  for (const ParameterAxis& axis : grid.axes) {
+    const int64_t n = static_cast<int64_t>(axis.values.size());
+    if (size > std::numeric_limits<int64_t>::max() / n) return std::numeric_limits<int64_t>::max();
+    size *= n;
+  }
+  return size;
+}
+
+int64_t SaturatingMultiply(int64_t a, int64_t b) {
+  if (a != 0 && b > std::numeric_limits<int64_t>::max() / a) {
+    return std::numeric_limits<int64_t>::max();
+  }
+  return a * b;
+}
+
+// Grid configurations in order: first axis outermost, last axis fastest.
+std::vector<Configuration> GridConfigurations(const SweepSpec& sweep) {
+  std::vector<Configuration> configurations;
+  if (sweep.grids.empty()) return {Configuration{}};
+  for (const ParameterGrid& grid : sweep.grids) {
+    std::vector<size_t> digits(grid.axes.size(), 0);
+    const int64_t size = GridSize(grid);
+    for (int64_t n = 0; n < size; ++n) {
+      Configuration configuration;
+      for (size_t a = 0; a < grid.axes.size(); ++a) {
+        const ParameterAxis& axis = grid.axes[a];
+        configuration.values.push_back(
+            {axis.path, static_cast<size_t>(&grid - sweep.grids.data()),
+             axis.listed ? static_cast<int64_t>(digits[a]) : -1, std::nullopt});
+      }
+      configurations.push_back(std::move(configuration));
+      for (size_t a = grid.axes.size(); a-- > 0;) {
+        if (++digits[a] < grid.axes[a].values.size()) break;
+        digits[a] = 0;
+      }
+    }
+  }
+  return configurations;
+}
+
+// A uniform double in [0, 1) from 53 random bits: identical on every platform, unlike
+// std::uniform_real_distribution.
+double Uniform01(std::mt19937_64& rng) {
+  return static_cast<double>(rng() >> 11) * (1.0 / 9007199254740992.0);
+}
+
+size_t UniformIndex(std::mt19937_64& rng, size_t n) {
+  return std::min(n - 1, static_cast<size_t>(Uniform01(rng) * static_cast<double>(n)));
+}
+
+YAML::Node NumberNode(double value) { return YAML::Node(fmt::format("{}", value)); }
+
+ValueRef Sample(const ParameterAxis& axis, size_t grid, std::mt19937_64& rng) {
+  ValueRef ref{axis.path, grid, -1, std::nullopt};
+  if (!axis.distribution) {
+    if (axis.listed) ref.index = static_cast<int64_t>(UniformIndex(rng, axis.values.size()));
+    return ref;
+  }
+  const Distribution& d = *axis.distribution;
+  const double u = Uniform01(rng);
+  switch (d.kind) {
+    case Distribution::Kind::kUniform:
+      ref.sampled = NumberNode(d.min + u * (d.max - d.min));
+      break;
+    case Distribution::Kind::kLogUniform:
+      ref.sampled = NumberNode(std::exp(std::log(d.min) + u * (std::log(d.max) - std::log(d.min))));
+      break;
+    case Distribution::Kind::kIntUniform:
+      ref.sampled = YAML::Node(std::to_string(
+          static_cast<int64_t>(d.min) +
+          std::min(static_cast<int64_t>(d.max - d.min),
+                   static_cast<int64_t>(u * (d.max - d.min + 1)))));
+      break;
+    case Distribution::Kind::kChoice:
+      ref.index = static_cast<int64_t>(UniformIndex(rng, d.values.size()));
+      break;
+  }
+  return ref;
+}
+
+std::vector<Configuration> RandomConfigurations(const SweepSpec& sweep) {
+  std::mt19937_64 rng(sweep.seed);
+  std::vector<Configuration> configurations;
+  for (int64_t n = 0; n < sweep.count; ++n) {
+    Configuration configuration;
+    if (!sweep.grids.empty()) {
+      const size_t g = UniformIndex(rng, sweep.grids.size());
+      for (const ParameterAxis& axis : sweep.grids[g].axes) {
+        configuration.values.push_back(Sample(axis, g, rng));
+      }
+    }
+    configurations.push_back(std::move(configuration));
+  }
+  return configurations;
+}
+
+// A copy of mapping `base` with the value at `path` replaced by `value`. Only the mappings along
+// the path are copied; every other node is shared, so positions in the file are kept and the
+// sweep's shared mappings are never modified.
+YAML::Node WithOverride(const YAML::Node& base, const std::vector<std::string>& path, size_t depth,
+                        const YAML::Node& value) {
+  YAML::Node copy(YAML::NodeType::Map);
+  if (base.IsMap()) {
+    for (const auto& entry : base) copy[entry.first.Scalar()] = entry.second;
+  }
+  const std::string& key = path[depth];
+  if (depth + 1 == path.size()) {
+    copy[key] = value;
+  } else {
+    YAML::Node child;
+    if (base.IsMap() && base[key].IsDefined()) child.reset(base[key]);
+    copy[key] = WithOverride(child, path, depth + 1, value);
+  }
+  return copy;
+}
+
+nlohmann::ordered_json ScalarToJson(const YAML::Node& node) {
+  if (node.IsSequence()) {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const YAML::Node& item : node) list.push_back(ScalarToJson(item));
+    return list;
+  }
+  if (node.IsMap()) {
+    nlohmann::ordered_json map = nlohmann::ordered_json::object();
+    for (const auto& entry : node) map[entry.first.Scalar()] = ScalarToJson(entry.second);
+    return map;
+  }
+  if (!node.IsScalar()) return nullptr;
+  const std::string& text = node.Scalar();
+  if (node.Tag() != "!") {  // unquoted: try number and bool like YAML does
+    try {
+      size_t used = 0;
+      const long long as_int = std::stoll(text, &used);
+      if (used == text.size()) return as_int;
+    } catch (...) {
+    }
+    try {
+      return node.as<double>();
+    } catch (...) {
+    }
+    if (text == "true" || text == "false") return text == "true";
+  }
+  return text;
+}
+
+double LrScale(const SweepSpec& sweep, int64_t effective_batch) {
+  const double ratio =
+      static_cast<double>(effective_batch) / static_cast<double>(sweep.base_batch_size);
+  switch (sweep.lr_scaling) {
+    case LrScalingRule::kNone:
+      return 1.0;
+    case LrScalingRule::kLinear:
+      return ratio;
+    case LrScalingRule::kSqrt:
+      return std::sqrt(ratio);
+  }
+  return 1.0;
+}
+
+using Overrides = std::vector<std::pair<std::string, YAML::Node>>;  // path -> value
+
+// The trial's schedule mapping: shared keys its type accepts, then the schedule overrides.
+absl::StatusOr<YAML::Node> TrialScheduleNode(const YAML::Node& shared,
+                                             const Overrides& configuration,
+                                             const YamlReader& reader) {
+  // Node handles are reassigned through a pointer: assigning to a yaml-cpp node would write
+  // through it into the parsed mapping.
+  const YAML::Node shared_type = shared["type"];
+  const YAML::Node* type_node = &shared_type;
+  for (const auto& [path, value] : configuration) {
+    if (path == "schedule.type") type_node = &value;
+  }
+  ASSIGN_OR_RETURN(std::string type_name, reader.String(*type_node, "schedule.type"));
+  const std::optional<ScheduleType> type = ParseScheduleTypeName(type_name);
+  if (!type) return reader.Error(*type_node, "schedule.type", "unknown schedule type");
+  YAML::Node schedule(YAML::NodeType::Map);
+  if (shared.IsMap()) {
+    for (const auto& entry : shared) {
+      const std::string key = entry.first.Scalar();
+      if (AcceptsScheduleKey(*type, key)) schedule[key] = entry.second;
+    }
+  }
+  for (const auto& [path, value] : configuration) {
+    std::vector<std::string> parts = absl::StrSplit(path, '.');
+    if (parts[0] != "schedule") continue;
+    schedule.reset(WithOverride(schedule, parts, 1, value));
+  }
+  return schedule;
+}
+
+YAML::Node TrialTrainNode(const YAML::Node& shared, const Overrides& configuration) {
+  // reset() rebinds the handle; assignment would write through it into the parsed mapping.
+  YAML::Node train;
+  train.reset(shared);
+  for (const auto& [path, value] : configuration) {
+    std::vector<std::string> parts = absl::StrSplit(path, '.');
+    if (parts[0] != "train") continue;
+    train.reset(WithOverride(train, parts, 1, value));
+  }
+  return train;
+}
+
+absl::StatusOr<TrialPlan> PlanTrial(const SweepSpec& sweep, const Configuration& configuration,
+                                    int64_t config_index, int64_t seed, int64_t index) {
+  const YamlReader reader(sweep.file);
+  // A fresh parse per trial (see Resolve); positions are those of the file.
+  const YAML::Node root = YAML::Load(sweep.text);
+  Overrides overrides;
+  for (const ValueRef& ref : configuration.values) overrides.emplace_back(ref.path, Resolve(root, ref));
+  TrialPlan trial;
+  trial.index = index;
+  trial.config = config_index;
+  trial.seed = seed;
+  for (const auto& [path, value] : overrides) trial.params.emplace_back(path, ScalarToJson(value));
+  ASSIGN_OR_RETURN(trial.train, ParseTrainSpec(TrialTrainNode(root["train"], overrides), reader,
+                                               "train"));
+  const YAML::Node shared_schedule =
+      root["schedule"].IsDefined() ? root["schedule"] : YAML::Node(YAML::NodeType::Map);
+  ASSIGN_OR_RETURN(YAML::Node schedule_node,
+                   TrialScheduleNode(shared_schedule, overrides, reader));
+  ASSIGN_OR_RETURN(ScheduleSpec schedule, ParseScheduleSpec(schedule_node, reader, "schedule"));
+
+  trial.base_lr = schedule.lr;
+  trial.lr = schedule.lr * LrScale(sweep, trial.train.EffectiveBatchSize());
+  schedule.lr = trial.lr;
+  trial.total_steps = trial.train.TotalSteps();
+  trial.steps_per_epoch = trial.train.StepsPerEpoch();
+  const Horizon horizon{trial.total_steps, trial.steps_per_epoch};
+  trial.warnings = LintSchedule(
+      schedule, horizon,
+      LintContext{trial.train.optimizer.type, trial.train.EffectiveBatchSize(),
+                  trial.train.epochs.has_value()});
+  absl::StatusOr<ScheduleSpec> resolved = ResolveSchedule(schedule, horizon);
+  if (!resolved.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(resolved.status().message(), " (trial ", index, ")"));
+  }
+  trial.schedule = *std::move(resolved);
+  const int64_t warmup_ticks = trial.schedule.warmup ? *trial.schedule.warmup->steps : 0;
+  const int64_t ticks_to_steps =
+      trial.schedule.unit == ScheduleUnit::kEpoch ? trial.steps_per_epoch : 1;
+  trial.warmup_steps = std::min(trial.total_steps, warmup_ticks * ticks_to_steps);
+  trial.checkpoint = sweep.checkpoint;
+  return trial;
+}
+
+std::vector<PlanWarning> GroupWarnings(const std::vector<TrialPlan>& trials) {
+  std::vector<PlanWarning> grouped;
+  std::map<std::tuple<std::string, std::string, std::string>, size_t> by_place;
+  for (const TrialPlan& trial : trials) {
+    for (const LintWarning& warning : trial.warnings) {
+      const auto key = std::make_tuple(warning.check, warning.key, warning.location);
+      auto found = by_place.find(key);
+      if (found == by_place.end()) {
+        by_place[key] = grouped.size();
+        grouped.push_back({warning, {trial.index}});
+      } else {
+        grouped[found->second].trials.push_back(trial.index);
+      }
+    }
+  }
+  return grouped;
+}
+
+}  // namespace
+
+int64_t CountTrials(const SweepSpec& sweep) {
+  int64_t configurations = 0;
+  if (sweep.method == SweepMethod::kRandom) {
+    configurations = sweep.count;
+  } else if (sweep.grids.empty()) {
+    configurations = 1;
+  } else {
+    for (const ParameterGrid& grid : sweep.grids) {
+      const int64_t size = GridSize(grid);
+      configurations = size > std::numeric_limits<int64_t>::max() - configurations
+                           ? std::numeric_limits<int64_t>::max()
+                           : configurations + size;
+    }
+  }
+  return SaturatingMultiply(configurations, static_cast<int64_t>(sweep.seeds.size()));
+}
+
+absl::StatusOr<SweepPlan> PlanSweep(const SweepSpec& sweep) {
+  const int64_t count = CountTrials(sweep);
+  if (count > sweep.max_trials) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        sweep.file, ": parameters: the sweep expands to ",
+        count == std::numeric_limits<int64_t>::max() ? "more than 9e18" : std::to_string(count),
+        " trials, over max_trials (", sweep.max_trials,
+        "). Narrow the grid, use method: random with a count, or raise max_trials."));
+  }
+  const std::vector<Configuration> configurations = sweep.method == SweepMethod::kGrid
+                                                        ? GridConfigurations(sweep)
+                                                        : RandomConfigurations(sweep);
+  SweepPlan plan;
+  plan.trials.reserve(static_cast<size_t>(count));
+  for (size_t c = 0; c < configurations.size(); ++c) {
+    for (int64_t seed : sweep.seeds) {
+      ASSIGN_OR_RETURN(TrialPlan trial,
+                       PlanTrial(sweep, configurations[c], static_cast<int64_t>(c), seed,
+                                 static_cast<int64_t>(plan.trials.size())));
+      plan.trials.push_back(std::move(trial));
+    }
+  }
+  plan.warnings = GroupWarnings(plan.trials);
+  return plan;
+}
+
+nlohmann::ordered_json TrialPlanToJson(const TrialPlan& trial) {
+  nlohmann::ordered_json params = nlohmann::ordered_json::object();
+  for (const auto& [path, value] : trial.params) params[path] = value;
+  nlohmann::ordered_json out;
+  out["trial"] = trial.index;
+  out["config"] = trial.config;
+  out["seed"] = trial.seed;
+  out["params"] = params;
+  out["batch_size"] = trial.train.batch_size;
+  out["effective_batch_size"] = trial.train.EffectiveBatchSize();
+  out["base_lr"] = trial.base_lr;
+  out["lr"] = trial.lr;
+  out["total_steps"] = trial.total_steps;
+  out["steps_per_epoch"] = trial.steps_per_epoch;
+  out["warmup_steps"] = trial.warmup_steps;
+  out["schedule"] = ScheduleSpecToJson(trial.schedule);
+  out["train"] = TrainSpecToJson(trial.train);
+  out["checkpoint"] = {{"every_steps", trial.checkpoint.every_steps},
+                       {"every_minutes", trial.checkpoint.every_minutes},
+                       {"keep", trial.checkpoint.keep}};
+  return out;
+}
+
+std::string FormatPlanWarning(const PlanWarning& warning, int64_t total_trials) {
+  std::string trials;
+  const std::vector<int64_t>& list = warning.trials;
+  if (static_cast<int64_t>(list.size()) == total_trials) {
+    trials = "all trials";
+  } else if (list.size() <= 6) {
+    trials = absl::StrCat(list.size() == 1 ? "trial " : "trials ", absl::StrJoin(list, ", "));
+  } else {
+    trials = absl::StrCat(list.size(), " of ", total_trials, " trials, e.g. ", list[0], ", ",
+                          list[1], ", ", list[2]);
+  }
+  return absl::StrCat(FormatLintWarning(warning.warning), " (", trials, ")");
+}
+
+}  // namespace lrsweep

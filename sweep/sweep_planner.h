@@ -1,0 +1,78 @@
+// Sweep planning: expanding a SweepSpec into the trials it runs.
+//
+// A grid is the cartesian product of its axes (first key outermost); a list of grids is their
+// union, in order; random search samples `count` configurations with a seeded generator (the same
+// seed gives the same trials on every machine). Every configuration runs once per seed (seeds
+// innermost). For each trial the planner builds the schedule and train mappings (shared keys plus
+// the trial's overrides), scales the peak LR by batch size, derives the run's length, resolves and
+// lints the schedule.
+//
+// The number of trials is checked against max_trials before anything is built, so a runaway grid
+// is refused at once.
+//
+//   ASSIGN_OR_RETURN(SweepSpec sweep, LoadSweepFile(path));
+//   ASSIGN_OR_RETURN(SweepPlan plan, PlanSweep(sweep));
+//   for (const TrialPlan& trial : plan.trials) std::cout << TrialPlanToJson(trial).dump() << "\n";
+//
+// Thread safety: stateless functions; see SweepSpec for sharing the input.
+#ifndef LRSWEEP_SWEEP_SWEEP_PLANNER_H_
+#define LRSWEEP_SWEEP_SWEEP_PLANNER_H_
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "sweep/sweep_spec.h"
+#include "sweep/train_spec.h"
+#include "nlohmann/json.hpp"
+#include "schedule/schedule_lint.h"
+#include "schedule/schedule_spec.h"
+
+namespace lrsweep {
+
+struct TrialPlan {
+  int64_t index = 0;   // 0-based position in the sweep
+  int64_t config = 0;  // configuration index: trials equal but for the seed share it
+  int64_t seed = 0;
+  // The swept values of this trial, by dotted path, in grid order.
+  std::vector<std::pair<std::string, nlohmann::ordered_json>> params;
+  TrainSpec train;
+  ScheduleSpec schedule;  // resolved: lr scaled, every length filled in
+  double base_lr = 0.0;   // peak LR at base_batch_size, as written
+  double lr = 0.0;        // effective peak LR after batch-size scaling
+  int64_t total_steps = 0;
+  int64_t steps_per_epoch = 0;
+  int64_t warmup_steps = 0;  // optimizer steps spent in the warmup block
+  CheckpointPolicy checkpoint;
+  std::vector<LintWarning> warnings;
+};
+
+// A warning and the trials it applies to.
+struct PlanWarning {
+  LintWarning warning;
+  std::vector<int64_t> trials;
+};
+
+struct SweepPlan {
+  std::vector<TrialPlan> trials;
+  std::vector<PlanWarning> warnings;  // deduplicated across trials
+};
+
+// Trials the sweep expands to (configurations x seeds), without building them.
+int64_t CountTrials(const SweepSpec& sweep);
+
+// Expands and checks every trial. InvalidArgument (with file:line:column) for a trial that does
+// not parse or resolve, or when the sweep exceeds max_trials.
+absl::StatusOr<SweepPlan> PlanSweep(const SweepSpec& sweep);
+
+// The JSON object `lrsweep plan --format jsonl` prints for one trial.
+nlohmann::ordered_json TrialPlanToJson(const TrialPlan& trial);
+
+// "warning: ... (trials 0-11, 3 of 57)" lines for stderr.
+std::string FormatPlanWarning(const PlanWarning& warning, int64_t total_trials);
+
+}  // namespace lrsweep
+
+#endif  // LRSWEEP_SWEEP_SWEEP_PLANNER_H_

@@ -1,0 +1,394 @@
+#include "sweep/sweep_spec.h"
+
+#include <cmath>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/status_macros.h"
+#include "common/suggest.h"
+#include "sweep/train_spec.h"
+#include "schedule/schedule_spec.h"
+
+namespace lrsweep {
+namespace {
+
+const std::vector<std::string> kTopLevelKeys = {
+    "name",     "metric",     "method",   "count",      "seed",      "seeds",
+    "train",    "lr_scaling", "schedule", "parameters", "max_trials", "max_failures",
+    "checkpoint"};
+const std::vector<std::string> kMetricNames = {"val_accuracy", "val_loss", "test_accuracy",
+                                               "train_loss"};
+
+absl::Status ParseMetric(const YamlReader& reader, const YAML::Node& node, MetricSpec* metric) {
+  RETURN_IF_ERROR(reader.CheckKeys(node, "metric", {"name", "goal", "summary", "last_k"}));
+  if (node["name"].IsDefined()) {
+    ASSIGN_OR_RETURN(metric->name, reader.String(node["name"], "metric.name"));
+    if (std::find(kMetricNames.begin(), kMetricNames.end(), metric->name) == kMetricNames.end()) {
+      return reader.Error(node["name"], "metric.name",
+                          absl::StrCat("unknown metric '", metric->name, "'.",
+                                       DidYouMean(metric->name, kMetricNames)));
+    }
+  }
+  metric->maximize = absl::EndsWith(metric->name, "accuracy");
+  if (node["goal"].IsDefined()) {
+    ASSIGN_OR_RETURN(std::string goal, reader.String(node["goal"], "metric.goal"));
+    if (goal != "maximize" && goal != "minimize") {
+      return reader.Error(node["goal"], "metric.goal",
+                          absl::StrCat("must be maximize or minimize, got '", goal, "'"));
+    }
+    metric->maximize = goal == "maximize";
+  }
+  if (node["summary"].IsDefined()) {
+    ASSIGN_OR_RETURN(metric->summary, reader.String(node["summary"], "metric.summary"));
+    const std::vector<std::string> summaries = {"final", "best", "last_k_mean"};
+    if (std::find(summaries.begin(), summaries.end(), metric->summary) == summaries.end()) {
+      return reader.Error(node["summary"], "metric.summary",
+                          absl::StrCat("unknown summary '", metric->summary, "'.",
+                                       DidYouMean(metric->summary, summaries)));
+    }
+  }
+  if (node["last_k"].IsDefined()) {
+    ASSIGN_OR_RETURN(metric->last_k, reader.Int(node["last_k"], "metric.last_k"));
+    if (metric->last_k < 1) return reader.Error(node["last_k"], "metric.last_k", "must be >= 1");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseLrScaling(const YamlReader& reader, const YAML::Node& node, SweepSpec* sweep) {
+  RETURN_IF_ERROR(reader.CheckKeys(node, "lr_scaling", {"rule", "base_batch_size"}));
+  if (node["rule"].IsDefined()) {
+    ASSIGN_OR_RETURN(std::string rule, reader.String(node["rule"], "lr_scaling.rule"));
+    if (rule == "none") {
+      sweep->lr_scaling = LrScalingRule::kNone;
+    } else if (rule == "linear") {
+      sweep->lr_scaling = LrScalingRule::kLinear;
+    } else if (rule == "sqrt") {
+      sweep->lr_scaling = LrScalingRule::kSqrt;
+    } else {
+      return reader.Error(node["rule"], "lr_scaling.rule",
+                          absl::StrCat("unknown rule '", rule, "'.",
+                                       DidYouMean(rule, {"none", "linear", "sqrt"})));
+    }
+  }
+  if (node["base_batch_size"].IsDefined()) {
+    ASSIGN_OR_RETURN(sweep->base_batch_size,
+                     reader.Int(node["base_batch_size"], "lr_scaling.base_batch_size"));
+    if (sweep->base_batch_size < 1) {
+      return reader.Error(node["base_batch_size"], "lr_scaling.base_batch_size", "must be >= 1");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseCheckpointPolicy(const YamlReader& reader, const YAML::Node& node,
+                                   CheckpointPolicy* policy) {
+  RETURN_IF_ERROR(reader.CheckKeys(node, "checkpoint", {"every_steps", "every_minutes", "keep"}));
+  if (node["every_steps"].IsDefined()) {
+    ASSIGN_OR_RETURN(policy->every_steps,
+                     reader.Int(node["every_steps"], "checkpoint.every_steps"));
+    if (policy->every_steps < 1) {
+      return reader.Error(node["every_steps"], "checkpoint.every_steps", "must be >= 1");
+    }
+  }
+  if (node["every_minutes"].IsDefined()) {
+    ASSIGN_OR_RETURN(policy->every_minutes,
+                     reader.Double(node["every_minutes"], "checkpoint.every_minutes"));
+    if (!(policy->every_minutes > 0)) {
+      return reader.Error(node["every_minutes"], "checkpoint.every_minutes", "must be > 0");
+    }
+  }
+  if (node["keep"].IsDefined()) {
+    ASSIGN_OR_RETURN(policy->keep, reader.Int(node["keep"], "checkpoint.keep"));
+    if (policy->keep < 1) return reader.Error(node["keep"], "checkpoint.keep", "must be >= 1");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Distribution> ParseDistribution(const YamlReader& reader, const YAML::Node& node,
+                                               const std::string& path) {
+  RETURN_IF_ERROR(reader.CheckKeys(node, path, {"distribution", "min", "max", "values"}));
+  ASSIGN_OR_RETURN(std::string kind, reader.String(node["distribution"], path + ".distribution"));
+  Distribution distribution;
+  const std::vector<std::string> kinds = {"uniform", "log_uniform", "int_uniform", "choice"};
+  if (kind == "choice") {
+    distribution.kind = Distribution::Kind::kChoice;
+    if (!node["values"].IsSequence() || node["values"].size() == 0) {
+      return reader.Error(node, path, "a choice distribution needs a non-empty 'values' list");
+    }
+    for (const YAML::Node& value : node["values"]) distribution.values.push_back(value);
+    return distribution;
+  }
+  if (kind == "uniform") {
+    distribution.kind = Distribution::Kind::kUniform;
+  } else if (kind == "log_uniform") {
+    distribution.kind = Distribution::Kind::kLogUniform;
+  } else if (kind == "int_uniform") {
+    distribution.kind = Distribution::Kind::kIntUniform;
+  } else {
+    return reader.Error(node["distribution"], path + ".distribution",
+                        absl::StrCat("unknown distribution '", kind, "'.", DidYouMean(kind, kinds)));
+  }
+  ASSIGN_OR_RETURN(distribution.min, reader.Double(node["min"], path + ".min"));
+  ASSIGN_OR_RETURN(distribution.max, reader.Double(node["max"], path + ".max"));
+  if (!(distribution.min < distribution.max)) {
+    return reader.Error(node["max"], path + ".max", "must be greater than min");
+  }
+  if (distribution.kind == Distribution::Kind::kLogUniform && distribution.min <= 0) {
+    return reader.Error(node["min"], path + ".min", "log_uniform needs min > 0");
+  }
+  if (distribution.kind == Distribution::Kind::kIntUniform &&
+      (distribution.min != std::floor(distribution.min) ||
+       distribution.max != std::floor(distribution.max))) {
+    return reader.Error(node, path, "int_uniform needs whole-number min and max");
+  }
+  return distribution;
+}
+
+// Checks that a parameter path names a key that can exist: schedule.<schedule key>[...] or
+// train.<train key>[...].
+absl::Status CheckParameterPath(const YamlReader& reader, const YAML::Node& key_node,
+                                const std::string& path) {
+  const std::vector<std::string> parts = absl::StrSplit(path, '.');
+  if (parts.size() < 2 || (parts[0] != "schedule" && parts[0] != "train")) {
+    return reader.Error(key_node, path,
+                        "a parameter is a dotted path under schedule. or train. "
+                        "(e.g. schedule.lr, train.batch_size)");
+  }
+  if (parts[0] == "train") {
+    const std::vector<std::string>& keys = TrainKeys();
+    if (std::find(keys.begin(), keys.end(), parts[1]) == keys.end()) {
+      return reader.Error(key_node, path,
+                          absl::StrCat("train has no key '", parts[1], "'.",
+                                       DidYouMean(parts[1], keys)));
+    }
+    return absl::OkStatus();
+  }
+  std::set<std::string> all;
+  for (const std::string& name : ScheduleTypeNames()) {
+    for (const std::string& key : AcceptedScheduleKeys(*ParseScheduleTypeName(name))) {
+      all.insert(key);
+    }
+  }
+  if (all.count(parts[1]) == 0) {
+    return reader.Error(key_node, path,
+                        absl::StrCat("no schedule type has a key '", parts[1], "'.",
+                                     DidYouMean(parts[1], {all.begin(), all.end()})));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ParameterGrid> ParseGrid(const YamlReader& reader, const YAML::Node& node,
+                                        const std::string& path, SweepMethod method) {
+  RETURN_IF_ERROR(reader.RequireMap(node, path));
+  ParameterGrid grid;
+  grid.location = reader.Location(node);
+  for (const auto& entry : node) {
+    ParameterAxis axis;
+    axis.path = entry.first.Scalar();
+    RETURN_IF_ERROR(CheckParameterPath(reader, entry.first, axis.path));
+    const YAML::Node& value = entry.second;
+    const std::string axis_path = absl::StrCat(path, ".", axis.path);
+    if (value.IsMap() && value["distribution"].IsDefined()) {
+      if (method != SweepMethod::kRandom) {
+        return reader.Error(value, axis_path,
+                            "distributions need method: random (a grid takes a list of values)");
+      }
+      ASSIGN_OR_RETURN(axis.distribution, ParseDistribution(reader, value, axis_path));
+    } else if (value.IsSequence()) {
+      if (value.size() == 0) return reader.Error(value, axis_path, "an empty list of values");
+      axis.listed = true;
+      for (const YAML::Node& item : value) axis.values.push_back(item);
+    } else if (value.IsNull()) {
+      return reader.Error(entry.first, axis_path, "has no value");
+    } else {
+      axis.values.push_back(value);
+    }
+    grid.axes.push_back(std::move(axis));
+  }
+  if (grid.axes.empty()) return reader.Error(node, path, "an empty grid; add parameters");
+  return grid;
+}
+
+// Scalar schedule types a grid can produce (from its schedule.type axis).
+absl::StatusOr<std::vector<ScheduleType>> GridTypes(const YamlReader& reader,
+                                                    const ParameterGrid& grid,
+                                                    const std::optional<ScheduleType>& shared) {
+  for (const ParameterAxis& axis : grid.axes) {
+    if (axis.path != "schedule.type") continue;
+    std::vector<YAML::Node> values = axis.values;
+    if (axis.distribution) values = axis.distribution->values;
+    std::vector<ScheduleType> types;
+    for (const YAML::Node& value : values) {
+      ASSIGN_OR_RETURN(std::string name, reader.String(value, "schedule.type"));
+      std::optional<ScheduleType> type = ParseScheduleTypeName(name);
+      if (!type) {
+        return reader.Error(value, "schedule.type",
+                            absl::StrCat("unknown schedule type '", name, "'.",
+                                         DidYouMean(name, ScheduleTypeNames())));
+      }
+      types.push_back(*type);
+    }
+    return types;
+  }
+  if (shared) return std::vector<ScheduleType>{*shared};
+  return absl::InvalidArgumentError(absl::StrCat(
+      grid.location, ": parameters: this grid sets no schedule.type and the shared schedule "
+                     "has none; add 'schedule.type: cosine' (or another type) to one of them"));
+}
+
+// Each key of the shared schedule must be accepted by at least one type the sweep uses; it is
+// then applied to the trials whose type accepts it.
+absl::Status CheckSharedScheduleKeys(const YamlReader& reader, const YAML::Node& root,
+                                     const SweepSpec& sweep) {
+  if (!sweep.schedule.IsDefined()) return absl::OkStatus();
+  RETURN_IF_ERROR(reader.RequireMap(sweep.schedule, "schedule"));
+  std::optional<ScheduleType> shared;
+  if (sweep.schedule["type"].IsDefined()) {
+    ASSIGN_OR_RETURN(std::string name, reader.String(sweep.schedule["type"], "schedule.type"));
+    shared = ParseScheduleTypeName(name);
+    if (!shared) {
+      return reader.Error(sweep.schedule["type"], "schedule.type",
+                          absl::StrCat("unknown schedule type '", name, "'.",
+                                       DidYouMean(name, ScheduleTypeNames())));
+    }
+  }
+  std::set<ScheduleType> used;
+  for (const ParameterGrid& grid : sweep.grids) {
+    ASSIGN_OR_RETURN(std::vector<ScheduleType> types, GridTypes(reader, grid, shared));
+    used.insert(types.begin(), types.end());
+  }
+  if (sweep.grids.empty() && shared) used.insert(*shared);
+  if (sweep.grids.empty() && !shared) {
+    return reader.Error(root["schedule"].IsDefined() ? root["schedule"] : root, "schedule.type",
+                        "missing; set schedule.type or sweep it under parameters");
+  }
+  std::vector<std::string> accepted;
+  for (ScheduleType type : used) {
+    for (const std::string& key : AcceptedScheduleKeys(type)) accepted.push_back(key);
+  }
+  for (const auto& entry : sweep.schedule) {
+    const std::string key = entry.first.Scalar();
+    bool ok = false;
+    for (ScheduleType type : used) ok = ok || AcceptsScheduleKey(type, key);
+    if (!ok) {
+      std::vector<std::string> names;
+      for (ScheduleType type : used) names.emplace_back(ScheduleTypeName(type));
+      return reader.Error(entry.first, JoinPath("schedule", key),
+                          absl::StrCat("no schedule type in this sweep (", absl::StrJoin(names, ", "),
+                                       ") takes '", key, "'.", DidYouMean(key, accepted)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<SweepSpec> ParseSweep(absl::string_view text, const std::string& file) {
+  ASSIGN_OR_RETURN(YAML::Node root, ParseYaml(text, file));
+  YamlReader reader(file);
+  RETURN_IF_ERROR(reader.CheckKeys(root, "", kTopLevelKeys));
+  SweepSpec sweep;
+  sweep.file = file;
+  sweep.text = std::string(text);
+  if (!root["name"].IsDefined()) {
+    return reader.Error(root, "name", "missing; give the sweep a name (name: my-sweep)");
+  }
+  ASSIGN_OR_RETURN(sweep.name, reader.String(root["name"], "name"));
+  if (sweep.name.empty()) return reader.Error(root["name"], "name", "must not be empty");
+  if (root["metric"].IsDefined()) RETURN_IF_ERROR(ParseMetric(reader, root["metric"], &sweep.metric));
+
+  if (root["method"].IsDefined()) {
+    ASSIGN_OR_RETURN(std::string method, reader.String(root["method"], "method"));
+    if (method == "grid") {
+      sweep.method = SweepMethod::kGrid;
+    } else if (method == "random") {
+      sweep.method = SweepMethod::kRandom;
+    } else {
+      return reader.Error(root["method"], "method",
+                          absl::StrCat("unknown method '", method, "'.",
+                                       DidYouMean(method, {"grid", "random"})));
+    }
+  }
+  if (sweep.method == SweepMethod::kRandom) {
+    if (!root["count"].IsDefined()) {
+      return reader.Error(root, "count", "method: random needs count (configurations to sample)");
+    }
+    ASSIGN_OR_RETURN(sweep.count, reader.Int(root["count"], "count"));
+    if (sweep.count < 1) return reader.Error(root["count"], "count", "must be at least 1");
+    if (root["seed"].IsDefined()) {
+      ASSIGN_OR_RETURN(int64_t seed, reader.Int(root["seed"], "seed"));
+      sweep.seed = static_cast<uint64_t>(seed);
+    }
+  } else {
+    for (const char* key : {"count", "seed"}) {
+      if (root[key].IsDefined()) {
+        return reader.Error(root[key], key, "only used with method: random (grids use seeds:)");
+      }
+    }
+  }
+  if (root["seeds"].IsDefined()) {
+    ASSIGN_OR_RETURN(sweep.seeds, reader.IntList(root["seeds"], "seeds"));
+    if (sweep.seeds.empty()) return reader.Error(root["seeds"], "seeds", "must not be empty");
+    std::set<int64_t> unique(sweep.seeds.begin(), sweep.seeds.end());
+    if (unique.size() != sweep.seeds.size()) {
+      return reader.Error(root["seeds"], "seeds", "lists a seed twice");
+    }
+  }
+  if (root["max_trials"].IsDefined()) {
+    ASSIGN_OR_RETURN(sweep.max_trials, reader.Int(root["max_trials"], "max_trials"));
+    if (sweep.max_trials < 1) return reader.Error(root["max_trials"], "max_trials", "must be >= 1");
+  }
+  if (root["max_failures"].IsDefined()) {
+    ASSIGN_OR_RETURN(sweep.max_failures, reader.Int(root["max_failures"], "max_failures"));
+    if (sweep.max_failures < 1) {
+      return reader.Error(root["max_failures"], "max_failures", "must be >= 1");
+    }
+  }
+  if (root["checkpoint"].IsDefined()) {
+    RETURN_IF_ERROR(ParseCheckpointPolicy(reader, root["checkpoint"], &sweep.checkpoint));
+  }
+  if (!root["train"].IsDefined()) {
+    return reader.Error(root, "train", "missing; say how to train (model, data, epochs, ...)");
+  }
+  RETURN_IF_ERROR(CheckTrainKeys(root["train"], reader, "train"));
+  sweep.train = root["train"];
+  if (root["lr_scaling"].IsDefined()) {
+    RETURN_IF_ERROR(ParseLrScaling(reader, root["lr_scaling"], &sweep));
+  }
+  if (sweep.base_batch_size == 0) {
+    sweep.base_batch_size = 128;
+    if (sweep.train["batch_size"].IsDefined()) {
+      ASSIGN_OR_RETURN(sweep.base_batch_size,
+                       reader.Int(sweep.train["batch_size"], "train.batch_size"));
+    }
+  }
+  sweep.schedule = root["schedule"].IsDefined() ? root["schedule"] : YAML::Node(YAML::NodeType::Map);
+
+  const YAML::Node& parameters = root["parameters"];
+  if (parameters.IsDefined() && !parameters.IsNull()) {
+    if (parameters.IsSequence()) {
+      for (size_t i = 0; i < parameters.size(); ++i) {
+        ASSIGN_OR_RETURN(ParameterGrid grid, ParseGrid(reader, parameters[i],
+                                                       absl::StrCat("parameters[", i, "]"),
+                                                       sweep.method));
+        sweep.grids.push_back(std::move(grid));
+      }
+    } else {
+      ASSIGN_OR_RETURN(ParameterGrid grid,
+                       ParseGrid(reader, parameters, "parameters", sweep.method));
+      sweep.grids.push_back(std::move(grid));
+    }
+  }
+  RETURN_IF_ERROR(CheckSharedScheduleKeys(reader, root, sweep));
+  return sweep;
+}
+
+absl::StatusOr<SweepSpec> LoadSweepFile(const std::string& file) {
+  ASSIGN_OR_RETURN(std::string text, ReadTextFile(file));
+  return ParseSweep(text, file);
+}
+
+}  // namespace lrsweep

@@ -1,0 +1,96 @@
+// SweepSpec: a parsed sweep file — what to vary, how to train, how to rank.
+//
+// A sweep file (docs/sweep-reference.md, sweeps/*.yaml) names a shared `train:` and `schedule:`
+// and a `parameters:` section of grids whose keys are dotted paths into them
+// (`schedule.lr`, `train.batch_size`, `schedule.warmup.fraction`). ParseSweep checks the file's
+// structure: unknown keys (with the closest valid name), types, ranges, parameter paths,
+// distributions. Per-trial checks (each trial's resolved schedule and train mapping) happen when
+// the sweep is planned (sweep_planner.h). All errors are InvalidArgument with file:line:column.
+//
+//   ASSIGN_OR_RETURN(SweepSpec sweep, LoadSweepFile("sweeps/fmnist-cnn-schedules.yaml"));
+//   ASSIGN_OR_RETURN(SweepPlan plan, PlanSweep(sweep));
+//
+// Thread safety: SweepSpec holds yaml-cpp nodes, which are not thread-safe; do not share one
+// SweepSpec between threads without external synchronization.
+#ifndef LRSWEEP_SWEEP_SWEEP_SPEC_H_
+#define LRSWEEP_SWEEP_SWEEP_SPEC_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/yaml_reader.h"
+#include "yaml-cpp/yaml.h"
+
+namespace lrsweep {
+
+inline constexpr int64_t kDefaultMaxTrials = 100000;
+
+enum class SweepMethod { kGrid, kRandom };
+enum class LrScalingRule { kNone, kLinear, kSqrt };
+
+struct MetricSpec {
+  std::string name = "val_accuracy";  // val_accuracy | val_loss | test_accuracy | train_loss
+  bool maximize = true;
+  std::string summary = "final";  // final | best | last_k_mean
+  int64_t last_k = 5;
+};
+
+// A random-search distribution for one parameter.
+struct Distribution {
+  enum class Kind { kUniform, kLogUniform, kIntUniform, kChoice };
+  Kind kind = Kind::kUniform;
+  double min = 0.0;
+  double max = 0.0;
+  std::vector<YAML::Node> values;  // choice
+};
+
+// One swept key: the values of a grid axis, or a distribution (random search only).
+struct ParameterAxis {
+  std::string path;  // dotted, e.g. "schedule.warmup.fraction"
+  bool listed = false;  // the file gives a list of values (else one value or a distribution)
+  std::vector<YAML::Node> values;
+  std::optional<Distribution> distribution;
+};
+
+struct ParameterGrid {
+  std::vector<ParameterAxis> axes;  // in file order
+  std::string location;             // "file:line:col" of the grid
+};
+
+// When workers checkpoint a trial, and how many checkpoints the coordinator keeps per trial.
+struct CheckpointPolicy {
+  int64_t every_steps = 500;
+  double every_minutes = 10.0;
+  int64_t keep = 2;
+};
+
+struct SweepSpec {
+  std::string file;
+  std::string text;  // the file's YAML text (the planner re-reads it per trial)
+  std::string name;
+  MetricSpec metric;
+  SweepMethod method = SweepMethod::kGrid;
+  int64_t count = 0;  // random: configurations to sample
+  uint64_t seed = 0;  // random: sampling seed
+  std::vector<int64_t> seeds = {0};
+  LrScalingRule lr_scaling = LrScalingRule::kNone;
+  int64_t base_batch_size = 0;
+  int64_t max_trials = kDefaultMaxTrials;
+  int64_t max_failures = 3;  // failed attempts before a trial is FAILED
+  CheckpointPolicy checkpoint;
+  YAML::Node train;     // the shared train mapping
+  YAML::Node schedule;  // the shared schedule mapping (keys apply to types that accept them)
+  std::vector<ParameterGrid> grids;
+};
+
+// Parses sweep YAML text; `file` names it in messages.
+absl::StatusOr<SweepSpec> ParseSweep(absl::string_view text, const std::string& file);
+absl::StatusOr<SweepSpec> LoadSweepFile(const std::string& file);
+
+}  // namespace lrsweep
+
+#endif  // LRSWEEP_SWEEP_SWEEP_SPEC_H_

@@ -1,0 +1,39 @@
+// What the coordinator tells users' tools about a sweep and a worker: the durable record plus
+// what only the live coordinator knows (state counts, whether a worker trains, waits or is lost).
+//
+//   for (const SweepView& sweep : coordinator->ListSweeps()) Print(sweep.record.id, sweep.counts);
+//
+// Thread safety: plain value types.
+#ifndef LRSWEEP_SWEEP_VIEWS_H_
+#define LRSWEEP_SWEEP_VIEWS_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "sweep/records.h"
+
+namespace lrsweep {
+
+struct SweepView {
+  SweepRecord record;
+  std::map<TrialState, int64_t> counts;  // states with no trial are absent
+  int64_t total_trials = 0;
+};
+
+enum class WorkerState {
+  kTraining,  // holds a lease (its heartbeats keep it)
+  kWaiting,   // long-polling for work, or between two requests
+  kLost,      // silent for longer than the lease timeout
+};
+
+struct WorkerView {
+  WorkerRecord record;
+  WorkerState state = WorkerState::kLost;
+  std::string sweep_id;  // of the lease it holds, if any
+  int64_t trial = -1;
+};
+
+}  // namespace lrsweep
+
+#endif  // LRSWEEP_SWEEP_VIEWS_H_
