@@ -122,6 +122,34 @@ std::string Polyline(const ChartSeries& series, const Axis& axis, size_t length)
       series.color, series.right_axis ? " stroke-dasharray=\"5,3\"" : "", points);
 }
 
+// The grid, the tick labels of both y axes and of the x axis (steps 0..length-1).
+std::string AxesSvg(const Axis& left_axis, const Axis* right_axis, size_t length) {
+  std::string svg;
+  for (double tick : left_axis.Ticks()) {
+    const double y = left_axis.Y(tick);
+    svg += fmt::format(
+        "<line x1=\"{0}\" x2=\"{1}\" y1=\"{2:.2f}\" y2=\"{2:.2f}\" stroke=\"#e0e0e0\"/>\n"
+        "<text x=\"{3}\" y=\"{4:.2f}\" text-anchor=\"end\">{5:.4g}</text>\n",
+        kLeft, kLeft + kPlotWidth, y, kLeft - 6, y + 4, tick);
+  }
+  if (right_axis != nullptr) {
+    for (double tick : right_axis->Ticks()) {
+      svg += fmt::format("<text x=\"{}\" y=\"{:.2f}\">{:.3g}</text>\n", kLeft + kPlotWidth + 6,
+                         right_axis->Y(tick) + 4, tick);
+    }
+  }
+  const size_t last = length > 0 ? length - 1 : 0;
+  const size_t x_step = std::max<size_t>(1, static_cast<size_t>(NiceStep(std::max<double>(1, last))));
+  for (size_t step = 0; step <= last; step += x_step) {
+    const double x = kLeft + (last > 0 ? kPlotWidth * static_cast<double>(step) /
+                                             static_cast<double>(last)
+                                       : 0);
+    svg += fmt::format("<text x=\"{:.2f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", x,
+                       kTop + kPlotHeight + 18, step);
+  }
+  return svg;
+}
+
 }  // namespace
 
 std::string RenderSvg(const LineChart& chart, bool log_y) {
@@ -140,30 +168,7 @@ std::string RenderSvg(const LineChart& chart, bool log_y) {
       "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
       "<text x=\"{2}\" y=\"24\" font-size=\"15\" font-weight=\"bold\">{3}</text>\n",
       kWidth, kHeight, kLeft, Escape(chart.title));
-  // Grid and left ticks.
-  for (double tick : left_axis.Ticks()) {
-    const double y = left_axis.Y(tick);
-    svg += fmt::format(
-        "<line x1=\"{0}\" x2=\"{1}\" y1=\"{2:.2f}\" y2=\"{2:.2f}\" stroke=\"#e0e0e0\"/>\n"
-        "<text x=\"{3}\" y=\"{4:.2f}\" text-anchor=\"end\">{5:.4g}</text>\n",
-        kLeft, kLeft + kPlotWidth, y, kLeft - 6, y + 4, tick);
-  }
-  if (!right.empty()) {
-    for (double tick : right_axis.Ticks()) {
-      svg += fmt::format("<text x=\"{}\" y=\"{:.2f}\">{:.3g}</text>\n", kLeft + kPlotWidth + 6,
-                         right_axis.Y(tick) + 4, tick);
-    }
-  }
-  // X ticks.
-  const size_t last = length > 0 ? length - 1 : 0;
-  const size_t x_step = std::max<size_t>(1, static_cast<size_t>(NiceStep(std::max<double>(1, last))));
-  for (size_t step = 0; step <= last; step += x_step) {
-    const double x = kLeft + (last > 0 ? kPlotWidth * static_cast<double>(step) /
-                                             static_cast<double>(last)
-                                       : 0);
-    svg += fmt::format("<text x=\"{:.2f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", x,
-                       kTop + kPlotHeight + 18, step);
-  }
+  svg += AxesSvg(left_axis, right.empty() ? nullptr : &right_axis, length);
   svg += fmt::format(
       "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#444\"/>\n"
       "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n"

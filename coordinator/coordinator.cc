@@ -1,5 +1,6 @@
 #include "coordinator/coordinator.h"
 
+#include <map>
 #include <random>
 #include <set>
 
@@ -89,6 +90,35 @@ TrialRecord WithProgress(TrialRecord trial, const std::vector<MetricPoint>& poin
   return trial;
 }
 
+// `history` with `points` added, by step; a point for a step already there replaces it, as the
+// store does.
+std::vector<MetricPoint> MergePoints(std::vector<MetricPoint> history,
+                                     const std::vector<MetricPoint>& points) {
+  std::map<int64_t, MetricPoint> by_step;
+  for (MetricPoint& point : history) by_step[point.step] = std::move(point);
+  for (const MetricPoint& point : points) by_step[point.step] = point;
+  std::vector<MetricPoint> merged;
+  merged.reserve(by_step.size());
+  for (auto& [step, point] : by_step) merged.push_back(std::move(point));
+  return merged;
+}
+
+// How an attempt ended, scored from its whole metric history.
+TrialOutcome ScoreOutcome(const std::vector<MetricPoint>& history, bool diverged,
+                          const std::string& reason, const SweepRecord& sweep) {
+  TrialOutcome outcome{diverged, reason};
+  if (!history.empty()) {
+    outcome.last_step = history.back().step;
+    outcome.last_lr = history.back().lr;
+  }
+  if (!diverged) {
+    outcome.score = ScoreTrial(
+        history, {sweep.metric_name, sweep.maximize, sweep.metric_summary, sweep.metric_last_k});
+  }
+  outcome.final_metrics_json = FinalMetricsJson(history);
+  return outcome;
+}
+
 }  // namespace
 
 Coordinator::Coordinator(Store* store, CoordinatorOptions options)
@@ -133,82 +163,6 @@ absl::Status Coordinator::Load() {
   return absl::OkStatus();
 }
 
-// --- Transitions: plan under mu_, persist without it, apply under it ---
-
-absl::Status Coordinator::Transition(const Plan& plan) {
-  Deferred deferred;
-  absl::Status status;
-  {
-    absl::MutexLock commit(&commit_mu_);
-    absl::StatusOr<StoreWrite> write;
-    {
-      absl::MutexLock lock(&mu_);
-      write = plan(table_);
-    }
-    status = write.ok() ? PersistAndApply(*write, &deferred) : write.status();
-  }
-  RunDeferred(deferred);
-  return status;
-}
-
-absl::Status Coordinator::PersistAndApply(const StoreWrite& write, Deferred* deferred) {
-  if (write.empty()) return absl::OkStatus();
-  RETURN_IF_ERROR(store_->Write(write));
-  {
-    absl::MutexLock lock(&mu_);
-    table_.Apply(write, absl::Now());
-  }
-  DispatchToWaiters(deferred);
-  absl::MutexLock lock(&mu_);
-  NotifyWatchers(deferred);
-  return absl::OkStatus();
-}
-
-void Coordinator::DispatchToWaiters(Deferred* deferred) {
-  while (true) {
-    std::vector<Waiter> waiters;
-    StoreWrite grants;
-    {
-      absl::MutexLock lock(&mu_);
-      if (waiters_.empty() || !table_.HasWaitingTrials()) return;
-      std::vector<std::string> worker_ids;
-      for (const Waiter& waiter : waiters_) worker_ids.push_back(waiter.worker_id);
-      grants = table_.Grant(worker_ids, NowMs());
-      const auto served = waiters_.begin() + static_cast<std::ptrdiff_t>(grants.trials.size());
-      waiters.assign(std::make_move_iterator(waiters_.begin()), std::make_move_iterator(served));
-      waiters_.erase(waiters_.begin(), served);
-    }
-    AnswerWithGrants(grants, std::move(waiters), deferred);
-  }
-}
-
-void Coordinator::AnswerWithGrants(const StoreWrite& grants, std::vector<Waiter> waiters,
-                                   Deferred* deferred) {
-  const absl::Status persisted = store_->Write(grants);
-  if (persisted.ok()) {
-    absl::MutexLock lock(&mu_);
-    table_.Apply(grants, absl::Now());
-  }
-  for (size_t i = 0; i < waiters.size(); ++i) {
-    absl::StatusOr<std::optional<LeaseGrant>> answer =
-        persisted.ok() ? absl::StatusOr<std::optional<LeaseGrant>>(GrantOf(grants.trials[i]))
-                       : persisted;
-    deferred->push_back([done = std::move(waiters[i].done), answer = std::move(answer)]() mutable {
-      done(std::move(answer));
-    });
-  }
-}
-
-LeaseGrant Coordinator::GrantOf(const TrialRecord& granted) {
-  LeaseGrant grant{granted.sweep_id, granted.trial, granted.attempts, granted.plan_json, {}};
-  // Only the lease just granted adds checkpoints to this trial, and its worker does not have it
-  // yet: this read outside the lock sees them all.
-  absl::StatusOr<std::vector<CheckpointRecord>> checkpoints =
-      store_->ListCheckpoints(granted.sweep_id, granted.trial);
-  if (checkpoints.ok()) grant.checkpoints = *std::move(checkpoints);
-  return grant;
-}
-
 // --- Sweeps ---
 
 absl::StatusOr<SubmitResult> Coordinator::SubmitSweep(const std::string& yaml,
@@ -226,16 +180,13 @@ absl::StatusOr<SubmitResult> Coordinator::SubmitSweep(const std::string& yaml,
   result.total_trials = static_cast<int64_t>(trials.size());
 
   Deferred deferred;
+  BeginCommit();
   {
-    absl::MutexLock commit(&commit_mu_);
-    {
-      absl::MutexLock lock(&mu_);
-      table_.AddSweep(std::move(record), std::move(trials), absl::Now());
-    }
-    DispatchToWaiters(&deferred);
     absl::MutexLock lock(&mu_);
+    table_.AddSweep(std::move(record), std::move(trials), absl::Now());
     NotifyWatchers(&deferred);
   }
+  EndCommit(&deferred);  // parked workers get the new trials
   RunDeferred(deferred);
   return result;
 }
@@ -298,78 +249,6 @@ absl::StatusOr<WorkerRecord> Coordinator::RegisterWorker(const std::string& name
   return record;
 }
 
-void Coordinator::AcquireLease(const std::string& worker_id, absl::Duration wait,
-                               LeaseCallback done) {
-  absl::StatusOr<std::optional<LeaseGrant>> answer = std::optional<LeaseGrant>();
-  bool needs_transition = false;  // it gives back an abandoned lease, or work is waiting
-  {
-    absl::MutexLock lock(&mu_);
-    if (!table_.HasWorker(worker_id)) {
-      answer = absl::NotFoundError(absl::StrCat("unknown worker '", worker_id, "'; register first"));
-    } else {
-      table_.Touch(worker_id, NowMs());
-      if (table_.HoldsLease(worker_id) || table_.HasWaitingTrials()) {
-        needs_transition = true;
-      } else if (wait > absl::ZeroDuration() && !stopping_) {
-        // The common case of an idle worker: nothing to grant, nothing to give back. It parks
-        // without waiting for transitions in flight.
-        ParkLocked(worker_id, wait, std::move(done));
-        return;
-      }
-    }
-  }
-  if (needs_transition) {
-    GrantOrPark(worker_id, wait, std::move(done));
-    return;
-  }
-  done(std::move(answer));
-}
-
-void Coordinator::GrantOrPark(const std::string& worker_id, absl::Duration wait,
-                              LeaseCallback done) {
-  Deferred deferred;
-  {
-    absl::MutexLock commit(&commit_mu_);
-    StoreWrite released;
-    {
-      absl::MutexLock lock(&mu_);
-      released = table_.ReleaseAbandoned(worker_id, NowMs());
-    }
-    if (absl::Status status = PersistAndApply(released, &deferred); !status.ok()) {
-      deferred.push_back([done = std::move(done), status] { done(status); });
-    } else {
-      StoreWrite grant;
-      {
-        absl::MutexLock lock(&mu_);
-        grant = table_.Grant({worker_id}, NowMs());
-        if (grant.trials.empty()) {
-          // No transition can add a waiting trial while commit_mu_ is held: parking now cannot
-          // miss one.
-          if (wait > absl::ZeroDuration() && !stopping_) {
-            ParkLocked(worker_id, wait, std::move(done));
-          } else {
-            deferred.push_back([done = std::move(done)] { done(std::optional<LeaseGrant>()); });
-          }
-        }
-      }
-      if (!grant.trials.empty()) {
-        std::vector<Waiter> self;
-        self.push_back({worker_id, absl::Now(), std::move(done)});
-        AnswerWithGrants(grant, std::move(self), &deferred);
-        absl::MutexLock lock(&mu_);
-        NotifyWatchers(&deferred);
-      }
-    }
-  }
-  RunDeferred(deferred);
-}
-
-void Coordinator::ParkLocked(const std::string& worker_id, absl::Duration wait,
-                             LeaseCallback done) {
-  waiters_.push_back(
-      {worker_id, absl::Now() + std::min(wait, options_.max_lease_wait), std::move(done)});
-}
-
 absl::StatusOr<Directive> Coordinator::Heartbeat(const LeaseRef& lease, int64_t step) {
   absl::MutexLock lock(&mu_);
   return table_.Renew(lease, absl::Now());
@@ -405,44 +284,39 @@ absl::Status Coordinator::CompleteTrial(const LeaseRef& lease, bool diverged,
                                         const std::string& reason,
                                         const std::vector<MetricPoint>& points) {
   Deferred deferred;
-  absl::Status status;
-  {
-    absl::MutexLock commit(&commit_mu_);
-    TrialRecord trial;
-    SweepRecord sweep;
-    {
-      absl::MutexLock lock(&mu_);
-      ASSIGN_OR_RETURN(const TrialRecord* leased, table_.Leased(lease));
-      trial = *leased;
-      ASSIGN_OR_RETURN(SweepView view, table_.GetSweep(lease.sweep_id));
-      sweep = view.record;
-    }
-    TrialOutcome outcome{diverged, reason};
-    if (trial.state != TrialState::kCancelled) {
-      // The last points and the score from the whole history, read outside the lock: only this
-      // lease writes the trial's metrics.
-      if (!points.empty()) RETURN_IF_ERROR(store_->AppendMetrics(trial, points));
-      ASSIGN_OR_RETURN(std::vector<MetricPoint> history,
-                       store_->GetMetrics(lease.sweep_id, lease.trial));
-      if (!history.empty()) {
-        outcome.last_step = history.back().step;
-        outcome.last_lr = history.back().lr;
-      }
-      if (!diverged) {
-        outcome.score = ScoreTrial(history, {sweep.metric_name, sweep.maximize,
-                                             sweep.metric_summary, sweep.metric_last_k});
-      }
-      outcome.final_metrics_json = FinalMetricsJson(history);
-    }
-    absl::StatusOr<StoreWrite> write;
-    {
-      absl::MutexLock lock(&mu_);
-      write = table_.Complete(lease, outcome, NowMs());
-    }
-    status = write.ok() ? PersistAndApply(*write, &deferred) : write.status();
-  }
+  BeginCommit();
+  absl::StatusOr<StoreWrite> write = PlanCompletion(lease, diverged, reason, points);
+  const absl::Status status = write.ok() ? PersistAndApply(*write, &deferred) : write.status();
+  EndCommit(&deferred);
   RunDeferred(deferred);
   return status;
+}
+
+absl::StatusOr<StoreWrite> Coordinator::PlanCompletion(const LeaseRef& lease, bool diverged,
+                                                       const std::string& reason,
+                                                       const std::vector<MetricPoint>& points) {
+  TrialRecord trial;
+  SweepRecord sweep;
+  {
+    absl::MutexLock lock(&mu_);
+    ASSIGN_OR_RETURN(const TrialRecord* leased, table_.Leased(lease));
+    trial = *leased;
+    ASSIGN_OR_RETURN(SweepView view, table_.GetSweep(lease.sweep_id));
+    sweep = view.record;
+  }
+  const bool cancelled = trial.state == TrialState::kCancelled;  // the cancellation stands
+  TrialOutcome outcome{diverged, reason};
+  if (!cancelled) {
+    // The score comes from the whole history, read outside the lock (only this lease writes
+    // the trial's metrics) with the last points, which are stored with the outcome.
+    ASSIGN_OR_RETURN(std::vector<MetricPoint> history,
+                     store_->GetMetrics(lease.sweep_id, lease.trial));
+    outcome = ScoreOutcome(MergePoints(std::move(history), points), diverged, reason, sweep);
+  }
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(StoreWrite write, table_.Complete(lease, outcome, NowMs()));
+  if (!cancelled && !points.empty()) write.metrics.push_back({lease.sweep_id, lease.trial, points});
+  return write;
 }
 
 absl::Status Coordinator::FailTrial(const LeaseRef& lease, const std::string& reason) {
@@ -475,15 +349,6 @@ void Coordinator::TimerLoop() {
           .IgnoreError();
     }
   }
-}
-
-void Coordinator::ExpireWaiters(absl::Time now, Deferred* deferred) {
-  auto expired = std::stable_partition(waiters_.begin(), waiters_.end(),
-                                       [now](const Waiter& w) { return w.deadline > now; });
-  for (auto it = expired; it != waiters_.end(); ++it) {
-    deferred->push_back([done = std::move(it->done)] { done(std::optional<LeaseGrant>()); });
-  }
-  waiters_.erase(expired, waiters_.end());
 }
 
 // --- Watchers ---

@@ -14,8 +14,9 @@
 // Locking: a transition is planned on the table under the coordinator's lock (`mu_`), persisted
 // without it, then applied under it again. Transitions are serialized by a second lock
 // (`commit_mu_`, taken first), so no two plans race; reads, heartbeats and parking an idle worker
-// take only `mu_`, and so never wait behind an fsync. Grants to parked workers made by one
-// transition are persisted together in one write.
+// take only `mu_`, and so never wait behind an fsync. Workers asking for work are served in
+// batches by whoever holds `commit_mu_` (coordinator_dispatch.cc): all grants of a round go out
+// in one write. The store group-commits writes that wait together into one fsync.
 //
 //   ASSIGN_OR_RETURN(auto store, OpenSqliteStore(dir + "/lrsweep.db"));
 //   ASSIGN_OR_RETURN(auto coordinator, Coordinator::Create(store.get(), CoordinatorOptions{}));
@@ -142,6 +143,8 @@ class Coordinator {
     std::string worker_id;
     absl::Time deadline;
     LeaseCallback done;
+    bool release_first = false;  // it still holds a lease it abandoned: give it back first
+    bool poll_only = false;      // answer at once, work or not
   };
   // Work to run once the locks are released.
   using Deferred = std::vector<std::function<void()>>;
@@ -150,26 +153,38 @@ class Coordinator {
   Coordinator(Store* store, CoordinatorOptions options);
   absl::Status Load();
 
-  // Plans a transition on the table, persists it, applies it, then hands newly waiting trials to
-  // parked workers and notifies watchers. An empty write changes nothing.
+  // Plans a transition on the table, persists it, applies it, then serves parked workers and
+  // notifies watchers. An empty write changes nothing.
   absl::Status Transition(const Plan& plan) ABSL_LOCKS_EXCLUDED(commit_mu_, mu_);
-  // The persist-and-apply half of Transition, for callers that did I/O of their own between
-  // taking `commit_mu_` and planning.
+  // Persists `write` and makes it visible; watchers are told. OK and nothing done for an empty one.
   absl::Status PersistAndApply(const StoreWrite& write, Deferred* deferred)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  // A commit is everything between these two. EndCommit serves the workers parked meanwhile,
+  // releases commit_mu_, and serves those who asked while it was held.
+  void BeginCommit() ABSL_EXCLUSIVE_LOCK_FUNCTION(commit_mu_);
+  void EndCommit(Deferred* deferred) ABSL_UNLOCK_FUNCTION(commit_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  // Serves the parked workers if one asked and commit_mu_ is free; else its holder will.
+  void ServeIfRequested(Deferred* deferred) ABSL_LOCKS_EXCLUDED(commit_mu_, mu_);
+  // Gives back the leases parked workers abandoned, grants waiting trials to parked workers, and
+  // answers the ones that would not wait.
+  void ServeWaiters(Deferred* deferred) ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Grants waiting trials to parked workers, all grants of a round in one write.
   void DispatchToWaiters(Deferred* deferred) ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_)
       ABSL_LOCKS_EXCLUDED(mu_);
   // Persists `grants` (rows of TrialTable::Grant) and answers `waiters`, one per row, in order.
   void AnswerWithGrants(const StoreWrite& grants, std::vector<Waiter> waiters, Deferred* deferred)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) ABSL_LOCKS_EXCLUDED(mu_);
-  // A worker's request for work that must change the table: it gives up an abandoned lease, or
-  // a trial is waiting.
-  void GrantOrPark(const std::string& worker_id, absl::Duration wait, LeaseCallback done)
-      ABSL_LOCKS_EXCLUDED(commit_mu_, mu_);
   LeaseGrant GrantOf(const TrialRecord& granted);
-  void ParkLocked(const std::string& worker_id, absl::Duration wait, LeaseCallback done)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The outcome of the lease's trial, scored from its metric history, as rows to persist.
+  absl::StatusOr<StoreWrite> PlanCompletion(const LeaseRef& lease, bool diverged,
+                                            const std::string& reason,
+                                            const std::vector<MetricPoint>& points)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  // Stores an uploaded checkpoint whose digest matched: renamed into place and recorded.
+  absl::Status StoreUpload(const LeaseRef& lease, int64_t step, TempFile& upload,
+                           const std::string& sha256_hex, int64_t size)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) ABSL_LOCKS_EXCLUDED(mu_);
 
   void TimerLoop();
   void ExpireWaiters(absl::Time now, Deferred* deferred) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -199,6 +214,8 @@ class Coordinator {
   std::map<int64_t, std::function<void()>> watchers_ ABSL_GUARDED_BY(mu_);
   int64_t next_watcher_id_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // A parked worker needs serving (see ServeIfRequested).
+  bool dispatch_requested_ ABSL_GUARDED_BY(mu_) = false;
 
   std::thread timer_;
 };

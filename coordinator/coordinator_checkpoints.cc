@@ -73,25 +73,31 @@ absl::StatusOr<TempFile> Coordinator::BeginCheckpointUpload(const LeaseRef& leas
 
 absl::Status Coordinator::CommitCheckpoint(const LeaseRef& lease, int64_t step, TempFile upload,
                                            const std::string& sha256_hex, int64_t size) {
-  const std::string path =
-      (std::filesystem::path(TrialCheckpointDir(options_, lease)) / UploadedCheckpointName(step))
-          .string();
-  absl::Status status = VerifyDigest(absl::StrCat("checkpoint at step ", step, " (", path, ")"),
-                                     upload.size(), upload.sha256_hex(), {size, sha256_hex});
+  absl::Status status = VerifyDigest(absl::StrCat("checkpoint at step ", step), upload.size(),
+                                     upload.sha256_hex(), {size, sha256_hex});
   if (status.ok()) {
-    absl::MutexLock commit(&commit_mu_);
-    status = CheckLease(lease);
-    if (status.ok()) status = upload.CommitTo(path);
-    if (status.ok()) {
-      status = RecordCheckpoint(lease, {lease.sweep_id, lease.trial, step, sha256_hex, size, path,
-                                        lease.fencing_token, NowMs(), ""})
-                   .status();
-    }
+    Deferred deferred;
+    BeginCommit();
+    status = StoreUpload(lease, step, upload, sha256_hex, size);
+    EndCommit(&deferred);
+    RunDeferred(deferred);
   }
   if (!status.ok() && !absl::IsFailedPrecondition(status)) {
     NoteCheckpointFailure(lease, step, status).IgnoreError();  // best effort: shown by status
   }
   return status;
+}
+
+absl::Status Coordinator::StoreUpload(const LeaseRef& lease, int64_t step, TempFile& upload,
+                                      const std::string& sha256_hex, int64_t size) {
+  RETURN_IF_ERROR(CheckLease(lease));
+  const std::string path =
+      (std::filesystem::path(TrialCheckpointDir(options_, lease)) / UploadedCheckpointName(step))
+          .string();
+  RETURN_IF_ERROR(upload.CommitTo(path));
+  return RecordCheckpoint(lease, {lease.sweep_id, lease.trial, step, sha256_hex, size, path,
+                                  lease.fencing_token, NowMs(), ""})
+      .status();
 }
 
 absl::StatusOr<RegisteredCheckpoint> Coordinator::RegisterSharedCheckpoint(
@@ -116,12 +122,16 @@ absl::StatusOr<RegisteredCheckpoint> Coordinator::RegisterSharedCheckpoint(
     }
     registered.verified = true;
   }
-  absl::MutexLock commit(&commit_mu_);
-  ASSIGN_OR_RETURN(std::vector<CheckpointRecord> kept,
-                   RecordCheckpoint(lease, {lease.sweep_id, lease.trial, checkpoint.step,
-                                            checkpoint.sha256_hex, checkpoint.size, "",
-                                            lease.fencing_token, NowMs(), checkpoint.shared_path}));
-  for (const CheckpointRecord& committed : kept) {
+  Deferred deferred;
+  BeginCommit();
+  absl::StatusOr<std::vector<CheckpointRecord>> kept =
+      RecordCheckpoint(lease, {lease.sweep_id, lease.trial, checkpoint.step, checkpoint.sha256_hex,
+                               checkpoint.size, "", lease.fencing_token, NowMs(),
+                               checkpoint.shared_path});
+  EndCommit(&deferred);
+  RunDeferred(deferred);
+  RETURN_IF_ERROR(kept.status());
+  for (const CheckpointRecord& committed : *kept) {
     if (!committed.shared_path.empty()) registered.kept_shared_paths.push_back(committed.shared_path);
   }
   return registered;
@@ -143,9 +153,9 @@ absl::StatusOr<std::vector<CheckpointRecord>> Coordinator::RecordCheckpoint(
   Retention retention = Retain(std::move(existing), checkpoint, keep);
   write.added_checkpoints.push_back(checkpoint);
   write.deleted_checkpoints = retention.dropped;
-  Deferred deferred;
-  RETURN_IF_ERROR(PersistAndApply(write, &deferred));
-  RunDeferred(deferred);  // watchers only: no lease was granted by this write
+  Deferred watchers;
+  RETURN_IF_ERROR(PersistAndApply(write, &watchers));
+  RunDeferred(watchers);  // watch events only, which take no lock of commit_mu_'s
   for (const CheckpointRecord& gone : retention.dropped) RemoveCheckpointFile(gone);
   for (const CheckpointRecord& gone : retention.replaced_files) RemoveCheckpointFile(gone);
   return retention.kept;

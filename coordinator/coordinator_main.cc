@@ -45,8 +45,8 @@ int Main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(int64_t{10}, int64_t{600000}));
   app.add_option("--lease-timeout-ms", lease_timeout_ms,
-                 "A lease not renewed for this long returns its trial to PENDING "
-                 "(default: 3 heartbeats)")
+                 "A lease not renewed for this long makes its trial PREEMPTED (leased again; "
+                 "default: 3 heartbeats)")
       ->check(CLI::Range(int64_t{10}, int64_t{3600000}));
   std::string shared_checkpoint_dir;
   app.add_option("--shared-checkpoint-dir", shared_checkpoint_dir,

@@ -1,5 +1,6 @@
-// Store on SQLite (WAL, synchronous=FULL). One connection guarded by a mutex: SQLite serializes
-// writers anyway, and the coordinator's transactions are short.
+// Store on SQLite (WAL, synchronous=FULL). Two connections, each guarded by a mutex: one writes
+// (SQLite serializes writers anyway, and writes are group-committed), one reads, so that WAL lets
+// reads proceed while a commit fsyncs.
 #include <sqlite3.h>
 
 #include <mutex>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "common/status_macros.h"
+#include "coordinator/sqlite_statement.h"
 #include "coordinator/store.h"
 #include "sweep/trial_columns.h"
 
@@ -66,66 +68,6 @@ CREATE TABLE IF NOT EXISTS workers (
   last_heartbeat_ms INTEGER NOT NULL
 );
 )sql";
-
-// A prepared statement, finalized on destruction.
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) : db_(db) {
-    status_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
-  }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  absl::Status Prepared() const {
-    if (status_ == SQLITE_OK) return absl::OkStatus();
-    return absl::InternalError(absl::StrCat("sqlite prepare: ", sqlite3_errmsg(db_)));
-  }
-
-  Statement& Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); return *this; }
-  Statement& Bind(int i, double v) { sqlite3_bind_double(stmt_, i, v); return *this; }
-  Statement& Bind(int i, const std::string& v) {
-    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Statement& Bind(int i, const std::optional<double>& v) {
-    if (v) sqlite3_bind_double(stmt_, i, *v); else sqlite3_bind_null(stmt_, i);
-    return *this;
-  }
-
-  // SQLITE_ROW, SQLITE_DONE, or an error code.
-  int Step() { return sqlite3_step(stmt_); }
-  absl::Status Run() {
-    const int rc = Step();
-    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
-      sqlite3_reset(stmt_);
-      sqlite3_clear_bindings(stmt_);
-      return absl::OkStatus();
-    }
-    const std::string message = sqlite3_errmsg(db_);
-    sqlite3_reset(stmt_);
-    if (rc == SQLITE_FULL) {
-      return absl::ResourceExhaustedError(absl::StrCat("sqlite: disk full: ", message));
-    }
-    return absl::InternalError(absl::StrCat("sqlite: ", message));
-  }
-
-  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
-  double Double(int col) const { return sqlite3_column_double(stmt_, col); }
-  std::optional<double> OptionalDouble(int col) const {
-    if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
-    return sqlite3_column_double(stmt_, col);
-  }
-  std::string Text(int col) const {
-    const unsigned char* text = sqlite3_column_text(stmt_, col);
-    return text ? reinterpret_cast<const char*>(text) : "";
-  }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-  int status_;
-};
 
 constexpr char kSweepColumns[] =
     "id, name, yaml, file_name, created_ms, state, metric_name, maximize, metric_summary, "
@@ -211,17 +153,26 @@ TrialRecord ReadTrial(const Statement& s) {
 
 class SqliteStore : public Store {
  public:
-  explicit SqliteStore(sqlite3* db) : db_(db) {}
-  ~SqliteStore() override { sqlite3_close(db_); }
+  // `db` writes; `reader` (a second connection to the same file) reads, so that with WAL a read
+  // never waits behind a commit's fsync.
+  SqliteStore(sqlite3* db, sqlite3* reader) : db_(db), reader_(reader) {}
+  ~SqliteStore() override {
+    sqlite3_close(reader_);
+    sqlite3_close(db_);
+  }
 
   absl::Status Init() {
-    absl::MutexLock lock(&mu_);
-    RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
-    RETURN_IF_ERROR(Exec("PRAGMA synchronous=FULL"));
-    RETURN_IF_ERROR(Exec("PRAGMA busy_timeout=5000"));
-    RETURN_IF_ERROR(Exec(kSchema));
-    RETURN_IF_ERROR(Exec(TrialsSchema().c_str()));
-    return AddMissingColumns();
+    {
+      absl::MutexLock lock(&mu_);
+      RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
+      RETURN_IF_ERROR(Exec("PRAGMA synchronous=FULL"));
+      RETURN_IF_ERROR(Exec("PRAGMA busy_timeout=5000"));
+      RETURN_IF_ERROR(Exec(kSchema));
+      RETURN_IF_ERROR(Exec(TrialsSchema().c_str()));
+      RETURN_IF_ERROR(AddMissingColumns());
+    }
+    absl::MutexLock lock(&read_mu_);
+    return ExecOn(reader_, "PRAGMA busy_timeout=5000");
   }
 
   absl::Status AddMissingColumns() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -248,41 +199,25 @@ class SqliteStore : public Store {
   absl::Status CreateSweep(const SweepRecord& sweep,
                            const std::vector<TrialRecord>& trials) override {
     absl::MutexLock lock(&mu_);
-    return Transaction([&]() -> absl::Status {
-      Statement insert(db_,
-                       absl::StrCat("INSERT INTO sweeps (", kSweepColumns,
-                                    ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
-                           .c_str());
-      RETURN_IF_ERROR(insert.Prepared());
-      insert.Bind(1, sweep.id).Bind(2, sweep.name).Bind(3, sweep.yaml).Bind(4, sweep.file_name)
-          .Bind(5, sweep.created_ms).Bind(6, std::string(SweepStateName(sweep.state)))
-          .Bind(7, sweep.metric_name).Bind(8, int64_t{sweep.maximize}).Bind(9, sweep.metric_summary)
-          .Bind(10, sweep.metric_last_k).Bind(11, sweep.max_failures)
-          .Bind(12, sweep.checkpoint_keep).Bind(13, sweep.source_sha256);
-      RETURN_IF_ERROR(insert.Run());
-      return WriteTrials(trials, "INSERT");
-    });
+    RETURN_IF_ERROR(Begin());
+    return End(WriteSweep(sweep, trials));
   }
 
   absl::Status Write(const StoreWrite& write) override {
     if (write.empty()) return absl::OkStatus();
-    absl::MutexLock lock(&mu_);
-    return Transaction([&]() -> absl::Status {
-      RETURN_IF_ERROR(WriteTrials(write.trials, "REPLACE"));
-      RETURN_IF_ERROR(WriteSweepStates(write.sweep_states));
-      RETURN_IF_ERROR(WriteCheckpoints(write.added_checkpoints));
-      return DeleteCheckpoints(write.deleted_checkpoints);
-    });
+    PendingWrite mine;
+    mine.write = &write;
+    return GroupCommit(mine);
   }
 
   absl::StatusOr<std::vector<SweepRecord>> ListSweeps() override {
-    absl::MutexLock lock(&mu_);
+    absl::MutexLock lock(&read_mu_);
     return ReadSweeps(
         absl::StrCat("SELECT ", kSweepColumns, " FROM sweeps ORDER BY created_ms, id"), "");
   }
 
   absl::StatusOr<SweepRecord> GetSweep(const std::string& sweep_id) override {
-    absl::MutexLock lock(&mu_);
+    absl::MutexLock lock(&read_mu_);
     ASSIGN_OR_RETURN(
         std::vector<SweepRecord> sweeps,
         ReadSweeps(absl::StrCat("SELECT ", kSweepColumns, " FROM sweeps WHERE id = ?"), sweep_id));
@@ -291,8 +226,8 @@ class SqliteStore : public Store {
   }
 
   absl::StatusOr<std::vector<TrialRecord>> ListTrials(const std::string& sweep_id) override {
-    absl::MutexLock lock(&mu_);
-    Statement select(db_, absl::StrCat("SELECT ", TrialColumnList(),
+    absl::MutexLock lock(&read_mu_);
+    Statement select(reader_, absl::StrCat("SELECT ", TrialColumnList(),
                                        " FROM trials WHERE sweep_id = ? ORDER BY trial")
                               .c_str());
     RETURN_IF_ERROR(select.Prepared());
@@ -300,52 +235,22 @@ class SqliteStore : public Store {
     std::vector<TrialRecord> trials;
     int rc;
     while ((rc = select.Step()) == SQLITE_ROW) trials.push_back(ReadTrial(select));
-    if (rc != SQLITE_DONE) return absl::InternalError(sqlite3_errmsg(db_));
+    if (rc != SQLITE_DONE) return absl::InternalError(sqlite3_errmsg(reader_));
     return trials;
   }
 
   absl::Status AppendMetrics(const TrialRecord& trial,
                              const std::vector<MetricPoint>& points) override {
-    PendingAppend mine{&trial, &points, absl::OkStatus(), false};
-    {
-      absl::MutexLock lock(&queue_mu_);
-      queue_.push_back(&mine);
-      if (committing_) {
-        // Another caller is committing: it will take this append in its next batch.
-        queue_mu_.Await(absl::Condition(&mine.done));
-        return mine.status;
-      }
-      committing_ = true;
-    }
-    // This caller commits batches until nobody is waiting.
-    while (true) {
-      std::vector<PendingAppend*> batch;
-      {
-        absl::MutexLock lock(&queue_mu_);
-        batch.swap(queue_);
-        if (batch.empty()) {
-          committing_ = false;
-          break;
-        }
-      }
-      absl::Status status;
-      {
-        absl::MutexLock lock(&mu_);
-        status = Transaction([&] { return WriteAppends(batch); });
-      }
-      absl::MutexLock lock(&queue_mu_);
-      for (PendingAppend* append : batch) {
-        append->status = status;
-        append->done = true;
-      }
-    }
-    return mine.status;
+    PendingWrite mine;
+    mine.trial = &trial;
+    mine.points = &points;
+    return GroupCommit(mine);
   }
 
   absl::StatusOr<std::vector<MetricPoint>> GetMetrics(const std::string& sweep_id,
                                                       int64_t trial) override {
-    absl::MutexLock lock(&mu_);
-    Statement select(db_,
+    absl::MutexLock lock(&read_mu_);
+    Statement select(reader_,
                      "SELECT step, epoch, lr, momentum, train_loss, val_loss, val_accuracy, "
                      "test_accuracy, examples_per_second, wall_seconds FROM metrics "
                      "WHERE sweep_id = ? AND trial = ? ORDER BY step");
@@ -367,14 +272,14 @@ class SqliteStore : public Store {
       p.wall_seconds = select.Double(9);
       points.push_back(p);
     }
-    if (rc != SQLITE_DONE) return absl::InternalError(sqlite3_errmsg(db_));
+    if (rc != SQLITE_DONE) return absl::InternalError(sqlite3_errmsg(reader_));
     return points;
   }
 
   absl::StatusOr<std::vector<CheckpointRecord>> ListCheckpoints(const std::string& sweep_id,
                                                                 int64_t trial) override {
-    absl::MutexLock lock(&mu_);
-    Statement select(db_,
+    absl::MutexLock lock(&read_mu_);
+    Statement select(reader_,
                      "SELECT step, sha256, size, path, attempt, created_ms, shared_path FROM checkpoints "
                      "WHERE sweep_id = ? AND trial = ? ORDER BY step DESC");
     RETURN_IF_ERROR(select.Prepared());
@@ -399,8 +304,8 @@ class SqliteStore : public Store {
   }
 
   absl::StatusOr<std::vector<WorkerRecord>> ListWorkers() override {
-    absl::MutexLock lock(&mu_);
-    Statement select(db_,
+    absl::MutexLock lock(&read_mu_);
+    Statement select(reader_,
                      "SELECT id, name, device, threads, registered_ms, last_heartbeat_ms "
                      "FROM workers ORDER BY registered_ms, id");
     RETURN_IF_ERROR(select.Prepared());
@@ -413,9 +318,11 @@ class SqliteStore : public Store {
   }
 
  private:
-  absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return ExecOn(db_, sql); }
+
+  static absl::Status ExecOn(sqlite3* db, const char* sql) {
     char* error = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &error) != SQLITE_OK) {
       const std::string message = error ? error : "unknown error";
       sqlite3_free(error);
       return absl::InternalError(absl::StrCat("sqlite: ", message));
@@ -423,48 +330,125 @@ class SqliteStore : public Store {
     return absl::OkStatus();
   }
 
-  template <typename Body>
-  absl::Status Transaction(Body body) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    absl::Status status = body();
-    if (!status.ok()) {
+  // A transaction: Begin(), then End() with the status of its body, which commits it or, on an
+  // error, rolls it back.
+  absl::Status Begin() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return Exec("BEGIN IMMEDIATE"); }
+  absl::Status End(absl::Status body) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!body.ok()) {
       Exec("ROLLBACK").IgnoreError();
-      return status;
+      return body;
     }
     return Exec("COMMIT");
   }
 
-  struct PendingAppend {
-    const TrialRecord* trial;
-    const std::vector<MetricPoint>* points;
+  absl::Status WriteSweep(const SweepRecord& sweep, const std::vector<TrialRecord>& trials)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Statement insert(db_, absl::StrCat("INSERT INTO sweeps (", kSweepColumns,
+                                       ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                              .c_str());
+    RETURN_IF_ERROR(insert.Prepared());
+    insert.Bind(1, sweep.id).Bind(2, sweep.name).Bind(3, sweep.yaml).Bind(4, sweep.file_name)
+        .Bind(5, sweep.created_ms).Bind(6, std::string(SweepStateName(sweep.state)))
+        .Bind(7, sweep.metric_name).Bind(8, int64_t{sweep.maximize}).Bind(9, sweep.metric_summary)
+        .Bind(10, sweep.metric_last_k).Bind(11, sweep.max_failures)
+        .Bind(12, sweep.checkpoint_keep).Bind(13, sweep.source_sha256);
+    RETURN_IF_ERROR(insert.Run());
+    return WriteTrials(trials, "INSERT");
+  }
+
+  absl::Status WriteAll(const StoreWrite& write) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    RETURN_IF_ERROR(WriteTrials(write.trials, "REPLACE"));
+    for (const MetricAppend& append : write.metrics) {
+      RETURN_IF_ERROR(WritePoints(append.sweep_id, append.trial, append.points));
+    }
+    RETURN_IF_ERROR(WriteSweepStates(write.sweep_states));
+    RETURN_IF_ERROR(WriteCheckpoints(write.added_checkpoints));
+    return DeleteCheckpoints(write.deleted_checkpoints);
+  }
+
+  // A write waiting for the group commit: a metric append (trial and points) or a StoreWrite.
+  struct PendingWrite {
+    const TrialRecord* trial = nullptr;
+    const std::vector<MetricPoint>* points = nullptr;
+    const StoreWrite* write = nullptr;
     absl::Status status;
     bool done = false;
   };
 
-  absl::Status WriteAppends(const std::vector<PendingAppend*>& batch)
+  // Writes that wait together share one transaction and one fsync: the first caller commits
+  // batches until nobody waits, the others return once their batch is durable. A batch fails
+  // or succeeds whole.
+  absl::Status GroupCommit(PendingWrite& mine) ABSL_LOCKS_EXCLUDED(queue_mu_, mu_) {
+    {
+      absl::MutexLock lock(&queue_mu_);
+      queue_.push_back(&mine);
+      if (committing_) {
+        // Another caller is committing: it will take this write in its next batch.
+        queue_mu_.Await(absl::Condition(&mine.done));
+        return mine.status;
+      }
+      committing_ = true;
+    }
+    while (true) {
+      std::vector<PendingWrite*> batch;
+      {
+        absl::MutexLock lock(&queue_mu_);
+        batch.swap(queue_);
+        if (batch.empty()) {
+          committing_ = false;
+          break;
+        }
+      }
+      absl::Status status;
+      {
+        absl::MutexLock lock(&mu_);
+        status = Begin();
+        if (status.ok()) status = End(WriteBatch(batch));
+      }
+      absl::MutexLock lock(&queue_mu_);
+      for (PendingWrite* pending : batch) {
+        pending->status = status;
+        pending->done = true;
+      }
+    }
+    return mine.status;
+  }
+
+  absl::Status WriteBatch(const std::vector<PendingWrite*>& batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    Statement insert(db_,
-                     "INSERT OR REPLACE INTO metrics (sweep_id, trial, step, epoch, lr, "
-                     "momentum, train_loss, val_loss, val_accuracy, test_accuracy, "
-                     "examples_per_second, wall_seconds) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
     Statement progress(db_,
                        "UPDATE trials SET step = ?, lr = ?, latest_metric = ?, updated_ms = ? "
                        "WHERE sweep_id = ? AND trial = ? AND attempts = ?");
-    RETURN_IF_ERROR(insert.Prepared());
     RETURN_IF_ERROR(progress.Prepared());
-    for (const PendingAppend* append : batch) {
-      const TrialRecord& trial = *append->trial;
-      for (const MetricPoint& p : *append->points) {
-        insert.Bind(1, trial.sweep_id).Bind(2, trial.trial).Bind(3, p.step).Bind(4, p.epoch)
-            .Bind(5, p.lr).Bind(6, p.momentum).Bind(7, p.train_loss).Bind(8, p.val_loss)
-            .Bind(9, p.val_accuracy).Bind(10, p.test_accuracy).Bind(11, p.examples_per_second)
-            .Bind(12, p.wall_seconds);
-        RETURN_IF_ERROR(insert.Run());
+    for (const PendingWrite* pending : batch) {
+      if (pending->write != nullptr) {
+        RETURN_IF_ERROR(WriteAll(*pending->write));
+        continue;
       }
+      const TrialRecord& trial = *pending->trial;
+      RETURN_IF_ERROR(WritePoints(trial.sweep_id, trial.trial, *pending->points));
       progress.Bind(1, trial.step).Bind(2, trial.lr).Bind(3, trial.latest_metric)
           .Bind(4, trial.updated_ms).Bind(5, trial.sweep_id).Bind(6, trial.trial)
           .Bind(7, trial.attempts);
       RETURN_IF_ERROR(progress.Run());
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status WritePoints(const std::string& sweep_id, int64_t trial,
+                           const std::vector<MetricPoint>& points)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (points.empty()) return absl::OkStatus();
+    Statement insert(db_,
+                     "INSERT OR REPLACE INTO metrics (sweep_id, trial, step, epoch, lr, "
+                     "momentum, train_loss, val_loss, val_accuracy, test_accuracy, "
+                     "examples_per_second, wall_seconds) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+    RETURN_IF_ERROR(insert.Prepared());
+    for (const MetricPoint& p : points) {
+      insert.Bind(1, sweep_id).Bind(2, trial).Bind(3, p.step).Bind(4, p.epoch).Bind(5, p.lr)
+          .Bind(6, p.momentum).Bind(7, p.train_loss).Bind(8, p.val_loss).Bind(9, p.val_accuracy)
+          .Bind(10, p.test_accuracy).Bind(11, p.examples_per_second).Bind(12, p.wall_seconds);
+      RETURN_IF_ERROR(insert.Run());
     }
     return absl::OkStatus();
   }
@@ -526,8 +510,8 @@ class SqliteStore : public Store {
 
   absl::StatusOr<std::vector<SweepRecord>> ReadSweeps(const std::string& sql,
                                                       const std::string& id)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    Statement select(db_, sql.c_str());
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_) {
+    Statement select(reader_, sql.c_str());
     RETURN_IF_ERROR(select.Prepared());
     if (!id.empty()) select.Bind(1, id);
     std::vector<SweepRecord> sweeps;
@@ -553,15 +537,19 @@ class SqliteStore : public Store {
 
   absl::Mutex mu_;
   sqlite3* db_ ABSL_GUARDED_BY(mu_);
-  // Group commit of metric appends.
+  absl::Mutex read_mu_;
+  sqlite3* reader_ ABSL_GUARDED_BY(read_mu_);
+  // Group commit of metric appends and writes.
   absl::Mutex queue_mu_ ABSL_ACQUIRED_BEFORE(mu_);
-  std::vector<PendingAppend*> queue_ ABSL_GUARDED_BY(queue_mu_);
+  std::vector<PendingWrite*> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool committing_ ABSL_GUARDED_BY(queue_mu_) = false;
 };
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+namespace {
+
+absl::StatusOr<sqlite3*> OpenConnection(const std::string& path) {
   sqlite3* db = nullptr;
   if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
     const std::string message = db ? sqlite3_errmsg(db) : "out of memory";
@@ -570,7 +558,19 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) 
         absl::StrCat("cannot open store ", path, ": ", message,
                      ". Check that --data-dir exists and is writable."));
   }
-  auto store = std::make_unique<SqliteStore>(db);
+  return db;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+  ASSIGN_OR_RETURN(sqlite3 * db, OpenConnection(path));
+  absl::StatusOr<sqlite3*> reader = OpenConnection(path);
+  if (!reader.ok()) {
+    sqlite3_close(db);
+    return reader.status();
+  }
+  auto store = std::make_unique<SqliteStore>(db, *reader);
   RETURN_IF_ERROR(store->Init());
   return store;
 }

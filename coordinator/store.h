@@ -24,17 +24,25 @@
 
 namespace lrsweep {
 
+// Metric points of one trial, stored with a write (a point for a stored step replaces it).
+struct MetricAppend {
+  std::string sweep_id;
+  int64_t trial = 0;
+  std::vector<MetricPoint> points;
+};
+
 // Changes committed together in one transaction: the rows a trial transition (or a batch of
 // them) writes.
 struct StoreWrite {
   std::vector<TrialRecord> trials;  // each row written whole (identified by sweep_id and trial)
+  std::vector<MetricAppend> metrics;
   std::vector<std::pair<std::string, SweepState>> sweep_states;
   std::vector<CheckpointRecord> added_checkpoints;
   std::vector<CheckpointRecord> deleted_checkpoints;  // by sweep_id, trial and step
 
   bool empty() const {
-    return trials.empty() && sweep_states.empty() && added_checkpoints.empty() &&
-           deleted_checkpoints.empty();
+    return trials.empty() && metrics.empty() && sweep_states.empty() &&
+           added_checkpoints.empty() && deleted_checkpoints.empty();
   }
 };
 
@@ -45,10 +53,12 @@ class Store {
   // Inserts a sweep and all its trials atomically.
   virtual absl::Status CreateSweep(const SweepRecord& sweep,
                                    const std::vector<TrialRecord>& trials) = 0;
-  // Commits every change of `write` in one transaction, or none of them.
+  // Commits every change of `write` in one transaction, or none of them. Like AppendMetrics, it
+  // is group-committed: writes and appends that wait together share one transaction and one
+  // fsync (and succeed or fail together), each returning once it is durable.
   virtual absl::Status Write(const StoreWrite& write) = 0;
   absl::Status SetSweepState(const std::string& sweep_id, SweepState state) {
-    return Write({{}, {{sweep_id, state}}, {}, {}});
+    return Write({{}, {}, {{sweep_id, state}}, {}, {}});
   }
   virtual absl::StatusOr<std::vector<SweepRecord>> ListSweeps() = 0;
   // NotFound for an unknown id.
@@ -56,9 +66,9 @@ class Store {
 
   virtual absl::StatusOr<std::vector<TrialRecord>> ListTrials(const std::string& sweep_id) = 0;
   // Writes every field of the trial (identified by sweep_id and trial).
-  absl::Status UpdateTrial(const TrialRecord& trial) { return Write({{trial}, {}, {}, {}}); }
+  absl::Status UpdateTrial(const TrialRecord& trial) { return Write({{trial}, {}, {}, {}, {}}); }
   absl::Status UpdateTrials(const std::vector<TrialRecord>& trials) {
-    return Write({trials, {}, {}, {}});
+    return Write({trials, {}, {}, {}, {}});
   }
   // Appends points and updates the trial's progress fields (step, lr, latest_metric, updated_ms)
   // if the stored trial is still at `trial.attempts`. Concurrent calls are group-committed: one
@@ -71,7 +81,7 @@ class Store {
 
   // Records a committed checkpoint and the trial's new checkpoint_step in one transaction.
   absl::Status AddCheckpoint(const CheckpointRecord& checkpoint, const TrialRecord& trial) {
-    return Write({{trial}, {}, {checkpoint}, {}});
+    return Write({{trial}, {}, {}, {checkpoint}, {}});
   }
   // The trial's checkpoints, newest first.
   virtual absl::StatusOr<std::vector<CheckpointRecord>> ListCheckpoints(
@@ -81,7 +91,7 @@ class Store {
     key.sweep_id = sweep_id;
     key.trial = trial;
     key.step = step;
-    return Write({{}, {}, {}, {key}});
+    return Write({{}, {}, {}, {}, {key}});
   }
 
   virtual absl::Status UpsertWorker(const WorkerRecord& worker) = 0;

@@ -13,8 +13,8 @@ PACKAGES=(
   libyaml-cpp-dev libabsl-dev libsqlite3-dev
   # command line, JSON, formatting
   libcli11-dev nlohmann-json3-dev libfmt-dev
-  # tests
-  libgtest-dev libgmock-dev
+  # tests, and clang for checking the thread-safety annotations
+  libgtest-dev libgmock-dev clang
   # compressed data files
   zlib1g-dev
   # checksums, statistics

@@ -174,7 +174,9 @@ SweepReport BuildReport(const SweepView& sweep, const std::vector<TrialRecord>& 
   return report;
 }
 
-std::string RenderMarkdown(const SweepReport& report) {
+namespace {
+
+std::string MarkdownRanking(const SweepReport& report) {
   const SweepRecord& sweep = report.sweep.record;
   std::string out = fmt::format("# {} ({})\n\n", sweep.name, sweep.id);
   std::vector<std::string> counts;
@@ -193,22 +195,30 @@ std::string RenderMarkdown(const SweepReport& report) {
                        MeanText(rank.stats), CiText(rank.stats), rank.stats.n,
                        ParamsText(rank.params), absl::StrJoin(rank.trials, ", "));
   }
-  out += fmt::format("\n{}\n", report.significance.note);
-  if (!report.family_best.empty()) {
-    out += "\n## Each schedule family at its best\n\n| schedule | best " + sweep.metric_name +
-           " | 95% CI | gain over constant LR | configuration |\n|---|---:|---|---:|---|\n";
-    for (const FamilyBest& family : report.family_best) {
-      const ConfigRank* rank = nullptr;
-      for (const ConfigRank& r : report.ranking) {
-        if (r.config == family.config) rank = &r;
-      }
-      out += fmt::format("| {} | {} | {} | {} | {} |\n", family.family, MeanText(family.stats),
-                         CiText(family.stats),
-                         family.gain_over_constant ? fmt::format("{:+.4f}", *family.gain_over_constant)
-                                                   : "-",
-                         rank ? ParamsText(rank->params) : "");
+  return out + fmt::format("\n{}\n", report.significance.note);
+}
+
+std::string MarkdownFamilies(const SweepReport& report) {
+  if (report.family_best.empty()) return "";
+  std::string out = "\n## Each schedule family at its best\n\n| schedule | best " +
+                    report.sweep.record.metric_name +
+                    " | 95% CI | gain over constant LR | configuration |\n|---|---:|---|---:|---|\n";
+  for (const FamilyBest& family : report.family_best) {
+    const ConfigRank* rank = nullptr;
+    for (const ConfigRank& r : report.ranking) {
+      if (r.config == family.config) rank = &r;
     }
+    out += fmt::format("| {} | {} | {} | {} | {} |\n", family.family, MeanText(family.stats),
+                       CiText(family.stats),
+                       family.gain_over_constant ? fmt::format("{:+.4f}", *family.gain_over_constant)
+                                                 : "-",
+                       rank ? ParamsText(rank->params) : "");
   }
+  return out;
+}
+
+std::string MarkdownSensitivityAndDiagnoses(const SweepReport& report) {
+  std::string out;
   if (!report.sensitivity.empty()) {
     out += fmt::format("\n## Stable peak-LR range (within {:g} of each family's best)\n\n"
                        "| schedule | best peak LR | stable range | peak LRs tried |\n"
@@ -226,32 +236,24 @@ std::string RenderMarkdown(const SweepReport& report) {
                          d.to_step, d.message, d.fix);
     }
   }
-  std::vector<const TrialRecord*> problems;
+  return out;
+}
+
+std::string MarkdownProblems(const SweepReport& report) {
+  std::string out;
   for (const TrialRecord& trial : report.trials) {
-    if (trial.state == TrialState::kDiverged || trial.state == TrialState::kFailed) {
-      problems.push_back(&trial);
+    if (trial.state != TrialState::kDiverged && trial.state != TrialState::kFailed) continue;
+    if (out.empty()) {
+      out = "\n## Diverged and failed trials\n\n| trial | state | parameters | reason |\n"
+            "|---:|---|---|---|\n";
     }
-  }
-  if (!problems.empty()) {
-    out += "\n## Diverged and failed trials\n\n| trial | state | parameters | reason |\n"
-           "|---:|---|---|---|\n";
-    for (const TrialRecord* trial : problems) {
-      out += fmt::format("| {} | {} | {} | {} |\n", trial->trial, TrialStateName(trial->state),
-                         ParamsText(ParseOr(trial->params_json, {})), trial->reason);
-    }
+    out += fmt::format("| {} | {} | {} | {} |\n", trial.trial, TrialStateName(trial.state),
+                       ParamsText(ParseOr(trial.params_json, {})), trial.reason);
   }
   return out;
 }
 
-nlohmann::ordered_json RenderJson(const SweepReport& report) {
-  const SweepRecord& sweep = report.sweep.record;
-  nlohmann::ordered_json out;
-  out["sweep"] = sweep.id;
-  out["name"] = sweep.name;
-  out["state"] = SweepStateName(sweep.state);
-  out["metric"] = {{"name", sweep.metric_name},
-                   {"goal", sweep.maximize ? "maximize" : "minimize"},
-                   {"summary", sweep.metric_summary}};
+nlohmann::ordered_json TrialsJson(const SweepReport& report) {
   nlohmann::ordered_json trials = nlohmann::ordered_json::array();
   for (const TrialRecord& trial : report.trials) {
     const nlohmann::ordered_json plan = ParseOr(trial.plan_json, nlohmann::ordered_json::object());
@@ -268,7 +270,10 @@ nlohmann::ordered_json RenderJson(const SweepReport& report) {
                       {"reason", trial.reason},
                       {"final", ParseOr(trial.final_metrics_json, nlohmann::ordered_json::object())}});
   }
-  out["trials"] = trials;
+  return trials;
+}
+
+nlohmann::ordered_json RankingJson(const SweepReport& report) {
   nlohmann::ordered_json ranking = nlohmann::ordered_json::array();
   for (const ConfigRank& rank : report.ranking) {
     ranking.push_back({{"rank", rank.rank},
@@ -282,10 +287,10 @@ nlohmann::ordered_json RenderJson(const SweepReport& report) {
                        {"n", rank.stats.n},
                        {"trials", rank.trials}});
   }
-  out["ranking"] = ranking;
-  out["significance"] = {{"p_value", OptionalJson(report.significance.p_value)},
-                         {"significant", report.significance.significant},
-                         {"note", report.significance.note}};
+  return ranking;
+}
+
+nlohmann::ordered_json FamiliesJson(const SweepReport& report) {
   nlohmann::ordered_json families = nlohmann::ordered_json::array();
   for (const FamilyBest& family : report.family_best) {
     families.push_back({{"schedule", family.family},
@@ -296,7 +301,10 @@ nlohmann::ordered_json RenderJson(const SweepReport& report) {
                         {"n", family.stats.n},
                         {"gain_over_constant", OptionalJson(family.gain_over_constant)}});
   }
-  out["family_best"] = families;
+  return families;
+}
+
+nlohmann::ordered_json SensitivityJson(const SweepReport& report) {
   nlohmann::ordered_json sensitivity = nlohmann::ordered_json::array();
   for (const Sensitivity& s : report.sensitivity) {
     sensitivity.push_back({{"schedule", s.family},
@@ -306,7 +314,10 @@ nlohmann::ordered_json RenderJson(const SweepReport& report) {
                            {"tolerance", report.options.tolerance},
                            {"lrs_tried", s.lrs_tried}});
   }
-  out["sensitivity"] = sensitivity;
+  return sensitivity;
+}
+
+nlohmann::ordered_json DiagnosesJson(const SweepReport& report) {
   nlohmann::ordered_json diagnoses = nlohmann::ordered_json::array();
   for (const Diagnosis& d : report.diagnoses) {
     diagnoses.push_back({{"trial", d.trial},
@@ -316,7 +327,33 @@ nlohmann::ordered_json RenderJson(const SweepReport& report) {
                          {"message", d.message},
                          {"fix", d.fix}});
   }
-  out["diagnoses"] = diagnoses;
+  return diagnoses;
+}
+
+}  // namespace
+
+std::string RenderMarkdown(const SweepReport& report) {
+  return MarkdownRanking(report) + MarkdownFamilies(report) +
+         MarkdownSensitivityAndDiagnoses(report) + MarkdownProblems(report);
+}
+
+nlohmann::ordered_json RenderJson(const SweepReport& report) {
+  const SweepRecord& sweep = report.sweep.record;
+  nlohmann::ordered_json out;
+  out["sweep"] = sweep.id;
+  out["name"] = sweep.name;
+  out["state"] = SweepStateName(sweep.state);
+  out["metric"] = {{"name", sweep.metric_name},
+                   {"goal", sweep.maximize ? "maximize" : "minimize"},
+                   {"summary", sweep.metric_summary}};
+  out["trials"] = TrialsJson(report);
+  out["ranking"] = RankingJson(report);
+  out["significance"] = {{"p_value", OptionalJson(report.significance.p_value)},
+                         {"significant", report.significance.significant},
+                         {"note", report.significance.note}};
+  out["family_best"] = FamiliesJson(report);
+  out["sensitivity"] = SensitivityJson(report);
+  out["diagnoses"] = DiagnosesJson(report);
   return out;
 }
 

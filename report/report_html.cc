@@ -181,9 +181,46 @@ Json LossCurves(const SweepReport& report) {
                         {"strokeDash", {{"field", "split"}, {"type", "nominal"}}}}}};
 }
 
+// One swept parameter of every scored configuration scaled to [0, 1]: numbers by their range
+// (log for LRs), categories by their order of appearance.
+void AddScaledParameter(const SweepReport& report, const std::string& key, Json& rows) {
+  std::vector<std::string> categories;
+  double low = INFINITY, high = -INFINITY;
+  bool numeric = true, logarithmic = key.find("lr") != std::string::npos;
+  for (const ConfigRank& rank : report.ranking) {
+    if (!rank.params.contains(key)) continue;
+    const Json& v = rank.params[key];
+    if (v.is_number()) {
+      low = std::min(low, v.get<double>());
+      high = std::max(high, v.get<double>());
+      logarithmic = logarithmic && v.get<double>() > 0;
+    } else {
+      numeric = false;
+      if (std::find(categories.begin(), categories.end(), v.dump()) == categories.end()) {
+        categories.push_back(v.dump());
+      }
+    }
+  }
+  for (const ConfigRank& rank : report.ranking) {
+    if (!rank.params.contains(key) || !rank.scored()) continue;
+    const Json& v = rank.params[key];
+    double scaled = 0.5;
+    if (numeric && high > low) {
+      scaled = logarithmic ? (std::log(v.get<double>()) - std::log(low)) /
+                                 (std::log(high) - std::log(low))
+                           : (v.get<double>() - low) / (high - low);
+    } else if (!numeric && categories.size() > 1) {
+      scaled = double(std::find(categories.begin(), categories.end(), v.dump()) -
+                      categories.begin()) /
+               double(categories.size() - 1);
+    }
+    rows.push_back({{"config", rank.config}, {"parameter", key}, {"scaled", scaled},
+                    {"value", v.is_string() ? v.get<std::string>() : v.dump()},
+                    {"score", rank.stats.mean}});
+  }
+}
+
 Json ParallelCoordinates(const SweepReport& report) {
-  // Each swept parameter scaled to [0, 1]: numbers by their range (log for LRs), categories by
-  // their order of appearance.
   std::vector<std::string> keys;
   for (const ConfigRank& rank : report.ranking) {
     for (const auto& [key, value] : rank.params.items()) {
@@ -191,42 +228,7 @@ Json ParallelCoordinates(const SweepReport& report) {
     }
   }
   Json rows = Json::array();
-  for (const std::string& key : keys) {
-    std::vector<std::string> categories;
-    double low = INFINITY, high = -INFINITY;
-    bool numeric = true, logarithmic = key.find("lr") != std::string::npos;
-    for (const ConfigRank& rank : report.ranking) {
-      if (!rank.params.contains(key)) continue;
-      const Json& v = rank.params[key];
-      if (v.is_number()) {
-        low = std::min(low, v.get<double>());
-        high = std::max(high, v.get<double>());
-        logarithmic = logarithmic && v.get<double>() > 0;
-      } else {
-        numeric = false;
-        if (std::find(categories.begin(), categories.end(), v.dump()) == categories.end()) {
-          categories.push_back(v.dump());
-        }
-      }
-    }
-    for (const ConfigRank& rank : report.ranking) {
-      if (!rank.params.contains(key) || !rank.scored()) continue;
-      const Json& v = rank.params[key];
-      double scaled = 0.5;
-      if (numeric && high > low) {
-        scaled = logarithmic ? (std::log(v.get<double>()) - std::log(low)) /
-                                   (std::log(high) - std::log(low))
-                             : (v.get<double>() - low) / (high - low);
-      } else if (!numeric && categories.size() > 1) {
-        scaled = double(std::find(categories.begin(), categories.end(), v.dump()) -
-                        categories.begin()) /
-                 double(categories.size() - 1);
-      }
-      rows.push_back({{"config", rank.config}, {"parameter", key}, {"scaled", scaled},
-                      {"value", v.is_string() ? v.get<std::string>() : v.dump()},
-                      {"score", rank.stats.mean}});
-    }
-  }
+  for (const std::string& key : keys) AddScaledParameter(report, key, rows);
   return {{"$schema", "https://vega.github.io/schema/vega-lite/v5.json"},
           {"title", "Swept parameters of every configuration, coloured by score"},
           {"width", std::max<int>(300, 130 * static_cast<int>(keys.size()))}, {"height", 260},

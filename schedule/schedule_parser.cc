@@ -139,6 +139,76 @@ absl::Status ParseWarmup(const YamlReader& reader, const YAML::Node& node, absl:
   return absl::OkStatus();
 }
 
+absl::Status ParseMultiStep(SpecReader& keys, ScheduleSpec* spec) {
+  if (!keys.Has("milestones")) {
+    return keys.reader().Error(keys.node(), keys.PathOf("milestones"),
+                               "multistep needs milestones (a sorted list of ticks)");
+  }
+  ASSIGN_OR_RETURN(spec->milestones, keys.reader().IntList(keys.node()["milestones"],
+                                                           keys.PathOf("milestones")));
+  for (size_t i = 0; i < spec->milestones.size(); ++i) {
+    if (spec->milestones[i] < 0) return keys.Error("milestones", "milestones must be >= 0");
+    if (i > 0 && spec->milestones[i] <= spec->milestones[i - 1]) {
+      return keys.Error("milestones",
+                        absl::StrCat("milestones must be sorted in increasing order, but ",
+                                     spec->milestones[i], " follows ",
+                                     spec->milestones[i - 1]));
+    }
+  }
+  keys.Remember("milestones");
+  return keys.Number("gamma", &spec->gamma, Positive);
+}
+
+absl::Status ParseOneCycle(SpecReader& keys, ScheduleSpec* spec) {
+  RETURN_IF_ERROR(keys.Number("pct_start", &spec->pct_start, OpenUnitInterval));
+  RETURN_IF_ERROR(keys.Choice<AnnealStrategy>("anneal_strategy", {"cos", "linear"},
+                                              {AnnealStrategy::kCos, AnnealStrategy::kLinear},
+                                              &spec->anneal_strategy));
+  RETURN_IF_ERROR(keys.Number("div_factor", &spec->div_factor, Positive));
+  RETURN_IF_ERROR(keys.Number("final_div_factor", &spec->final_div_factor, Positive));
+  RETURN_IF_ERROR(keys.Boolean("three_phase", &spec->three_phase));
+  RETURN_IF_ERROR(keys.Boolean("cycle_momentum", &spec->cycle_momentum));
+  RETURN_IF_ERROR(keys.Number("base_momentum", &spec->base_momentum, UnitInterval));
+  RETURN_IF_ERROR(keys.Number("max_momentum", &spec->max_momentum, UnitInterval));
+  if (spec->base_momentum > spec->max_momentum) {
+    return keys.Error("base_momentum",
+                      absl::StrCat("must not exceed max_momentum (", spec->max_momentum, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseWsd(SpecReader& keys, ScheduleSpec* spec) {
+  RETURN_IF_ERROR(keys.Integer("warmup_steps", &spec->warmup_steps, 0));
+  RETURN_IF_ERROR(keys.OptionalInteger("stable_steps", &spec->stable_steps, 0));
+  RETURN_IF_ERROR(keys.OptionalInteger("decay_steps", &spec->decay_steps, 0));
+  if (!spec->stable_steps && !spec->decay_steps) {
+    return keys.reader().Error(
+        keys.node(), keys.PathOf("decay_steps"),
+        "wsd needs decay_steps (or stable_steps); the decay is commonly 10-20% of training");
+  }
+  RETURN_IF_ERROR(keys.Choice("warmup_type", kWsdShapeNames, kWsdShapes, &spec->warmup_type));
+  RETURN_IF_ERROR(keys.Choice("decay_type", kWsdShapeNames, kWsdShapes, &spec->decay_type));
+  RETURN_IF_ERROR(keys.Number("min_lr_ratio", &spec->min_lr_ratio, UnitInterval));
+  return keys.Number("num_cycles", &spec->num_cycles, Positive);
+}
+
+absl::Status ParsePlateau(SpecReader& keys, ScheduleSpec* spec) {
+  RETURN_IF_ERROR(keys.Choice<PlateauMode>("mode", {"min", "max"},
+                                           {PlateauMode::kMin, PlateauMode::kMax},
+                                           &spec->mode));
+  RETURN_IF_ERROR(keys.Number("factor", &spec->factor, [](double v) {
+    return v > 0 && v < 1 ? "" : "must be in (0, 1) (the LR is multiplied by it)";
+  }));
+  RETURN_IF_ERROR(keys.Integer("patience", &spec->patience, 0));
+  RETURN_IF_ERROR(keys.Number("threshold", &spec->threshold, NonNegative));
+  RETURN_IF_ERROR(keys.Choice<ThresholdMode>("threshold_mode", {"rel", "abs"},
+                                             {ThresholdMode::kRel, ThresholdMode::kAbs},
+                                             &spec->threshold_mode));
+  RETURN_IF_ERROR(keys.Integer("cooldown", &spec->cooldown, 0));
+  RETURN_IF_ERROR(keys.Number("min_lr", &spec->min_lr, NonNegative));
+  return keys.Number("eps", &spec->eps, NonNegative);
+}
+
 absl::Status ParseTypeParameters(SpecReader& keys, ScheduleSpec* spec) {
   switch (spec->type) {
     case ScheduleType::kConstant:
@@ -150,25 +220,8 @@ absl::Status ParseTypeParameters(SpecReader& keys, ScheduleSpec* spec) {
       }
       RETURN_IF_ERROR(keys.Integer("step_size", &spec->step_size, 1));
       return keys.Number("gamma", &spec->gamma, Positive);
-    case ScheduleType::kMultiStep: {
-      if (!keys.Has("milestones")) {
-        return keys.reader().Error(keys.node(), keys.PathOf("milestones"),
-                                   "multistep needs milestones (a sorted list of ticks)");
-      }
-      ASSIGN_OR_RETURN(spec->milestones, keys.reader().IntList(keys.node()["milestones"],
-                                                               keys.PathOf("milestones")));
-      for (size_t i = 0; i < spec->milestones.size(); ++i) {
-        if (spec->milestones[i] < 0) return keys.Error("milestones", "milestones must be >= 0");
-        if (i > 0 && spec->milestones[i] <= spec->milestones[i - 1]) {
-          return keys.Error("milestones",
-                            absl::StrCat("milestones must be sorted in increasing order, but ",
-                                         spec->milestones[i], " follows ",
-                                         spec->milestones[i - 1]));
-        }
-      }
-      keys.Remember("milestones");
-      return keys.Number("gamma", &spec->gamma, Positive);
-    }
+    case ScheduleType::kMultiStep:
+      return ParseMultiStep(keys, spec);
     case ScheduleType::kExponential:
       if (!keys.Has("gamma")) {
         return keys.reader().Error(keys.node(), keys.PathOf("gamma"),
@@ -187,21 +240,7 @@ absl::Status ParseTypeParameters(SpecReader& keys, ScheduleSpec* spec) {
       RETURN_IF_ERROR(keys.Integer("t_mult", &spec->t_mult, 1));
       return keys.Number("eta_min", &spec->eta_min, NonNegative);
     case ScheduleType::kOneCycle:
-      RETURN_IF_ERROR(keys.Number("pct_start", &spec->pct_start, OpenUnitInterval));
-      RETURN_IF_ERROR(keys.Choice<AnnealStrategy>("anneal_strategy", {"cos", "linear"},
-                                                  {AnnealStrategy::kCos, AnnealStrategy::kLinear},
-                                                  &spec->anneal_strategy));
-      RETURN_IF_ERROR(keys.Number("div_factor", &spec->div_factor, Positive));
-      RETURN_IF_ERROR(keys.Number("final_div_factor", &spec->final_div_factor, Positive));
-      RETURN_IF_ERROR(keys.Boolean("three_phase", &spec->three_phase));
-      RETURN_IF_ERROR(keys.Boolean("cycle_momentum", &spec->cycle_momentum));
-      RETURN_IF_ERROR(keys.Number("base_momentum", &spec->base_momentum, UnitInterval));
-      RETURN_IF_ERROR(keys.Number("max_momentum", &spec->max_momentum, UnitInterval));
-      if (spec->base_momentum > spec->max_momentum) {
-        return keys.Error("base_momentum",
-                          absl::StrCat("must not exceed max_momentum (", spec->max_momentum, ")"));
-      }
-      return absl::OkStatus();
+      return ParseOneCycle(keys, spec);
     case ScheduleType::kLinear:
       RETURN_IF_ERROR(keys.Number("start_factor", &spec->start_factor, [](double v) {
         return v > 0 && v <= 1 ? "" : "must be in (0, 1] (as in torch LinearLR)";
@@ -215,33 +254,9 @@ absl::Status ParseTypeParameters(SpecReader& keys, ScheduleSpec* spec) {
       RETURN_IF_ERROR(keys.Integer("warmup_steps", &spec->warmup_steps, 0));
       return keys.OptionalInteger("timescale", &spec->timescale, 1);
     case ScheduleType::kWsd:
-      RETURN_IF_ERROR(keys.Integer("warmup_steps", &spec->warmup_steps, 0));
-      RETURN_IF_ERROR(keys.OptionalInteger("stable_steps", &spec->stable_steps, 0));
-      RETURN_IF_ERROR(keys.OptionalInteger("decay_steps", &spec->decay_steps, 0));
-      if (!spec->stable_steps && !spec->decay_steps) {
-        return keys.reader().Error(
-            keys.node(), keys.PathOf("decay_steps"),
-            "wsd needs decay_steps (or stable_steps); the decay is commonly 10-20% of training");
-      }
-      RETURN_IF_ERROR(keys.Choice("warmup_type", kWsdShapeNames, kWsdShapes, &spec->warmup_type));
-      RETURN_IF_ERROR(keys.Choice("decay_type", kWsdShapeNames, kWsdShapes, &spec->decay_type));
-      RETURN_IF_ERROR(keys.Number("min_lr_ratio", &spec->min_lr_ratio, UnitInterval));
-      return keys.Number("num_cycles", &spec->num_cycles, Positive);
+      return ParseWsd(keys, spec);
     case ScheduleType::kPlateau:
-      RETURN_IF_ERROR(keys.Choice<PlateauMode>("mode", {"min", "max"},
-                                               {PlateauMode::kMin, PlateauMode::kMax},
-                                               &spec->mode));
-      RETURN_IF_ERROR(keys.Number("factor", &spec->factor, [](double v) {
-        return v > 0 && v < 1 ? "" : "must be in (0, 1) (the LR is multiplied by it)";
-      }));
-      RETURN_IF_ERROR(keys.Integer("patience", &spec->patience, 0));
-      RETURN_IF_ERROR(keys.Number("threshold", &spec->threshold, NonNegative));
-      RETURN_IF_ERROR(keys.Choice<ThresholdMode>("threshold_mode", {"rel", "abs"},
-                                                 {ThresholdMode::kRel, ThresholdMode::kAbs},
-                                                 &spec->threshold_mode));
-      RETURN_IF_ERROR(keys.Integer("cooldown", &spec->cooldown, 0));
-      RETURN_IF_ERROR(keys.Number("min_lr", &spec->min_lr, NonNegative));
-      return keys.Number("eps", &spec->eps, NonNegative);
+      return ParsePlateau(keys, spec);
   }
   return absl::OkStatus();
 }
@@ -308,21 +323,47 @@ absl::StatusOr<ScheduleSpec> LoadScheduleFile(const std::string& file) {
   return ParseScheduleSpec(root["schedule"], reader, "schedule");
 }
 
-nlohmann::ordered_json ScheduleSpecToJson(const ScheduleSpec& spec) {
-  nlohmann::ordered_json out;
-  out["type"] = ScheduleTypeName(spec.type);
-  out["lr"] = spec.lr;
-  out["unit"] = UnitName(spec.unit);
-  if (spec.warmup) {
-    nlohmann::ordered_json warmup;
-    if (spec.warmup->steps) warmup["steps"] = *spec.warmup->steps;
-    if (spec.warmup->fraction) warmup["fraction"] = *spec.warmup->fraction;
-    warmup["start_factor"] = spec.warmup->start_factor;
-    out["warmup"] = warmup;
-  }
-  auto optional = [&out](const char* key, const std::optional<int64_t>& value) {
-    if (value) out[key] = *value;
-  };
+namespace {
+
+void SetIfPresent(nlohmann::ordered_json& out, const char* key,
+                  const std::optional<int64_t>& value) {
+  if (value) out[key] = *value;
+}
+
+void OneCycleToJson(const ScheduleSpec& spec, nlohmann::ordered_json& out) {
+  out["pct_start"] = spec.pct_start;
+  out["anneal_strategy"] = spec.anneal_strategy == AnnealStrategy::kCos ? "cos" : "linear";
+  out["div_factor"] = spec.div_factor;
+  out["final_div_factor"] = spec.final_div_factor;
+  out["three_phase"] = spec.three_phase;
+  out["cycle_momentum"] = spec.cycle_momentum;
+  out["base_momentum"] = spec.base_momentum;
+  out["max_momentum"] = spec.max_momentum;
+}
+
+void WsdToJson(const ScheduleSpec& spec, nlohmann::ordered_json& out) {
+  out["warmup_steps"] = spec.warmup_steps;
+  SetIfPresent(out, "stable_steps", spec.stable_steps);
+  SetIfPresent(out, "decay_steps", spec.decay_steps);
+  out["warmup_type"] = WsdShapeName(spec.warmup_type);
+  out["decay_type"] = WsdShapeName(spec.decay_type);
+  out["min_lr_ratio"] = spec.min_lr_ratio;
+  out["num_cycles"] = spec.num_cycles;
+}
+
+void PlateauToJson(const ScheduleSpec& spec, nlohmann::ordered_json& out) {
+  out["mode"] = spec.mode == PlateauMode::kMin ? "min" : "max";
+  out["factor"] = spec.factor;
+  out["patience"] = spec.patience;
+  out["threshold"] = spec.threshold;
+  out["threshold_mode"] = spec.threshold_mode == ThresholdMode::kRel ? "rel" : "abs";
+  out["cooldown"] = spec.cooldown;
+  out["min_lr"] = spec.min_lr;
+  out["eps"] = spec.eps;
+}
+
+// The type's own parameters, as ParseTypeParameters reads them.
+void TypeParametersToJson(const ScheduleSpec& spec, nlohmann::ordered_json& out) {
   switch (spec.type) {
     case ScheduleType::kConstant:
       break;
@@ -338,7 +379,7 @@ nlohmann::ordered_json ScheduleSpecToJson(const ScheduleSpec& spec) {
       out["gamma"] = spec.gamma;
       break;
     case ScheduleType::kCosine:
-      optional("t_max", spec.t_max);
+      SetIfPresent(out, "t_max", spec.t_max);
       out["eta_min"] = spec.eta_min;
       break;
     case ScheduleType::kCosineRestarts:
@@ -347,48 +388,45 @@ nlohmann::ordered_json ScheduleSpecToJson(const ScheduleSpec& spec) {
       out["eta_min"] = spec.eta_min;
       break;
     case ScheduleType::kOneCycle:
-      out["pct_start"] = spec.pct_start;
-      out["anneal_strategy"] = spec.anneal_strategy == AnnealStrategy::kCos ? "cos" : "linear";
-      out["div_factor"] = spec.div_factor;
-      out["final_div_factor"] = spec.final_div_factor;
-      out["three_phase"] = spec.three_phase;
-      out["cycle_momentum"] = spec.cycle_momentum;
-      out["base_momentum"] = spec.base_momentum;
-      out["max_momentum"] = spec.max_momentum;
+      OneCycleToJson(spec, out);
       break;
     case ScheduleType::kLinear:
       out["start_factor"] = spec.start_factor;
       out["end_factor"] = spec.end_factor;
-      optional("total_iters", spec.total_iters);
+      SetIfPresent(out, "total_iters", spec.total_iters);
       break;
     case ScheduleType::kPolynomial:
-      optional("total_iters", spec.total_iters);
+      SetIfPresent(out, "total_iters", spec.total_iters);
       out["power"] = spec.power;
       break;
     case ScheduleType::kInverseSqrt:
       out["warmup_steps"] = spec.warmup_steps;
-      optional("timescale", spec.timescale);
+      SetIfPresent(out, "timescale", spec.timescale);
       break;
     case ScheduleType::kWsd:
-      out["warmup_steps"] = spec.warmup_steps;
-      optional("stable_steps", spec.stable_steps);
-      optional("decay_steps", spec.decay_steps);
-      out["warmup_type"] = WsdShapeName(spec.warmup_type);
-      out["decay_type"] = WsdShapeName(spec.decay_type);
-      out["min_lr_ratio"] = spec.min_lr_ratio;
-      out["num_cycles"] = spec.num_cycles;
+      WsdToJson(spec, out);
       break;
     case ScheduleType::kPlateau:
-      out["mode"] = spec.mode == PlateauMode::kMin ? "min" : "max";
-      out["factor"] = spec.factor;
-      out["patience"] = spec.patience;
-      out["threshold"] = spec.threshold;
-      out["threshold_mode"] = spec.threshold_mode == ThresholdMode::kRel ? "rel" : "abs";
-      out["cooldown"] = spec.cooldown;
-      out["min_lr"] = spec.min_lr;
-      out["eps"] = spec.eps;
+      PlateauToJson(spec, out);
       break;
   }
+}
+
+}  // namespace
+
+nlohmann::ordered_json ScheduleSpecToJson(const ScheduleSpec& spec) {
+  nlohmann::ordered_json out;
+  out["type"] = ScheduleTypeName(spec.type);
+  out["lr"] = spec.lr;
+  out["unit"] = UnitName(spec.unit);
+  if (spec.warmup) {
+    nlohmann::ordered_json warmup;
+    if (spec.warmup->steps) warmup["steps"] = *spec.warmup->steps;
+    if (spec.warmup->fraction) warmup["fraction"] = *spec.warmup->fraction;
+    warmup["start_factor"] = spec.warmup->start_factor;
+    out["warmup"] = warmup;
+  }
+  TypeParametersToJson(spec, out);
   return out;
 }
 

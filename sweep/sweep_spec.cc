@@ -284,6 +284,106 @@ absl::Status CheckSharedScheduleKeys(const YamlReader& reader, const YAML::Node&
   return absl::OkStatus();
 }
 
+// method, count and seed: what to search and how many configurations random search samples.
+absl::Status ParseMethod(const YamlReader& reader, const YAML::Node& root, SweepSpec* sweep) {
+  if (root["method"].IsDefined()) {
+    ASSIGN_OR_RETURN(std::string method, reader.String(root["method"], "method"));
+    if (method == "grid") {
+      sweep->method = SweepMethod::kGrid;
+    } else if (method == "random") {
+      sweep->method = SweepMethod::kRandom;
+    } else {
+      return reader.Error(root["method"], "method",
+                          absl::StrCat("unknown method '", method, "'.",
+                                       DidYouMean(method, {"grid", "random"})));
+    }
+  }
+  if (sweep->method != SweepMethod::kRandom) {
+    for (const char* key : {"count", "seed"}) {
+      if (root[key].IsDefined()) {
+        return reader.Error(root[key], key, "only used with method: random (grids use seeds:)");
+      }
+    }
+    return absl::OkStatus();
+  }
+  if (!root["count"].IsDefined()) {
+    return reader.Error(root, "count", "method: random needs count (configurations to sample)");
+  }
+  ASSIGN_OR_RETURN(sweep->count, reader.Int(root["count"], "count"));
+  if (sweep->count < 1) return reader.Error(root["count"], "count", "must be at least 1");
+  if (root["seed"].IsDefined()) {
+    ASSIGN_OR_RETURN(int64_t seed, reader.Int(root["seed"], "seed"));
+    sweep->seed = static_cast<uint64_t>(seed);
+  }
+  return absl::OkStatus();
+}
+
+// seeds, max_trials, max_failures and checkpoint: how each configuration is run.
+absl::Status ParseRunPolicy(const YamlReader& reader, const YAML::Node& root, SweepSpec* sweep) {
+  if (root["seeds"].IsDefined()) {
+    ASSIGN_OR_RETURN(sweep->seeds, reader.IntList(root["seeds"], "seeds"));
+    if (sweep->seeds.empty()) return reader.Error(root["seeds"], "seeds", "must not be empty");
+    std::set<int64_t> unique(sweep->seeds.begin(), sweep->seeds.end());
+    if (unique.size() != sweep->seeds.size()) {
+      return reader.Error(root["seeds"], "seeds", "lists a seed twice");
+    }
+  }
+  if (root["max_trials"].IsDefined()) {
+    ASSIGN_OR_RETURN(sweep->max_trials, reader.Int(root["max_trials"], "max_trials"));
+    if (sweep->max_trials < 1) return reader.Error(root["max_trials"], "max_trials", "must be >= 1");
+  }
+  if (root["max_failures"].IsDefined()) {
+    ASSIGN_OR_RETURN(sweep->max_failures, reader.Int(root["max_failures"], "max_failures"));
+    if (sweep->max_failures < 1) {
+      return reader.Error(root["max_failures"], "max_failures", "must be >= 1");
+    }
+  }
+  if (root["checkpoint"].IsDefined()) {
+    RETURN_IF_ERROR(ParseCheckpointPolicy(reader, root["checkpoint"], &sweep->checkpoint));
+  }
+  return absl::OkStatus();
+}
+
+// train, lr_scaling and the shared schedule.
+absl::Status ParseTraining(const YamlReader& reader, const YAML::Node& root, SweepSpec* sweep) {
+  if (!root["train"].IsDefined()) {
+    return reader.Error(root, "train", "missing; say how to train (model, data, epochs, ...)");
+  }
+  RETURN_IF_ERROR(CheckTrainKeys(root["train"], reader, "train"));
+  sweep->train = root["train"];
+  if (root["lr_scaling"].IsDefined()) {
+    RETURN_IF_ERROR(ParseLrScaling(reader, root["lr_scaling"], sweep));
+  }
+  if (sweep->base_batch_size == 0) {
+    sweep->base_batch_size = 128;
+    if (sweep->train["batch_size"].IsDefined()) {
+      ASSIGN_OR_RETURN(sweep->base_batch_size,
+                       reader.Int(sweep->train["batch_size"], "train.batch_size"));
+    }
+  }
+  sweep->schedule =
+      root["schedule"].IsDefined() ? root["schedule"] : YAML::Node(YAML::NodeType::Map);
+  return absl::OkStatus();
+}
+
+// parameters: one grid, or a list of them.
+absl::Status ParseParameters(const YamlReader& reader, const YAML::Node& root, SweepSpec* sweep) {
+  const YAML::Node& parameters = root["parameters"];
+  if (!parameters.IsDefined() || parameters.IsNull()) return absl::OkStatus();
+  if (!parameters.IsSequence()) {
+    ASSIGN_OR_RETURN(ParameterGrid grid, ParseGrid(reader, parameters, "parameters", sweep->method));
+    sweep->grids.push_back(std::move(grid));
+    return absl::OkStatus();
+  }
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    ASSIGN_OR_RETURN(ParameterGrid grid, ParseGrid(reader, parameters[i],
+                                                   absl::StrCat("parameters[", i, "]"),
+                                                   sweep->method));
+    sweep->grids.push_back(std::move(grid));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<SweepSpec> ParseSweep(absl::string_view text, const std::string& file) {
@@ -299,89 +399,10 @@ absl::StatusOr<SweepSpec> ParseSweep(absl::string_view text, const std::string& 
   ASSIGN_OR_RETURN(sweep.name, reader.String(root["name"], "name"));
   if (sweep.name.empty()) return reader.Error(root["name"], "name", "must not be empty");
   if (root["metric"].IsDefined()) RETURN_IF_ERROR(ParseMetric(reader, root["metric"], &sweep.metric));
-
-  if (root["method"].IsDefined()) {
-    ASSIGN_OR_RETURN(std::string method, reader.String(root["method"], "method"));
-    if (method == "grid") {
-      sweep.method = SweepMethod::kGrid;
-    } else if (method == "random") {
-      sweep.method = SweepMethod::kRandom;
-    } else {
-      return reader.Error(root["method"], "method",
-                          absl::StrCat("unknown method '", method, "'.",
-                                       DidYouMean(method, {"grid", "random"})));
-    }
-  }
-  if (sweep.method == SweepMethod::kRandom) {
-    if (!root["count"].IsDefined()) {
-      return reader.Error(root, "count", "method: random needs count (configurations to sample)");
-    }
-    ASSIGN_OR_RETURN(sweep.count, reader.Int(root["count"], "count"));
-    if (sweep.count < 1) return reader.Error(root["count"], "count", "must be at least 1");
-    if (root["seed"].IsDefined()) {
-      ASSIGN_OR_RETURN(int64_t seed, reader.Int(root["seed"], "seed"));
-      sweep.seed = static_cast<uint64_t>(seed);
-    }
-  } else {
-    for (const char* key : {"count", "seed"}) {
-      if (root[key].IsDefined()) {
-        return reader.Error(root[key], key, "only used with method: random (grids use seeds:)");
-      }
-    }
-  }
-  if (root["seeds"].IsDefined()) {
-    ASSIGN_OR_RETURN(sweep.seeds, reader.IntList(root["seeds"], "seeds"));
-    if (sweep.seeds.empty()) return reader.Error(root["seeds"], "seeds", "must not be empty");
-    std::set<int64_t> unique(sweep.seeds.begin(), sweep.seeds.end());
-    if (unique.size() != sweep.seeds.size()) {
-      return reader.Error(root["seeds"], "seeds", "lists a seed twice");
-    }
-  }
-  if (root["max_trials"].IsDefined()) {
-    ASSIGN_OR_RETURN(sweep.max_trials, reader.Int(root["max_trials"], "max_trials"));
-    if (sweep.max_trials < 1) return reader.Error(root["max_trials"], "max_trials", "must be >= 1");
-  }
-  if (root["max_failures"].IsDefined()) {
-    ASSIGN_OR_RETURN(sweep.max_failures, reader.Int(root["max_failures"], "max_failures"));
-    if (sweep.max_failures < 1) {
-      return reader.Error(root["max_failures"], "max_failures", "must be >= 1");
-    }
-  }
-  if (root["checkpoint"].IsDefined()) {
-    RETURN_IF_ERROR(ParseCheckpointPolicy(reader, root["checkpoint"], &sweep.checkpoint));
-  }
-  if (!root["train"].IsDefined()) {
-    return reader.Error(root, "train", "missing; say how to train (model, data, epochs, ...)");
-  }
-  RETURN_IF_ERROR(CheckTrainKeys(root["train"], reader, "train"));
-  sweep.train = root["train"];
-  if (root["lr_scaling"].IsDefined()) {
-    RETURN_IF_ERROR(ParseLrScaling(reader, root["lr_scaling"], &sweep));
-  }
-  if (sweep.base_batch_size == 0) {
-    sweep.base_batch_size = 128;
-    if (sweep.train["batch_size"].IsDefined()) {
-      ASSIGN_OR_RETURN(sweep.base_batch_size,
-                       reader.Int(sweep.train["batch_size"], "train.batch_size"));
-    }
-  }
-  sweep.schedule = root["schedule"].IsDefined() ? root["schedule"] : YAML::Node(YAML::NodeType::Map);
-
-  const YAML::Node& parameters = root["parameters"];
-  if (parameters.IsDefined() && !parameters.IsNull()) {
-    if (parameters.IsSequence()) {
-      for (size_t i = 0; i < parameters.size(); ++i) {
-        ASSIGN_OR_RETURN(ParameterGrid grid, ParseGrid(reader, parameters[i],
-                                                       absl::StrCat("parameters[", i, "]"),
-                                                       sweep.method));
-        sweep.grids.push_back(std::move(grid));
-      }
-    } else {
-      ASSIGN_OR_RETURN(ParameterGrid grid,
-                       ParseGrid(reader, parameters, "parameters", sweep.method));
-      sweep.grids.push_back(std::move(grid));
-    }
-  }
+  RETURN_IF_ERROR(ParseMethod(reader, root, &sweep));
+  RETURN_IF_ERROR(ParseRunPolicy(reader, root, &sweep));
+  RETURN_IF_ERROR(ParseTraining(reader, root, &sweep));
+  RETURN_IF_ERROR(ParseParameters(reader, root, &sweep));
   RETURN_IF_ERROR(CheckSharedScheduleKeys(reader, root, sweep));
   return sweep;
 }

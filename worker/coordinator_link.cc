@@ -13,25 +13,25 @@ namespace lrsweep {
 // --- CallCanceller ---
 
 void CallCanceller::Cancel() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   cancelled_ = true;
   if (cancel_call_) cancel_call_();
 }
 
 bool CallCanceller::cancelled() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return cancelled_;
 }
 
 bool CallCanceller::Begin(std::function<void()> cancel_call) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (cancelled_) return false;
   cancel_call_ = std::move(cancel_call);
   return true;
 }
 
 void CallCanceller::End() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   cancel_call_ = nullptr;
 }
 

@@ -24,13 +24,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "sweep/lease.h"
 #include "sweep/records.h"
@@ -42,16 +42,16 @@ namespace lrsweep {
 // given this canceller return CANCELLED at once.
 class CallCanceller {
  public:
-  void Cancel();
-  bool cancelled() const;
+  void Cancel() ABSL_LOCKS_EXCLUDED(mu_);
+  bool cancelled() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // For CoordinatorLink implementations: registers how to cancel the call about to start; false
   // when already cancelled (do not start it). End() when the call returned.
-  bool Begin(std::function<void()> cancel_call);
-  void End();
+  bool Begin(std::function<void()> cancel_call) ABSL_LOCKS_EXCLUDED(mu_);
+  void End() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  mutable std::mutex mu_;
+  mutable absl::Mutex mu_;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   std::function<void()> cancel_call_ ABSL_GUARDED_BY(mu_);
 };

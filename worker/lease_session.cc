@@ -25,11 +25,10 @@ LeaseSession::LeaseSession(CoordinatorLink* link, const LeaseRef& lease,
 
 LeaseSession::~LeaseSession() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     ended_ = true;
   }
   heartbeat_call_.Cancel();
-  wake_.notify_all();
   heartbeat_.join();
 }
 
@@ -106,14 +105,15 @@ void LeaseSession::Handle(const absl::Status& status) {
 }
 
 void LeaseSession::HeartbeatLoop(absl::Duration interval) {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!wake_.wait_for(lock, absl::ToChronoMilliseconds(interval), [this] { return ended_; })) {
-    lock.unlock();
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&ended_), interval)) return;
+    }
     const absl::StatusOr<Directive> directive =
         link_->Heartbeat(lease_, /*step=*/0, &heartbeat_call_);
     if (directive.ok() && *directive == Directive::kStop) stop_.store(true);
     if (!directive.ok()) Handle(directive.status());
-    lock.lock();
   }
 }
 

@@ -20,14 +20,13 @@
 #define LRSWEEP_WORKER_LEASE_SESSION_H_
 
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "sweep/lease.h"
 #include "worker/checkpoint_store.h"
@@ -92,9 +91,8 @@ class LeaseSession : public TrainingObserver {
   absl::Time last_flush_ = absl::Now();
   std::atomic<bool> stop_{false};
   std::atomic<bool> lost_{false};
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool ended_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Mutex mu_;
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;  // the session is over: the heartbeat thread ends
   // Cancels a heartbeat in flight when the session ends: one stuck on an unreachable coordinator
   // must not hold up the trial's report.
   CallCanceller heartbeat_call_;

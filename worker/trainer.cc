@@ -217,11 +217,9 @@ absl::Status Trainer::Restore(const std::string& bytes) {
 
 absl::StatusOr<TrainOutcome> Trainer::TrainLoop(TrainingObserver* observer) {
   model_->train();
-  const TrainSpec& train = config_.train;
   const int64_t examples = data_->train.size();
-  const int64_t examples_per_step = train.batch_size * train.accumulate;
   train_started_ = Clock::now();
-  auto last_point = train_started_;
+  last_point_ = train_started_;
   TrainOutcome outcome;
   while (step_ < config_.total_steps) {
     const torch::Tensor order = EpochOrder(epoch_);
@@ -233,55 +231,8 @@ absl::StatusOr<TrainOutcome> Trainer::TrainLoop(TrainingObserver* observer) {
         observer->OnCheckpoint(step_, std::move(bytes));
         return absl::AbortedError(absl::StrCat("preempted at step ", step_));
       }
-      const int64_t begin = position_;
-      const int64_t end = std::min(examples, begin + examples_per_step);
-      MetricPoint point;
-      point.step = step_;
-      point.epoch = epoch_;
-      point.lr = schedule_->lr();
-      point.momentum = schedule_->momentum();
-      const double loss = OptimizerStep(order, begin, end);
-      point.train_loss = loss;
-      point.examples_per_second =
-          static_cast<double>(end - begin) / std::max(1e-9, Seconds(last_point));
-      last_point = Clock::now();
-      if (!first_loss_) first_loss_ = loss;
-      if (!std::isfinite(loss) || loss > options_.divergence_factor * *first_loss_) {
-        point.wall_seconds = WallSeconds();
-        observer->OnPoint(point);
-        outcome.diverged = true;
-        outcome.reason = std::isfinite(loss)
-                             ? fmt::format("diverged at step {} (lr {:.4g}): loss {:.4g} exceeded "
-                                           "{:g}x its first value {:.4g}",
-                                           step_, point.lr, loss, options_.divergence_factor,
-                                           *first_loss_)
-                             : fmt::format("diverged at step {} (lr {:.4g}): loss is {}", step_,
-                                           point.lr, loss);
-        outcome.last = point;
-        return outcome;
-      }
-      if (IsPlateauByStep()) schedule_->ObserveMetric(loss);
-      schedule_->Step();
-      ++step_;
-      position_ = end;
-      const bool epoch_ends = end == examples;
-      const bool periodic = train.eval_every_steps && step_ % *train.eval_every_steps == 0;
-      bool evaluated = false;
-      if ((periodic || (epoch_ends && !train.eval_every_steps)) || step_ == config_.total_steps) {
-        const Evaluation eval = Evaluate(data_->val);
-        point.val_loss = eval.loss;
-        point.val_accuracy = eval.accuracy;
-        evaluated = true;
-        if (epoch_ends) FeedPlateauAtEpochEnd(eval);
-      }
-      if (epoch_ends && !evaluated && schedule_->spec().type == ScheduleType::kPlateau &&
-          !IsPlateauByStep()) {
-        FeedPlateauAtEpochEnd(Evaluate(data_->val));
-      }
-      if (step_ == config_.total_steps) point.test_accuracy = Evaluate(data_->test).accuracy;
-      point.wall_seconds = WallSeconds();
-      observer->OnPoint(point);
-      outcome.last = point;
+      const bool epoch_ends = TrainStep(order, observer, &outcome);
+      if (outcome.diverged) return outcome;
       if (epoch_ends) {
         ++epoch_;
         position_ = 0;
@@ -294,6 +245,70 @@ absl::StatusOr<TrainOutcome> Trainer::TrainLoop(TrainingObserver* observer) {
     }
   }
   return outcome;
+}
+
+bool Trainer::TrainStep(const torch::Tensor& order, TrainingObserver* observer,
+                        TrainOutcome* outcome) {
+  const int64_t examples = data_->train.size();
+  const int64_t begin = position_;
+  const int64_t end =
+      std::min(examples, begin + config_.train.batch_size * config_.train.accumulate);
+  MetricPoint point;
+  point.step = step_;
+  point.epoch = epoch_;
+  point.lr = schedule_->lr();
+  point.momentum = schedule_->momentum();
+  const double loss = OptimizerStep(order, begin, end);
+  point.train_loss = loss;
+  point.examples_per_second =
+      static_cast<double>(end - begin) / std::max(1e-9, Seconds(last_point_));
+  last_point_ = Clock::now();
+  if (!first_loss_) first_loss_ = loss;
+  if (!std::isfinite(loss) || loss > options_.divergence_factor * *first_loss_) {
+    point.wall_seconds = WallSeconds();
+    observer->OnPoint(point);
+    outcome->diverged = true;
+    outcome->reason = DivergenceReason(point.lr, loss);
+    outcome->last = point;
+    return false;
+  }
+  if (IsPlateauByStep()) schedule_->ObserveMetric(loss);
+  schedule_->Step();
+  ++step_;
+  position_ = end;
+  const bool epoch_ends = end == examples;
+  EvaluateAfterStep(epoch_ends, &point);
+  point.wall_seconds = WallSeconds();
+  observer->OnPoint(point);
+  outcome->last = point;
+  return epoch_ends;
+}
+
+std::string Trainer::DivergenceReason(double lr, double loss) const {
+  if (!std::isfinite(loss)) {
+    return fmt::format("diverged at step {} (lr {:.4g}): loss is {}", step_, lr, loss);
+  }
+  return fmt::format("diverged at step {} (lr {:.4g}): loss {:.4g} exceeded {:g}x its first "
+                     "value {:.4g}",
+                     step_, lr, loss, options_.divergence_factor, *first_loss_);
+}
+
+void Trainer::EvaluateAfterStep(bool epoch_ends, MetricPoint* point) {
+  const TrainSpec& train = config_.train;
+  const bool periodic = train.eval_every_steps && step_ % *train.eval_every_steps == 0;
+  bool evaluated = false;
+  if ((periodic || (epoch_ends && !train.eval_every_steps)) || step_ == config_.total_steps) {
+    const Evaluation eval = Evaluate(data_->val);
+    point->val_loss = eval.loss;
+    point->val_accuracy = eval.accuracy;
+    evaluated = true;
+    if (epoch_ends) FeedPlateauAtEpochEnd(eval);
+  }
+  if (epoch_ends && !evaluated && schedule_->spec().type == ScheduleType::kPlateau &&
+      !IsPlateauByStep()) {
+    FeedPlateauAtEpochEnd(Evaluate(data_->val));
+  }
+  if (step_ == config_.total_steps) point->test_accuracy = Evaluate(data_->test).accuracy;
 }
 
 }  // namespace lrsweep

@@ -98,6 +98,13 @@ class Trainer {
 
  private:
   absl::StatusOr<TrainOutcome> TrainLoop(TrainingObserver* observer);
+  // One optimizer step at the current position of the epoch's `order`, its point handed to the
+  // observer and kept in `outcome`; a divergence sets outcome->diverged. True when the step
+  // ended the epoch.
+  bool TrainStep(const torch::Tensor& order, TrainingObserver* observer, TrainOutcome* outcome);
+  // Validation (and, after the last step, test) metrics where due; plateau fed at epoch ends.
+  void EvaluateAfterStep(bool epoch_ends, MetricPoint* point);
+  std::string DivergenceReason(double lr, double loss) const;
   // One optimizer step over micro-batches [begin, end) of `order`; returns the mean loss.
   double OptimizerStep(const torch::Tensor& order, int64_t begin, int64_t end);
   void ApplySchedule();
@@ -122,6 +129,7 @@ class Trainer {
   double WallSeconds() const;
   double wall_offset_ = 0;
   std::chrono::steady_clock::time_point train_started_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_point_ = train_started_;  // for examples/s
   int64_t current_fencing_token_ = 0;
 };
 

@@ -1,0 +1,179 @@
+// The Coordinator's transitions and lease dispatch: how a change is planned, persisted and
+// applied, and how workers asking for work are served. (The rest of the class is in
+// coordinator.cc and coordinator_checkpoints.cc.)
+//
+// Serving workers is batched: a worker that needs the table changed to get work (a trial is
+// waiting, or it must give back a lease it abandoned) parks as a waiter and asks for a dispatch.
+// Whoever holds commit_mu_ serves every parked waiter before releasing it — all grants of a
+// round in one write — so a worker never queues behind other workers' fsyncs one by one. If
+// nobody holds it, the asking worker takes it and serves itself (and whoever else is parked).
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "coordinator/coordinator.h"
+
+namespace lrsweep {
+namespace {
+
+int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
+
+}  // namespace
+
+// --- Transitions: plan under mu_, persist without it, apply under it ---
+
+absl::Status Coordinator::Transition(const Plan& plan) {
+  Deferred deferred;
+  BeginCommit();
+  absl::StatusOr<StoreWrite> write;
+  {
+    absl::MutexLock lock(&mu_);
+    write = plan(table_);
+  }
+  const absl::Status status = write.ok() ? PersistAndApply(*write, &deferred) : write.status();
+  EndCommit(&deferred);
+  RunDeferred(deferred);
+  return status;
+}
+
+absl::Status Coordinator::PersistAndApply(const StoreWrite& write, Deferred* deferred) {
+  if (write.empty()) return absl::OkStatus();
+  RETURN_IF_ERROR(store_->Write(write));
+  absl::MutexLock lock(&mu_);
+  table_.Apply(write, absl::Now());
+  NotifyWatchers(deferred);
+  return absl::OkStatus();
+}
+
+void Coordinator::BeginCommit() { commit_mu_.Lock(); }
+
+void Coordinator::EndCommit(Deferred* deferred) {
+  ServeWaiters(deferred);
+  commit_mu_.Unlock();
+  // A worker that asked while this thread held commit_mu_, after it served the waiters, found
+  // the lock taken: serve it now.
+  ServeIfRequested(deferred);
+}
+
+void Coordinator::ServeIfRequested(Deferred* deferred) {
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!dispatch_requested_) return;
+    }
+    // Held by another thread: it serves the request when it ends its commit.
+    if (!commit_mu_.TryLock()) return;
+    ServeWaiters(deferred);
+    commit_mu_.Unlock();
+  }
+}
+
+void Coordinator::ServeWaiters(Deferred* deferred) {
+  StoreWrite released;
+  {
+    absl::MutexLock lock(&mu_);
+    dispatch_requested_ = false;
+    for (Waiter& waiter : waiters_) {
+      if (!waiter.release_first) continue;
+      waiter.release_first = false;
+      StoreWrite mine = table_.ReleaseAbandoned(waiter.worker_id, NowMs());
+      released.trials.insert(released.trials.end(), mine.trials.begin(), mine.trials.end());
+    }
+  }
+  // A release that cannot be persisted is retried when the lease expires.
+  PersistAndApply(released, deferred).IgnoreError();
+  DispatchToWaiters(deferred);
+  absl::MutexLock lock(&mu_);
+  // Workers that asked without waiting, and got nothing.
+  auto unserved = std::stable_partition(waiters_.begin(), waiters_.end(),
+                                        [](const Waiter& w) { return !w.poll_only; });
+  for (auto it = unserved; it != waiters_.end(); ++it) {
+    deferred->push_back([done = std::move(it->done)] { done(std::optional<LeaseGrant>()); });
+  }
+  waiters_.erase(unserved, waiters_.end());
+}
+
+void Coordinator::DispatchToWaiters(Deferred* deferred) {
+  while (true) {
+    std::vector<Waiter> waiters;
+    StoreWrite grants;
+    {
+      absl::MutexLock lock(&mu_);
+      if (waiters_.empty() || !table_.HasWaitingTrials()) return;
+      std::vector<std::string> worker_ids;
+      for (const Waiter& waiter : waiters_) worker_ids.push_back(waiter.worker_id);
+      grants = table_.Grant(worker_ids, NowMs());
+      const auto served = waiters_.begin() + static_cast<std::ptrdiff_t>(grants.trials.size());
+      waiters.assign(std::make_move_iterator(waiters_.begin()), std::make_move_iterator(served));
+      waiters_.erase(waiters_.begin(), served);
+    }
+    AnswerWithGrants(grants, std::move(waiters), deferred);
+  }
+}
+
+void Coordinator::AnswerWithGrants(const StoreWrite& grants, std::vector<Waiter> waiters,
+                                   Deferred* deferred) {
+  const absl::Status persisted = PersistAndApply(grants, deferred);
+  for (size_t i = 0; i < waiters.size(); ++i) {
+    absl::StatusOr<std::optional<LeaseGrant>> answer =
+        persisted.ok() ? absl::StatusOr<std::optional<LeaseGrant>>(GrantOf(grants.trials[i]))
+                       : persisted;
+    deferred->push_back([done = std::move(waiters[i].done), answer = std::move(answer)]() mutable {
+      done(std::move(answer));
+    });
+  }
+}
+
+LeaseGrant Coordinator::GrantOf(const TrialRecord& granted) {
+  LeaseGrant grant{granted.sweep_id, granted.trial, granted.attempts, granted.plan_json, {}};
+  if (granted.checkpoint_step == 0) return grant;  // never checkpointed: nothing to read
+  // Only the lease just granted adds checkpoints to this trial, and its worker does not have it
+  // yet: this read outside the lock sees them all.
+  absl::StatusOr<std::vector<CheckpointRecord>> checkpoints =
+      store_->ListCheckpoints(granted.sweep_id, granted.trial);
+  if (checkpoints.ok()) grant.checkpoints = *std::move(checkpoints);
+  return grant;
+}
+
+// --- Workers asking for work ---
+
+void Coordinator::AcquireLease(const std::string& worker_id, absl::Duration wait,
+                               LeaseCallback done) {
+  {
+    absl::ReleasableMutexLock lock(&mu_);
+    if (!table_.HasWorker(worker_id)) {
+      lock.Release();
+      done(absl::NotFoundError(absl::StrCat("unknown worker '", worker_id, "'; register first")));
+      return;
+    }
+    table_.Touch(worker_id, NowMs());
+    const bool holds_lease = table_.HoldsLease(worker_id);
+    const bool poll_only = wait <= absl::ZeroDuration() || stopping_;
+    if (!holds_lease && !table_.HasWaitingTrials() && poll_only) {
+      lock.Release();
+      done(std::optional<LeaseGrant>());
+      return;
+    }
+    waiters_.push_back({worker_id, absl::Now() + std::min(wait, options_.max_lease_wait),
+                        std::move(done), holds_lease, poll_only});
+    // The common case of an idle worker: nothing to grant, nothing to give back. It stays
+    // parked without waiting for transitions in flight; the next one that makes a trial wait
+    // serves it.
+    if (!holds_lease && !table_.HasWaitingTrials()) return;
+    dispatch_requested_ = true;
+  }
+  Deferred deferred;
+  ServeIfRequested(&deferred);
+  RunDeferred(deferred);
+}
+
+void Coordinator::ExpireWaiters(absl::Time now, Deferred* deferred) {
+  auto expired = std::stable_partition(waiters_.begin(), waiters_.end(),
+                                       [now](const Waiter& w) { return w.deadline > now; });
+  for (auto it = expired; it != waiters_.end(); ++it) {
+    deferred->push_back([done = std::move(it->done)] { done(std::optional<LeaseGrant>()); });
+  }
+  waiters_.erase(expired, waiters_.end());
+}
+
+}  // namespace lrsweep
