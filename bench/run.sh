@@ -71,5 +71,6 @@ end=$(date +%s.%N)
 echo "{\"seconds\": $("$PY" -c "print($end - $start)")}" | tee "$OUT/sweep_cpp.json"
 run sweep_py "$PY" bench/optuna_sweep.py
 
-"$PY" bench/write_results.py "$OUT" "$MACHINE" > bench/RESULTS.md
+"$PY" bench/write_results.py "$OUT" "$MACHINE" > "$OUT/RESULTS.md"
+mv "$OUT/RESULTS.md" bench/RESULTS.md
 cat bench/RESULTS.md

@@ -153,4 +153,13 @@ lines += ["## 4. A whole sweep: `lrsweep run` vs Optuna + PyTorch", "",
           f"{py_sweep['best']['schedule']} at lr {py_sweep['best']['lr']} "
           f"(val_accuracy {py_sweep['best']['val_accuracy']:.4f}). The two use different "
           "validation splits and batch orders, so close configurations may swap places.", ""]
+# A before/after comparison of the coordinator (bench/compare_coordinators.sh) is measured on its
+# own; keep it.
+results = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
+if os.path.exists(results):
+    with open(results) as f:
+        previous = f.read()
+    marker = "## Coordinator before and after"
+    if marker in previous:
+        lines += [previous[previous.index(marker):].rstrip(), ""]
 print("\n".join(lines))

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -53,6 +54,7 @@ ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
   if (this != &other) {
     Terminate(absl::Seconds(5));
     pid_ = other.pid_;
+    exit_code_ = other.exit_code_;
     other.pid_ = -1;
   }
   return *this;
@@ -62,10 +64,15 @@ bool ChildProcess::Running() {
   if (pid_ <= 0) return false;
   int status = 0;
   if (waitpid(pid_, &status, WNOHANG) == pid_) {
-    pid_ = -1;
+    Reaped(status);
     return false;
   }
   return true;
+}
+
+void ChildProcess::Reaped(int status) {
+  pid_ = -1;
+  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 void ChildProcess::Terminate(absl::Duration grace) {
@@ -77,8 +84,9 @@ void ChildProcess::Terminate(absl::Duration grace) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   kill(pid_, SIGKILL);
-  waitpid(pid_, nullptr, 0);
-  pid_ = -1;
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  Reaped(status);
 }
 
 int ChildProcess::Wait(absl::Duration timeout) {
@@ -86,13 +94,22 @@ int ChildProcess::Wait(absl::Duration timeout) {
   while (pid_ > 0) {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      Reaped(status);
+      return *exit_code_;
     }
     if (absl::Now() >= deadline) return -1;
     absl::SleepFor(absl::Milliseconds(10));
   }
-  return -1;
+  return exit_code_.value_or(-1);
+}
+
+std::string LastErrorLine(const std::string& log_file) {
+  std::ifstream in(log_file);
+  std::string line, last;
+  while (std::getline(in, line)) {
+    if (line.rfind("error: ", 0) == 0) last = line.substr(7);
+  }
+  return last;
 }
 
 std::string ExecutableDir() {

@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,9 @@ class ChildProcess {
  public:
   static absl::StatusOr<ChildProcess> Start(const std::vector<std::string>& argv,
                                             const std::string& log_file);
-  ChildProcess(ChildProcess&& other) noexcept : pid_(other.pid_) { other.pid_ = -1; }
+  ChildProcess(ChildProcess&& other) noexcept : pid_(other.pid_), exit_code_(other.exit_code_) {
+    other.pid_ = -1;
+  }
   ChildProcess& operator=(ChildProcess&& other) noexcept;
   ~ChildProcess() { Terminate(absl::Seconds(5)); }
 
@@ -35,11 +38,19 @@ class ChildProcess {
   // Waits up to `timeout` for the process to exit: its exit code, or -1 (killed by a signal, or
   // still running at the timeout).
   int Wait(absl::Duration timeout);
+  // Once reaped: its exit code, -1 when a signal killed it; nullopt before.
+  std::optional<int> exit_code() const { return exit_code_; }
 
  private:
   explicit ChildProcess(pid_t pid) : pid_(pid) {}
+  void Reaped(int status);
   pid_t pid_ = -1;
+  std::optional<int> exit_code_;
 };
+
+// What a child that failed said last: the text after "error: " of the last such line of its
+// log, or "" when there is none.
+std::string LastErrorLine(const std::string& log_file);
 
 // The directory of the running executable (to find its sibling binaries).
 std::string ExecutableDir();

@@ -21,8 +21,10 @@ absl::StatusOr<int> WaitForPort(const std::string& port_file, ChildProcess& coor
     int port = 0;
     if (in >> port && port > 0) return port;
     if (!coordinator.Running()) {
-      return absl::InternalError(
-          absl::StrCat("lrsweep-coordinator exited during startup; see ", log));
+      const std::string error = LastErrorLine(log);
+      return absl::InternalError(absl::StrCat("lrsweep-coordinator exited during startup",
+                                              error.empty() ? "" : ": " + error, " (see ", log,
+                                              ")"));
     }
     absl::SleepFor(absl::Milliseconds(20));
   }

@@ -19,6 +19,9 @@ namespace {
 int Main(int argc, char** argv) {
   CLI::App app{"lrsweep: find the learning-rate schedule that trains your model best"};
   app.require_subcommand(1);
+  // Global options (--coordinator) work after the subcommand too: a subcommand hands options it
+  // does not know to the app.
+  app.fallthrough();
   app.set_version_flag("--version", "lrsweep 0.1.0");
   std::string coordinator_flag;
   app.add_option("--coordinator", coordinator_flag,

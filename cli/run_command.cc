@@ -5,7 +5,7 @@
 
 #include <atomic>
 #include <filesystem>
-#include <fstream>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -80,6 +80,26 @@ absl::StatusOr<std::string> ResumeOrSubmit(CoordinatorClient& client, const std:
   return RunSubmit(client, file, out, err);
 }
 
+// Every worker has exited while the sweep is not finished: nothing will train it. Says why, from
+// the first worker log that has an error: INVALID_ARGUMENT (exit 2) when a worker refused its
+// flags (exit code 2), else INTERNAL.
+std::optional<absl::Status> WorkersGone(LocalCluster& cluster, const std::string& data_dir) {
+  for (ChildProcess& worker : cluster.workers) {
+    if (worker.Running()) return std::nullopt;
+  }
+  bool bad_flags = false;
+  std::string why;
+  for (size_t i = 0; i < cluster.workers.size(); ++i) {
+    bad_flags = bad_flags || cluster.workers[i].exit_code() == 2;
+    const std::string log = absl::StrCat(data_dir, "/logs/worker-", i, ".log");
+    const std::string error = LastErrorLine(log);
+    if (why.empty() && !error.empty()) why = absl::StrCat(": ", error, " (", log, ")");
+  }
+  const std::string message = absl::StrCat("all ", cluster.workers.size(),
+                                           " workers exited before the sweep finished", why);
+  return bad_flags ? absl::InvalidArgumentError(message) : absl::InternalError(message);
+}
+
 }  // namespace
 
 absl::Status RunRunCommand(const RunCommandOptions& options, std::ostream& out,
@@ -121,7 +141,16 @@ absl::Status RunRunCommand(const RunCommandOptions& options, std::ostream& out,
     watched = RunWatch(client, sweep_id, isatty(STDERR_FILENO) == 1, err);
     watch_done.store(true);
   });
-  while (!watch_done.load() && !interrupted.load()) absl::SleepFor(absl::Milliseconds(50));
+  std::optional<absl::Status> workers_gone;
+  while (!watch_done.load() && !interrupted.load() && !workers_gone) {
+    absl::SleepFor(absl::Milliseconds(50));
+    workers_gone = WorkersGone(cluster, options.data_dir);
+  }
+  if (workers_gone && !watch_done.load()) {
+    cluster.coordinator.reset();  // ends the watch
+    watcher.join();
+    return *workers_gone;
+  }
   if (!watch_done.load()) {
     err << "\ninterrupted: stopping the workers and the coordinator; the sweep's state is kept in "
         << options.data_dir << "\n";

@@ -4,14 +4,20 @@
 //
 // State lives in DATA_DIR/lrsweep.db (SQLite, WAL). SIGTERM or SIGINT shuts down cleanly; a
 // kill -9 loses nothing that was acknowledged.
+#include <netdb.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include "CLI/CLI.hpp"
 #include "common/command_line.h"
+#include "common/data_dir_lock.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/termination_signals.h"
@@ -27,6 +33,35 @@ namespace {
 bool IsLoopback(const std::string& address) {
   return absl::StartsWith(address, "127.") || absl::StartsWith(address, "localhost:") ||
          absl::StartsWith(address, "[::1]:");
+}
+
+// Why `listen` (HOST:PORT) cannot be bound, found by trying it with a plain socket: gRPC only
+// says that it failed.
+std::string WhyCannotListen(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return "expected HOST:PORT";
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.empty() ? nullptr : host.c_str(), listen.substr(colon + 1).c_str(), &hints,
+                  &found) != 0) {
+    return "not an address of this machine";
+  }
+  std::string why = "in use, or not an address of this machine";
+  const int fd = socket(found->ai_family, found->ai_socktype, found->ai_protocol);
+  if (fd >= 0 && bind(fd, found->ai_addr, found->ai_addrlen) != 0) {
+    why = errno == EADDRINUSE      ? "address in use"
+          : errno == EADDRNOTAVAIL ? "not an address of this machine"
+                                   : std::strerror(errno);
+  }
+  if (fd >= 0) close(fd);
+  freeaddrinfo(found);
+  return why;
 }
 
 int Main(int argc, char** argv) {
@@ -67,6 +102,12 @@ int Main(int argc, char** argv) {
     std::cerr << "error: --data-dir " << data_dir << ": " << error.message() << "\n";
     return 2;
   }
+  // One owner per data dir, taken before the store opens.
+  absl::StatusOr<DataDirLock> lock = DataDirLock::Acquire(data_dir);
+  if (!lock.ok()) {
+    std::cerr << "error: " << lock.status().message() << "\n";
+    return 1;
+  }
   absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(data_dir + "/lrsweep.db");
   if (!store.ok()) {
     std::cerr << "error: " << store.status().message() << "\n";
@@ -90,16 +131,19 @@ int Main(int argc, char** argv) {
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  // One owner per port: gRPC would otherwise share it (SO_REUSEPORT) with another coordinator,
+  // and clients would reach one or the other at random.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   ApplyServerLimits(builder);
   builder.RegisterService(&sweep_service);
   builder.RegisterService(&worker_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
-    std::cerr << "error: cannot listen on " << listen
-              << " (in use, or not an address of this machine)\n";
+    std::cerr << "error: cannot listen on " << listen << ": " << WhyCannotListen(listen) << "\n";
     return 1;
   }
   const std::string bound = absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
+  lock->Describe(absl::StrCat("lrsweep-coordinator serving on ", bound));
   if (!port_file.empty()) {
     const std::string temp = port_file + ".tmp";
     std::ofstream(temp) << port << "\n";

@@ -312,6 +312,19 @@ TEST(EndToEndTest, RunDoesItAllLocally) {
   EXPECT_THAT(run.err, HasSubstr("6/6 finished"));
 }
 
+TEST(EndToEndTest, RunEndsWithTheWorkersErrorWhenNoWorkerCanStart) {
+  // A device no worker can use: instead of waiting forever with every trial PENDING, run says
+  // why its workers exited, and exits 2 (a bad flag).
+  testing::TempDir dir;
+  const testing::CommandResult run =
+      RunLrsweep("run " + testing::SourceDir() + "/sweeps/synthetic-smoke.yaml --workers 2 "
+                 "--device bogus --data-dir " + dir.path() + "/data");
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("all 2 workers exited before the sweep finished"));
+  EXPECT_THAT(run.err, HasSubstr("--device bogus: not a device"));
+  EXPECT_THAT(run.err, HasSubstr("/logs/worker-0.log"));
+}
+
 TEST(EndToEndTest, RunInterruptedAndRunAgainContinuesTheSameSweep) {
   testing::TempDir dir;
   const std::string sweep_file = dir.Write("long.yaml", std::string(kLongSweep) +

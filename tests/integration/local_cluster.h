@@ -94,6 +94,7 @@ class LocalCluster {
     workers_.push_back(std::move(*worker));
     return index;
   }
+  pid_t CoordinatorPid() { return coordinator_->pid(); }
   pid_t WorkerPid(int index) { return workers_[static_cast<size_t>(index)].pid(); }
   // Exit code of a worker after a signal, or -1.
   int WaitWorker(int index, absl::Duration timeout) {

@@ -189,5 +189,16 @@ TEST(CliDaemonFlagsTest, ACheckpointStoreThatCannotWorkExitsTwoBeforeConnecting)
   EXPECT_THAT(result.err, HasSubstr("--shared-checkpoint-dir"));
 }
 
+TEST(CliGlobalFlagsTest, CoordinatorWorksBeforeOrAfterTheSubcommand) {
+  // Nothing listens on port 1: both forms get as far as trying to connect, and say where.
+  for (const std::string& args : {std::string("--coordinator 127.0.0.1:1 status"),
+                                  std::string("status --coordinator 127.0.0.1:1"),
+                                  std::string("cancel some-sweep --coordinator 127.0.0.1:1")}) {
+    const testing::CommandResult result = testing::RunLrsweep(args);
+    EXPECT_EQ(result.exit_code, 1) << args << ": " << result.err;
+    EXPECT_THAT(result.err, HasSubstr("cannot reach the coordinator at 127.0.0.1:1")) << args;
+  }
+}
+
 }  // namespace
 }  // namespace lrsweep
