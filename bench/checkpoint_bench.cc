@@ -68,7 +68,7 @@ absl::StatusOr<nlohmann::ordered_json> StoreLatency(Trainer& trainer,
       NewGrpcCoordinatorLink(coordinator.address, absl::Seconds(40));
   ASSIGN_OR_RETURN(CoordinatorLink::Registration worker, link->Register("bench", "cpu", 1));
   ASSIGN_OR_RETURN(std::optional<LeaseGrant> grant,
-                   link->AcquireLease(worker.worker_id, absl::ZeroDuration(), nullptr));
+                   link->AcquireLease(worker.worker_id, "", absl::ZeroDuration(), nullptr));
   if (!grant) return absl::InternalError("the coordinator leased no trial");
   const LeaseRef ref{worker.worker_id, grant->sweep_id, grant->trial, grant->fencing_token};
   const std::string bytes = *trainer.Checkpoint(ref.fencing_token);

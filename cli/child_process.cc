@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +26,7 @@ absl::StatusOr<ChildProcess> ChildProcess::Start(const std::vector<std::string>&
   std::vector<char*> args;
   for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
+  const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) {
     close(log);
@@ -34,6 +36,10 @@ absl::StatusOr<ChildProcess> ChildProcess::Start(const std::vector<std::string>&
     // Own process group: a Ctrl-C in the terminal reaches `lrsweep run`, which stops children
     // in order, instead of killing them all at once.
     setpgid(0, 0);
+    // Never outlive the parent, even one killed with SIGKILL: SIGTERM makes a worker give its
+    // trial back and the coordinator stop cleanly.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(1);  // the parent died before prctl took effect
     // A fork from a threaded parent inherits that thread's blocked signals and handlers; the
     // child must see SIGTERM to shut down cleanly.
     sigset_t none;

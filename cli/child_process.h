@@ -1,5 +1,6 @@
 // ChildProcess: a program started by `lrsweep run` (the embedded coordinator and local
-// workers), with its output sent to a log file; terminated and reaped on destruction.
+// workers), with its output sent to a log file; terminated and reaped on destruction. It gets
+// SIGTERM when its parent dies, however the parent dies, so it never runs on as an orphan.
 //
 //   ASSIGN_OR_RETURN(ChildProcess worker,
 //                    ChildProcess::Start({"/path/lrsweep-worker", "--coordinator", addr}, log));

@@ -16,9 +16,10 @@ namespace lrsweep {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitBadInput = 2;
+inline constexpr int kExitInterrupted = 130;  // 128 + SIGINT, as shells report Ctrl-C
 
 // kExitBadInput for InvalidArgument / OutOfRange / FailedPrecondition / NotFound (an unknown
-// sweep or trial), else kExitFailure.
+// sweep or trial), kExitInterrupted for Cancelled (Ctrl-C, SIGTERM, SIGHUP), else kExitFailure.
 int ExitCodeFor(const absl::Status& status);
 
 // Prints a non-OK status as "error: <message>" on stderr and returns its exit code.

@@ -1,5 +1,7 @@
 #include "cli/remote_commands.h"
 
+#include <atomic>
+
 #include <algorithm>
 #include <fstream>
 #include <map>
@@ -41,13 +43,6 @@ std::string Counts(const v1::SweepSummary& sweep) {
   return absl::StrJoin(parts, ", ");
 }
 
-int64_t FinishedCount(const v1::SweepSummary& sweep) {
-  int64_t finished = 0;
-  for (const v1::StateCount& count : sweep.counts()) {
-    if (IsFinal(FromProto(count.state()))) finished += count.count();
-  }
-  return finished;
-}
 
 int64_t CountOf(const v1::SweepSummary& sweep, TrialState state) {
   for (const v1::StateCount& count : sweep.counts()) {
@@ -87,6 +82,14 @@ std::string FinishedLine(const v1::TrialInfo& trial, const std::string& metric) 
 
 }  // namespace
 
+int64_t FinishedCount(const v1::SweepSummary& sweep) {
+  int64_t finished = 0;
+  for (const v1::StateCount& count : sweep.counts()) {
+    if (IsFinal(FromProto(count.state()))) finished += count.count();
+  }
+  return finished;
+}
+
 absl::StatusOr<std::string> RunSubmit(CoordinatorClient& client, const std::string& file,
                                       std::ostream& out, std::ostream& err) {
   ASSIGN_OR_RETURN(std::string yaml, ReadTextFile(file));
@@ -121,6 +124,7 @@ void PrintWorkers(const google::protobuf::RepeatedPtrField<v1::WorkerInfo>& all,
   for (const v1::WorkerInfo* worker : shown) {
     const char* state = worker->state() == v1::WORKER_TRAINING  ? "training"
                         : worker->state() == v1::WORKER_WAITING ? "waiting"
+                        : worker->state() == v1::WORKER_STOPPED ? "stopped"
                                                                 : "lost";
     out << fmt::format("{:<12} {:<16} {:<8} {:>7} {:<9} {:>14.1f}s  {}\n", worker->worker_id(),
                        worker->name(), worker->device(), worker->threads(), state,
@@ -176,37 +180,86 @@ absl::Status RunCancel(CoordinatorClient& client, const std::string& sweep_id, s
   return absl::OkStatus();
 }
 
-absl::Status RunWatch(CoordinatorClient& client, const std::string& sweep_id, bool interactive,
-                      std::ostream& out) {
-  v1::SweepSummary last;
-  int drawn_lines = 0;
-  std::string last_plain;
-  RETURN_IF_ERROR(client.Watch(sweep_id, [&](const v1::SweepEvent& event) {
+namespace {
+
+// Draws each SweepEvent of a watch: the trials that finished since the last one, the progress
+// line and (in a terminal) the running trials, redrawn in place.
+class WatchDisplay {
+ public:
+  WatchDisplay(bool interactive, std::ostream& out) : interactive_(interactive), out_(out) {}
+
+  void Show(const v1::SweepEvent& event) {
     last = event.sweep();
     const std::string& metric = last.metric_name();
     const std::string header =
         fmt::format("{}: {}/{} finished ({}), {} running", last.name(), FinishedCount(last),
                     last.total_trials(), Counts(last), event.running_size());
-    if (interactive) {
-      if (drawn_lines > 0) out << "\033[" << drawn_lines << "F\033[J";
-      for (const v1::TrialInfo& trial : event.finished()) out << FinishedLine(trial, metric) << "\n";
-      out << header << "\n";
-      for (const v1::TrialInfo& trial : event.running()) out << RunningLine(trial, metric) << "\n";
-      drawn_lines = 1 + event.running_size();
+    if (interactive_) {
+      if (drawn_lines_ > 0) out_ << "\033[" << drawn_lines_ << "F\033[J";
+      for (const v1::TrialInfo& trial : event.finished()) out_ << FinishedLine(trial, metric) << "\n";
+      out_ << header << "\n";
+      for (const v1::TrialInfo& trial : event.running()) out_ << RunningLine(trial, metric) << "\n";
+      drawn_lines_ = 1 + event.running_size();
     } else {
-      for (const v1::TrialInfo& trial : event.finished()) out << FinishedLine(trial, metric) << "\n";
-      if (header != last_plain) out << header << "\n";
-      last_plain = header;
+      for (const v1::TrialInfo& trial : event.finished()) out_ << FinishedLine(trial, metric) << "\n";
+      if (header != last_plain_) out_ << header << "\n";
+      last_plain_ = header;
     }
-    out.flush();
-    return true;
-  }));
-  const int64_t failed = CountOf(last, TrialState::kFailed);
+    out_.flush();
+  }
+
+  // Says so, once a line that will not be redrawn over.
+  void Reconnecting(const std::string& address, const absl::Status& why) {
+    out_ << "lost the coordinator at " << address << " (" << why.message()
+         << "); reconnecting...\n";
+    out_.flush();
+    drawn_lines_ = 0;
+  }
+
+  v1::SweepSummary last;
+  bool ended() const {
+    return last.state() == v1::SWEEP_FINISHED || last.state() == v1::SWEEP_CANCELLED;
+  }
+
+ private:
+  const bool interactive_;
+  std::ostream& out_;
+  int drawn_lines_ = 0;
+  std::string last_plain_;
+};
+
+constexpr absl::Duration kMaxWatchBackoff = absl::Seconds(5);
+
+}  // namespace
+
+absl::Status RunWatch(CoordinatorClient& client, const std::string& sweep_id, bool interactive,
+                      std::ostream& out, const std::atomic<bool>* stop) {
+  WatchDisplay display(interactive, out);
+  bool connected = false;
+  absl::Duration backoff = absl::Milliseconds(100);
+  while (true) {
+    const absl::Status watched = client.Watch(sweep_id, [&](const v1::SweepEvent& event) {
+      connected = true;
+      backoff = absl::Milliseconds(100);
+      display.Show(event);
+      return true;
+    });
+    if (display.ended()) break;
+    // Once the coordinator answered, losing it is a restart to wait out, not an error.
+    if (!connected || !(watched.ok() || absl::IsUnavailable(watched))) return watched;
+    if (stop != nullptr && stop->load()) return absl::CancelledError("stopped watching");
+    if (backoff == absl::Milliseconds(100)) display.Reconnecting(client.address(), watched);
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, kMaxWatchBackoff);
+  }
+  const int64_t failed = CountOf(display.last, TrialState::kFailed);
   if (failed > 0) {
     return absl::AbortedError(absl::StrCat(failed, " trials failed; `lrsweep status ", sweep_id,
                                            "` shows why"));
   }
-  if (last.state() == v1::SWEEP_CANCELLED) return absl::AbortedError("the sweep was cancelled");
+  if (display.last.state() == v1::SWEEP_CANCELLED) {
+    return absl::AbortedError("the sweep was cancelled");
+  }
   return absl::OkStatus();
 }
 

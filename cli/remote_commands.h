@@ -8,6 +8,7 @@
 #ifndef LRSWEEP_CLI_REMOTE_COMMANDS_H_
 #define LRSWEEP_CLI_REMOTE_COMMANDS_H_
 
+#include <atomic>
 #include <ostream>
 #include <string>
 
@@ -17,6 +18,9 @@
 
 namespace lrsweep {
 
+// Trials of the sweep in a final state.
+int64_t FinishedCount(const v1::SweepSummary& sweep);
+
 // Prints lint warnings on `err` and the sweep id as the last line of `out`.
 absl::StatusOr<std::string> RunSubmit(CoordinatorClient& client, const std::string& file,
                                       std::ostream& out, std::ostream& err);
@@ -24,9 +28,11 @@ absl::StatusOr<std::string> RunSubmit(CoordinatorClient& client, const std::stri
 absl::Status RunStatus(CoordinatorClient& client, const std::string& sweep_id, std::ostream& out);
 absl::Status RunCancel(CoordinatorClient& client, const std::string& sweep_id, std::ostream& out);
 // Live progress until the sweep ends; ABORTED (exit 1) if a trial FAILED or the sweep was
-// cancelled. `interactive` redraws in place (a TTY); otherwise plain lines.
+// cancelled. `interactive` redraws in place (a TTY); otherwise plain lines. A coordinator lost
+// after the first event (a restart) is waited for with backoff, saying so, until `stop` (if
+// given) is set; one that cannot be reached at all is an error at once.
 absl::Status RunWatch(CoordinatorClient& client, const std::string& sweep_id, bool interactive,
-                      std::ostream& out);
+                      std::ostream& out, const std::atomic<bool>* stop = nullptr);
 // The sweep's report, with every finished trial's metric history (for diagnoses and charts).
 absl::StatusOr<SweepReport> FetchReport(CoordinatorClient& client, const std::string& sweep_id,
                                         const ReportOptions& options);

@@ -47,15 +47,17 @@ absl::Status StartCoordinator(const RunCommandOptions& options, const std::strin
   return absl::OkStatus();
 }
 
+// The run's workers train its own sweep only.
 absl::Status StartWorkers(const RunCommandOptions& options, const std::string& bin,
-                          const std::string& address, int workers, int threads,
-                          LocalCluster* cluster) {
+                          const std::string& address, const std::string& sweep_id, int workers,
+                          int threads, LocalCluster* cluster) {
   for (int i = 0; i < workers; ++i) {
     ASSIGN_OR_RETURN(
         ChildProcess worker,
         ChildProcess::Start({bin + "/lrsweep-worker", "--coordinator", address, "--device",
                              options.device, "--threads", std::to_string(threads), "--name",
-                             absl::StrCat("local-", i)},
+                             absl::StrCat("local-", i), "--sweep", sweep_id, "--checkpoint-dir",
+                             absl::StrCat(options.data_dir, "/workers/local-", i)},
                             absl::StrCat(options.data_dir, "/logs/worker-", i, ".log")));
     cluster->workers.push_back(std::move(worker));
   }
@@ -63,21 +65,39 @@ absl::Status StartWorkers(const RunCommandOptions& options, const std::string& b
 }
 
 // Continues the sweep of the same file if this data dir holds one that has not ended (a run that
-// was interrupted), else submits it.
-absl::StatusOr<std::string> ResumeOrSubmit(CoordinatorClient& client, const std::string& file,
+// was interrupted), else submits it, saying so when the file's sweep finished earlier. Names
+// the other unfinished sweeps of the data dir, which this run leaves alone.
+absl::StatusOr<std::string> ResumeOrSubmit(CoordinatorClient& client, const RunCommandOptions& options,
                                            std::ostream& out, std::ostream& err) {
-  ASSIGN_OR_RETURN(std::string yaml, ReadTextFile(file));
+  ASSIGN_OR_RETURN(std::string yaml, ReadTextFile(options.file));
   ASSIGN_OR_RETURN(v1::ListSweepsResponse sweeps, client.ListSweeps());
   const std::string digest = Sha256Hex(yaml);
+  std::string resumed, finished_earlier;
   for (auto it = sweeps.sweeps().rbegin(); it != sweeps.sweeps().rend(); ++it) {
-    if (it->source_sha256() == digest && it->state() == v1::SWEEP_RUNNING) {
-      err << "resuming sweep " << it->sweep_id() << " from " << client.address()
-          << " (same file, not finished)\n";
-      out << it->sweep_id() << "\n";
-      return it->sweep_id();
+    if (it->source_sha256() != digest) continue;
+    if (it->state() == v1::SWEEP_RUNNING && resumed.empty()) resumed = it->sweep_id();
+    if (it->state() == v1::SWEEP_FINISHED && finished_earlier.empty()) {
+      finished_earlier = it->sweep_id();
     }
   }
-  return RunSubmit(client, file, out, err);
+  for (const v1::SweepSummary& sweep : sweeps.sweeps()) {
+    if (sweep.state() != v1::SWEEP_RUNNING || sweep.sweep_id() == resumed) continue;
+    err << fmt::format("also unfinished in {}: {} ({}, {}/{} finished); this run leaves it alone: "
+                       "`lrsweep run` of its sweep file with --data-dir {} continues it\n",
+                       options.data_dir, sweep.sweep_id(), sweep.name(), FinishedCount(sweep),
+                       sweep.total_trials(), options.data_dir);
+  }
+  if (!resumed.empty()) {
+    err << "resuming sweep " << resumed << " from " << client.address()
+        << " (same file, not finished)\n";
+    out << resumed << "\n";
+    return resumed;
+  }
+  if (!finished_earlier.empty()) {
+    err << "this file's sweep finished earlier as " << finished_earlier
+        << " (`lrsweep report " << finished_earlier << "`); starting a new sweep\n";
+  }
+  return RunSubmit(client, options.file, out, err);
 }
 
 // Every worker has exited while the sweep is not finished: nothing will train it. Says why, from
@@ -98,6 +118,40 @@ std::optional<absl::Status> WorkersGone(LocalCluster& cluster, const std::string
   const std::string message = absl::StrCat("all ", cluster.workers.size(),
                                            " workers exited before the sweep finished", why);
   return bad_flags ? absl::InvalidArgumentError(message) : absl::InternalError(message);
+}
+
+// Shows the sweep's progress until it ends (`*ended` set; the status is the watch's verdict: a
+// failed trial, a cancelled sweep), the run is interrupted (CANCELLED) or every worker is gone.
+// The watch runs on a thread of its own so that Ctrl-C ends the run promptly.
+absl::Status WatchUntilEnd(CoordinatorClient& client, const std::string& sweep_id,
+                           const std::string& data_dir, LocalCluster& cluster, std::ostream& err,
+                           bool* ended) {
+  absl::Status watched = absl::OkStatus();
+  std::atomic<bool> watch_done{false}, stop_watching{false};
+  std::thread watcher([&] {
+    watched = RunWatch(client, sweep_id, isatty(STDERR_FILENO) == 1, err, &stop_watching);
+    watch_done.store(true);
+  });
+  std::optional<absl::Status> workers_gone;
+  while (!watch_done.load() && !interrupted.load() && !workers_gone) {
+    absl::SleepFor(absl::Milliseconds(50));
+    workers_gone = WorkersGone(cluster, data_dir);
+  }
+  if (watch_done.load()) {
+    watcher.join();
+    *ended = true;
+    return watched;
+  }
+  if (!workers_gone) {
+    err << "\ninterrupted: stopping the workers and the coordinator; the sweep's state is kept in "
+        << data_dir << "\n";
+  }
+  stop_watching.store(true);
+  cluster.workers.clear();       // they checkpoint and give their trials back
+  cluster.coordinator.reset();   // ends the watch
+  watcher.join();
+  if (workers_gone) return *workers_gone;
+  return absl::CancelledError("interrupted");
 }
 
 }  // namespace
@@ -121,8 +175,11 @@ absl::Status RunRunCommand(const RunCommandOptions& options, std::ostream& out,
         absl::StrCat("--data-dir ", options.data_dir, ": ", error.message()));
   }
   interrupted.store(false);
+  // Ctrl-C, SIGTERM and a closed terminal (SIGHUP) all end the run the same way: workers give
+  // their trials back with a checkpoint, the coordinator stops, the data dir stays consistent.
   signal(SIGINT, OnInterrupt);
   signal(SIGTERM, OnInterrupt);
+  signal(SIGHUP, OnInterrupt);
 
   const std::string bin = ExecutableDir();
   LocalCluster cluster;
@@ -131,36 +188,13 @@ absl::Status RunRunCommand(const RunCommandOptions& options, std::ostream& out,
   err << fmt::format("coordinator on {} (data in {}), {} workers x {} threads on {}\n", address,
                      options.data_dir, workers, threads, options.device);
   CoordinatorClient client(address);
-  ASSIGN_OR_RETURN(std::string sweep_id, ResumeOrSubmit(client, options.file, out, err));
-  RETURN_IF_ERROR(StartWorkers(options, bin, address, workers, threads, &cluster));
+  ASSIGN_OR_RETURN(std::string sweep_id, ResumeOrSubmit(client, options, out, err));
+  RETURN_IF_ERROR(StartWorkers(options, bin, address, sweep_id, workers, threads, &cluster));
 
-  // Watch on a thread of its own so that Ctrl-C can end the run promptly.
-  absl::Status watched = absl::OkStatus();
-  std::atomic<bool> watch_done{false};
-  std::thread watcher([&] {
-    watched = RunWatch(client, sweep_id, isatty(STDERR_FILENO) == 1, err);
-    watch_done.store(true);
-  });
-  std::optional<absl::Status> workers_gone;
-  while (!watch_done.load() && !interrupted.load() && !workers_gone) {
-    absl::SleepFor(absl::Milliseconds(50));
-    workers_gone = WorkersGone(cluster, options.data_dir);
-  }
-  if (workers_gone && !watch_done.load()) {
-    cluster.coordinator.reset();  // ends the watch
-    watcher.join();
-    return *workers_gone;
-  }
-  if (!watch_done.load()) {
-    err << "\ninterrupted: stopping the workers and the coordinator; the sweep's state is kept in "
-        << options.data_dir << "\n";
-    cluster.workers.clear();
-    cluster.coordinator.reset();
-    watcher.join();
-    return absl::CancelledError("interrupted");
-  }
-  watcher.join();
-
+  bool ended = false;
+  const absl::Status watched =
+      WatchUntilEnd(client, sweep_id, options.data_dir, cluster, err, &ended);
+  if (!ended) return watched;  // interrupted, or no worker left: no report
   ASSIGN_OR_RETURN(SweepReport report, FetchReport(client, sweep_id, ReportOptions{}));
   out << "\n" << RenderMarkdown(report);
   const std::string base = absl::StrCat(options.data_dir, "/reports/", sweep_id);

@@ -15,6 +15,8 @@ namespace lrsweep {
 namespace {
 
 constexpr absl::Duration kTimerPeriod = absl::Milliseconds(50);
+// A worker that said goodbye stays in `lrsweep status` this long, as stopped.
+constexpr absl::Duration kStoppedWorkersShownFor = absl::Minutes(10);
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
@@ -106,7 +108,9 @@ std::vector<MetricPoint> MergePoints(std::vector<MetricPoint> history,
 // How an attempt ended, scored from its whole metric history.
 TrialOutcome ScoreOutcome(const std::vector<MetricPoint>& history, bool diverged,
                           const std::string& reason, const SweepRecord& sweep) {
-  TrialOutcome outcome{diverged, reason};
+  TrialOutcome outcome;
+  outcome.diverged = diverged;
+  outcome.reason = reason;
   if (!history.empty()) {
     outcome.last_step = history.back().step;
     outcome.last_lr = history.back().lr;
@@ -205,7 +209,9 @@ std::vector<WorkerView> Coordinator::ListWorkers() {
   absl::MutexLock lock(&mu_);
   std::set<std::string> parked;
   for (const Waiter& waiter : waiters_) parked.insert(waiter.worker_id);
-  return table_.ListWorkers(parked, NowMs() - absl::ToInt64Milliseconds(options_.lease_timeout));
+  const int64_t now = NowMs();
+  return table_.ListWorkers(parked, now - absl::ToInt64Milliseconds(options_.lease_timeout),
+                            now - absl::ToInt64Milliseconds(kStoppedWorkersShownFor));
 }
 
 absl::StatusOr<std::vector<TrialRecord>> Coordinator::ListTrials(const std::string& sweep_id) {
@@ -247,6 +253,20 @@ absl::StatusOr<WorkerRecord> Coordinator::RegisterWorker(const std::string& name
   absl::MutexLock lock(&mu_);
   table_.AddWorker(record);
   return record;
+}
+
+absl::Status Coordinator::UnregisterWorker(const std::string& worker_id) {
+  // A lease it still holds goes back at once, not at its expiry.
+  RETURN_IF_ERROR(Transition([&](const TrialTable& table) -> absl::StatusOr<StoreWrite> {
+    return table.ReleaseAbandoned(worker_id, NowMs());
+  }));
+  absl::StatusOr<WorkerRecord> stopped;
+  {
+    absl::MutexLock lock(&mu_);
+    stopped = table_.MarkStopped(worker_id, NowMs());
+  }
+  RETURN_IF_ERROR(stopped.status());
+  return store_->UpsertWorker(*stopped);
 }
 
 absl::StatusOr<Directive> Coordinator::Heartbeat(const LeaseRef& lease, int64_t step) {
@@ -305,7 +325,9 @@ absl::StatusOr<StoreWrite> Coordinator::PlanCompletion(const LeaseRef& lease, bo
     sweep = view.record;
   }
   const bool cancelled = trial.state == TrialState::kCancelled;  // the cancellation stands
-  TrialOutcome outcome{diverged, reason};
+  TrialOutcome outcome;
+  outcome.diverged = diverged;
+  outcome.reason = reason;
   if (!cancelled) {
     // The score comes from the whole history, read outside the lock (only this lease writes
     // the trial's metrics) with the last points, which are stored with the outcome.

@@ -97,7 +97,11 @@ class Coordinator {
   // --- Workers ---
   absl::StatusOr<WorkerRecord> RegisterWorker(const std::string& name, const std::string& device,
                                               int32_t threads);
-  void AcquireLease(const std::string& worker_id, absl::Duration wait, LeaseCallback done);
+  // Long-polls for a lease for `worker_id`; with `sweep_id`, only on that sweep's trials.
+  void AcquireLease(const std::string& worker_id, absl::Duration wait, LeaseCallback done,
+                    const std::string& sweep_id = "");
+  // The worker stops normally: shown as stopped (then dropped), its lease given back at once.
+  absl::Status UnregisterWorker(const std::string& worker_id);
   absl::StatusOr<Directive> Heartbeat(const LeaseRef& lease, int64_t step);
   absl::StatusOr<Directive> ReportMetrics(const LeaseRef& lease,
                                           const std::vector<MetricPoint>& points);
@@ -145,6 +149,7 @@ class Coordinator {
     LeaseCallback done;
     bool release_first = false;  // it still holds a lease it abandoned: give it back first
     bool poll_only = false;      // answer at once, work or not
+    std::string sweep_id;        // only this sweep's trials; empty: any
   };
   // Work to run once the locks are released.
   using Deferred = std::vector<std::function<void()>>;

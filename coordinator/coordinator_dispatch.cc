@@ -95,19 +95,26 @@ void Coordinator::ServeWaiters(Deferred* deferred) {
 
 void Coordinator::DispatchToWaiters(Deferred* deferred) {
   while (true) {
-    std::vector<Waiter> waiters;
+    std::vector<Waiter> served;
     StoreWrite grants;
     {
       absl::MutexLock lock(&mu_);
       if (waiters_.empty() || !table_.HasWaitingTrials()) return;
-      std::vector<std::string> worker_ids;
-      for (const Waiter& waiter : waiters_) worker_ids.push_back(waiter.worker_id);
-      grants = table_.Grant(worker_ids, NowMs());
-      const auto served = waiters_.begin() + static_cast<std::ptrdiff_t>(grants.trials.size());
-      waiters.assign(std::make_move_iterator(waiters_.begin()), std::make_move_iterator(served));
-      waiters_.erase(waiters_.begin(), served);
+      std::vector<WorkRequest> requests;
+      for (const Waiter& waiter : waiters_) requests.push_back({waiter.worker_id, waiter.sweep_id});
+      std::vector<size_t> indexes;
+      grants = table_.Grant(requests, NowMs(), &indexes);
+      if (grants.trials.empty()) return;  // none of the waiting trials is for a parked worker
+      std::vector<Waiter> unserved;
+      size_t next = 0;
+      for (size_t i = 0; i < waiters_.size(); ++i) {
+        const bool is_served = next < indexes.size() && indexes[next] == i;
+        (is_served ? served : unserved).push_back(std::move(waiters_[i]));
+        next += is_served ? 1 : 0;
+      }
+      waiters_ = std::move(unserved);
     }
-    AnswerWithGrants(grants, std::move(waiters), deferred);
+    AnswerWithGrants(grants, std::move(served), deferred);
   }
 }
 
@@ -138,7 +145,7 @@ LeaseGrant Coordinator::GrantOf(const TrialRecord& granted) {
 // --- Workers asking for work ---
 
 void Coordinator::AcquireLease(const std::string& worker_id, absl::Duration wait,
-                               LeaseCallback done) {
+                               LeaseCallback done, const std::string& sweep_id) {
   {
     absl::ReleasableMutexLock lock(&mu_);
     if (!table_.HasWorker(worker_id)) {
@@ -149,17 +156,18 @@ void Coordinator::AcquireLease(const std::string& worker_id, absl::Duration wait
     table_.Touch(worker_id, NowMs());
     const bool holds_lease = table_.HoldsLease(worker_id);
     const bool poll_only = wait <= absl::ZeroDuration() || stopping_;
-    if (!holds_lease && !table_.HasWaitingTrials() && poll_only) {
+    const bool work_waits = table_.HasWaitingTrials(sweep_id);
+    if (!holds_lease && !work_waits && poll_only) {
       lock.Release();
       done(std::optional<LeaseGrant>());
       return;
     }
     waiters_.push_back({worker_id, absl::Now() + std::min(wait, options_.max_lease_wait),
-                        std::move(done), holds_lease, poll_only});
+                        std::move(done), holds_lease, poll_only, sweep_id});
     // The common case of an idle worker: nothing to grant, nothing to give back. It stays
     // parked without waiting for transitions in flight; the next one that makes a trial wait
     // serves it.
-    if (!holds_lease && !table_.HasWaitingTrials()) return;
+    if (!holds_lease && !work_waits) return;
     dispatch_requested_ = true;
   }
   Deferred deferred;

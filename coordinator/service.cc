@@ -143,6 +143,14 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::RegisterWorker(
   return Answer(context, worker.status());
 }
 
+grpc::ServerUnaryReactor* WorkerServiceImpl::UnregisterWorker(
+    grpc::CallbackServerContext* context, const v1::UnregisterWorkerRequest* request,
+    v1::UnregisterWorkerResponse* response) {
+  absl::Status status = Required(request->worker_id(), "worker_id");
+  if (status.ok()) status = coordinator_->UnregisterWorker(request->worker_id());
+  return Answer(context, status);
+}
+
 grpc::ServerUnaryReactor* WorkerServiceImpl::AcquireLease(grpc::CallbackServerContext* context,
                                                           const v1::AcquireLeaseRequest* request,
                                                           v1::AcquireLeaseResponse* response) {
@@ -155,7 +163,8 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::AcquireLease(grpc::CallbackServerCo
       [reactor, response](absl::StatusOr<std::optional<LeaseGrant>> grant) {
         if (grant.ok() && grant->has_value()) *response->mutable_lease() = ToProto(**grant);
         reactor->Finish(ToGrpcStatus(grant.status()));
-      });
+      },
+      request->sweep_id());
   return reactor;
 }
 

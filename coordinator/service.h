@@ -55,6 +55,9 @@ class WorkerServiceImpl final : public v1::WorkerService::CallbackService {
   grpc::ServerUnaryReactor* RegisterWorker(grpc::CallbackServerContext* context,
                                            const v1::RegisterWorkerRequest* request,
                                            v1::RegisterWorkerResponse* response) override;
+  grpc::ServerUnaryReactor* UnregisterWorker(grpc::CallbackServerContext* context,
+                                             const v1::UnregisterWorkerRequest* request,
+                                             v1::UnregisterWorkerResponse* response) override;
   grpc::ServerUnaryReactor* AcquireLease(grpc::CallbackServerContext* context,
                                          const v1::AcquireLeaseRequest* request,
                                          v1::AcquireLeaseResponse* response) override;

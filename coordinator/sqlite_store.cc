@@ -82,6 +82,7 @@ constexpr struct {
     {"sweeps", "checkpoint_keep", "INTEGER NOT NULL DEFAULT 2"},
     {"sweeps", "source_sha256", "TEXT NOT NULL DEFAULT ''"},
     {"checkpoints", "shared_path", "TEXT NOT NULL DEFAULT ''"},
+    {"workers", "stopped_ms", "INTEGER NOT NULL DEFAULT 0"},
 };
 
 // The trials table, its column list and its row binding, all from TrialColumns().
@@ -296,23 +297,24 @@ class SqliteStore : public Store {
     absl::MutexLock lock(&mu_);
     Statement upsert(db_,
                      "INSERT OR REPLACE INTO workers (id, name, device, threads, registered_ms, "
-                     "last_heartbeat_ms) VALUES (?,?,?,?,?,?)");
+                     "last_heartbeat_ms, stopped_ms) VALUES (?,?,?,?,?,?,?)");
     RETURN_IF_ERROR(upsert.Prepared());
     upsert.Bind(1, w.id).Bind(2, w.name).Bind(3, w.device).Bind(4, int64_t{w.threads})
-        .Bind(5, w.registered_ms).Bind(6, w.last_heartbeat_ms);
+        .Bind(5, w.registered_ms).Bind(6, w.last_heartbeat_ms).Bind(7, w.stopped_ms);
     return upsert.Run();
   }
 
   absl::StatusOr<std::vector<WorkerRecord>> ListWorkers() override {
     absl::MutexLock lock(&read_mu_);
     Statement select(reader_,
-                     "SELECT id, name, device, threads, registered_ms, last_heartbeat_ms "
-                     "FROM workers ORDER BY registered_ms, id");
+                     "SELECT id, name, device, threads, registered_ms, last_heartbeat_ms, "
+                     "stopped_ms FROM workers ORDER BY registered_ms, id");
     RETURN_IF_ERROR(select.Prepared());
     std::vector<WorkerRecord> workers;
     while (select.Step() == SQLITE_ROW) {
       workers.push_back({select.Text(0), select.Text(1), select.Text(2),
-                         static_cast<int32_t>(select.Int(3)), select.Int(4), select.Int(5)});
+                         static_cast<int32_t>(select.Int(3)), select.Int(4), select.Int(5),
+                         select.Int(6)});
     }
     return workers;
   }

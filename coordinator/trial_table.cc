@@ -57,6 +57,16 @@ void TrialTable::AddWorker(WorkerRecord record) {
   }
 }
 
+absl::StatusOr<WorkerRecord> TrialTable::MarkStopped(const std::string& worker_id,
+                                                     int64_t now_ms) {
+  auto worker = workers_.find(worker_id);
+  if (worker == workers_.end()) {
+    return absl::NotFoundError(absl::StrCat("unknown worker '", worker_id, "'"));
+  }
+  worker->second.record.stopped_ms = now_ms;
+  return worker->second.record;
+}
+
 // --- Indexes: derived from the rows, in one place ---
 
 std::optional<absl::Time> TrialTable::Unindex(Sweep& sweep, const TrialRecord& trial) {
@@ -167,11 +177,15 @@ std::vector<SweepView> TrialTable::ListSweeps() const {
 }
 
 std::vector<WorkerView> TrialTable::ListWorkers(const std::set<std::string>& parked,
-                                                int64_t lost_before_ms) const {
+                                                int64_t lost_before_ms,
+                                                int64_t stopped_before_ms) const {
   std::vector<WorkerView> views;
   for (const auto& [id, worker] : workers_) {
     WorkerView view{worker.record, WorkerState::kLost, "", -1};
-    if (worker.lease) {
+    if (worker.record.stopped_ms > 0) {
+      if (worker.record.stopped_ms < stopped_before_ms) continue;  // gone for a while: dropped
+      view.state = WorkerState::kStopped;
+    } else if (worker.lease) {
       // Expiry drops the lease of a worker whose heartbeats stop.
       view.state = WorkerState::kTraining;
       view.sweep_id = worker.lease->first;
@@ -262,18 +276,38 @@ TrialRecord TrialTable::Released(const TrialRecord& trial, int64_t now_ms) {
   return updated;
 }
 
-StoreWrite TrialTable::Grant(const std::vector<std::string>& worker_ids, int64_t now_ms) const {
+bool TrialTable::HasWaitingTrials(const std::string& sweep_id) const {
+  if (sweep_id.empty()) return !waiting_.empty();
+  const Sweep* sweep = FindSweep(sweep_id);
+  if (sweep == nullptr) return false;
+  auto next = waiting_.lower_bound({sweep->sequence, 0});
+  return next != waiting_.end() && next->first == sweep->sequence;
+}
+
+StoreWrite TrialTable::Grant(const std::vector<WorkRequest>& requests, int64_t now_ms,
+                             std::vector<size_t>* served) const {
   StoreWrite write;
-  auto next = waiting_.begin();
-  for (const std::string& worker_id : worker_ids) {
-    if (next == waiting_.end()) break;
-    const auto [sequence, index] = *next++;
-    TrialRecord updated = sweeps_.at(sweeps_by_sequence_.at(sequence)).trials[static_cast<size_t>(index)];
+  std::set<std::pair<int64_t, int64_t>> taken;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    auto next = waiting_.begin();
+    std::optional<int64_t> only;  // the sequence of the requested sweep
+    if (!requests[i].sweep_id.empty()) {
+      const Sweep* sweep = FindSweep(requests[i].sweep_id);
+      if (sweep == nullptr) continue;
+      only = sweep->sequence;
+      next = waiting_.lower_bound({*only, 0});
+    }
+    while (next != waiting_.end() && taken.count(*next) > 0) ++next;
+    if (next == waiting_.end() || (only && next->first != *only)) continue;
+    taken.insert(*next);
+    TrialRecord updated =
+        sweeps_.at(sweeps_by_sequence_.at(next->first)).trials[static_cast<size_t>(next->second)];
     updated.state = TrialState::kRunning;
     updated.attempts += 1;
-    updated.worker_id = worker_id;
+    updated.worker_id = requests[i].worker_id;
     updated.updated_ms = now_ms;
     write.trials.push_back(std::move(updated));
+    if (served != nullptr) served->push_back(i);
   }
   return write;
 }

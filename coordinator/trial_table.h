@@ -45,6 +45,12 @@
 
 namespace lrsweep {
 
+// A worker asking for work, maybe only for one sweep's trials (`lrsweep run` works on its own).
+struct WorkRequest {
+  std::string worker_id;
+  std::string sweep_id;  // empty: any sweep
+};
+
 // How a trial's attempt ended, as the coordinator scored it from the trial's metric history.
 struct TrialOutcome {
   bool diverged = false;
@@ -64,6 +70,8 @@ class TrialTable {
   // from `now`.
   void AddSweep(SweepRecord record, std::vector<TrialRecord> trials, absl::Time now);
   void AddWorker(WorkerRecord record);
+  // The worker said goodbye: shown as stopped. NOT_FOUND for an unknown worker. Its record.
+  absl::StatusOr<WorkerRecord> MarkStopped(const std::string& worker_id, int64_t now_ms);
 
   // --- Reading ---
   // NOT_FOUND naming the sweep.
@@ -71,12 +79,14 @@ class TrialTable {
   absl::StatusOr<SweepView> GetSweep(const std::string& sweep_id) const;
   absl::StatusOr<std::vector<TrialRecord>> ListTrials(const std::string& sweep_id) const;
   std::vector<SweepView> ListSweeps() const;  // in submission order
-  // `parked`: workers long-polling now. A worker not heard from since `lost_before_ms` is lost.
-  std::vector<WorkerView> ListWorkers(const std::set<std::string>& parked,
-                                      int64_t lost_before_ms) const;
+  // `parked`: workers long-polling now. A worker not heard from since `lost_before_ms` is lost;
+  // one that said goodbye before `stopped_before_ms` is no longer listed.
+  std::vector<WorkerView> ListWorkers(const std::set<std::string>& parked, int64_t lost_before_ms,
+                                      int64_t stopped_before_ms) const;
   bool HasWorker(const std::string& worker_id) const { return workers_.count(worker_id) > 0; }
   bool HoldsLease(const std::string& worker_id) const;
-  bool HasWaitingTrials() const { return !waiting_.empty(); }
+  // A trial waits for a worker (of `sweep_id`, when given).
+  bool HasWaitingTrials(const std::string& sweep_id = "") const;
   int64_t checkpoint_keep(const std::string& sweep_id) const;
   // The earliest lease deadline, if any trial is leased.
   std::optional<absl::Time> NextLeaseDeadline() const;
@@ -94,8 +104,10 @@ class TrialTable {
 
   // --- Transitions: rows to persist, applied by Apply() ---
   // Hands the waiting trials, in dispatch order (sweeps in submission order, a sweep's trials by
-  // index), to `worker_ids` in order; fewer rows than workers when work runs out.
-  StoreWrite Grant(const std::vector<std::string>& worker_ids, int64_t now_ms) const;
+  // index), to `requests` in order, each within its sweep if it names one. One row per request
+  // served; `served` (if given) receives the index of the request each row serves.
+  StoreWrite Grant(const std::vector<WorkRequest>& requests, int64_t now_ms,
+                   std::vector<size_t>* served = nullptr) const;
   absl::StatusOr<StoreWrite> Complete(const LeaseRef& lease, const TrialOutcome& outcome,
                                       int64_t now_ms) const;
   // Retried (PENDING) until max_failures, then FAILED.

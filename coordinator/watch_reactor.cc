@@ -42,8 +42,15 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::SweepEvent> {
   }
 
   void OnCancel() override {
-    absl::MutexLock lock(&mu_);
-    cancelled_ = true;
+    bool finish = false;
+    {
+      absl::MutexLock lock(&mu_);
+      cancelled_ = true;
+      // With a write in flight, OnWriteDone finishes; otherwise nothing else would, and a server
+      // shutting down would wait for this call forever (a client killed mid-watch).
+      if (!writing_ && !finishing_) finishing_ = finish = true;
+    }
+    if (finish) Finish(grpc::Status::CANCELLED);
   }
 
   void OnDone() override {

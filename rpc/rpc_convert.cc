@@ -21,7 +21,7 @@ static_assert(Same(SweepState::kRunning, v1::SWEEP_RUNNING) &&
               Same(SweepState::kCancelled, v1::SWEEP_CANCELLED) &&
               v1::SweepState_MAX == v1::SWEEP_CANCELLED,
               "SweepState and lrsweep.v1.SweepState must agree");
-static_assert(v1::Directive_MAX == v1::PREEMPT && v1::WorkerState_MAX == v1::WORKER_LOST,
+static_assert(v1::Directive_MAX == v1::PREEMPT && v1::WorkerState_MAX == v1::WORKER_STOPPED,
               "a new Directive or WorkerState needs its conversion below");
 
 }  // namespace
@@ -62,6 +62,8 @@ v1::WorkerState ToProto(WorkerState state) {
       return v1::WORKER_WAITING;
     case WorkerState::kLost:
       return v1::WORKER_LOST;
+    case WorkerState::kStopped:
+      return v1::WORKER_STOPPED;
   }
   return v1::WORKER_LOST;
 }

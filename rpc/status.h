@@ -31,7 +31,8 @@ inline constexpr int kMaxMessageBytes = 256 * 1024 * 1024;
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
-// An insecure channel with lrsweep's message limits.
+// An insecure channel with lrsweep's message limits, reconnecting within a second of the
+// coordinator's return.
 std::shared_ptr<grpc::Channel> NewChannel(const std::string& address);
 // Applies lrsweep's message limits to a server.
 void ApplyServerLimits(grpc::ServerBuilder& builder);

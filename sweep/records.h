@@ -116,6 +116,7 @@ struct WorkerRecord {
   int32_t threads = 0;
   int64_t registered_ms = 0;
   int64_t last_heartbeat_ms = 0;
+  int64_t stopped_ms = 0;  // when it said goodbye; 0 while it runs
 };
 
 }  // namespace lrsweep

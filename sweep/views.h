@@ -25,6 +25,7 @@ enum class WorkerState {
   kTraining,  // holds a lease (its heartbeats keep it)
   kWaiting,   // long-polling for work, or between two requests
   kLost,      // silent for longer than the lease timeout
+  kStopped,   // said goodbye
 };
 
 struct WorkerView {

@@ -1,6 +1,9 @@
 #include "worker/agent.h"
 
+#include <unistd.h>
+
 #include <iostream>
+#include <cstdlib>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -18,6 +21,16 @@ namespace {
 constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
 
 }  // namespace
+
+std::string DefaultWorkerStateDir() {
+  if (const char* state = std::getenv("XDG_STATE_HOME"); state != nullptr && *state != '\0') {
+    return absl::StrCat(state, "/lrsweep/worker");
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    return absl::StrCat(home, "/.local/state/lrsweep/worker");
+  }
+  return absl::StrCat("/tmp/lrsweep-worker-", getuid());
+}
 
 WorkerAgent::WorkerAgent(AgentOptions options, std::unique_ptr<CoordinatorLink> link)
     : options_(std::move(options)), link_(std::move(link)) {
@@ -47,9 +60,20 @@ absl::Status WorkerAgent::Register() {
       return absl::OkStatus();
     }
     if (!IsRetryable(registered.status())) return registered.status();
+    SayUnreachable(registered.status());
     Backoff();
   }
   return absl::CancelledError("stopped");
+}
+
+void WorkerAgent::SayUnreachable(const absl::Status& status) {
+  // At once, then every half minute: a worker started before its coordinator, or cut off from
+  // it, says why it does nothing without filling its log.
+  const absl::Time now = absl::Now();
+  if (now - last_unreachable_note_ < absl::Seconds(30)) return;
+  last_unreachable_note_ = now;
+  std::cerr << "lrsweep-worker: cannot reach the coordinator at " << options_.coordinator << " ("
+            << status.message() << "); retrying\n";
 }
 
 void WorkerAgent::RequestStop() {
@@ -61,7 +85,7 @@ absl::Status WorkerAgent::Run() {
   RETURN_IF_ERROR(Register());
   while (!stop_.load()) {
     absl::StatusOr<std::optional<LeaseGrant>> grant =
-        link_->AcquireLease(worker_id_, options_.lease_wait, &poll_);
+        link_->AcquireLease(worker_id_, options_.sweep_id, options_.lease_wait, &poll_);
     if (stop_.load()) break;
     if (absl::IsNotFound(grant.status())) {
       RETURN_IF_ERROR(Register());  // the coordinator does not know us (a new data dir)
@@ -69,6 +93,7 @@ absl::Status WorkerAgent::Run() {
     }
     if (!grant.ok()) {
       if (!IsRetryable(grant.status())) return grant.status();
+      SayUnreachable(grant.status());
       Backoff();
       continue;
     }
@@ -76,6 +101,10 @@ absl::Status WorkerAgent::Run() {
     if (!grant->has_value()) continue;
     const absl::Status trial = RunTrial(**grant);
     if (!trial.ok()) std::cerr << "lrsweep-worker: " << trial.message() << "\n";
+  }
+  // Goodbye: shown as stopped rather than lost (best effort).
+  if (const absl::Status bye = link_->UnregisterWorker(worker_id_); bye.ok()) {
+    std::cerr << "lrsweep-worker: unregistered " << worker_id_ << "\n";
   }
   return absl::OkStatus();
 }
@@ -132,6 +161,9 @@ absl::Status WorkerAgent::RunTrial(const LeaseGrant& grant) {
   std::cerr << "lrsweep-worker: trial " << grant.trial << " of " << grant.sweep_id
             << " (attempt " << grant.fencing_token << ")\n";
   Attempt attempt = Train(grant, lease);
+  // Whatever happens next, this worker is done with the trial: its checkpoints are committed
+  // where every worker finds them, and a local copy would only pile up.
+  checkpoints_->Forget(lease);
   if (attempt.lost) {
     return absl::AbortedError(absl::StrCat("dropped trial ", grant.trial, ": lease lost"));
   }

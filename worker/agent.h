@@ -39,12 +39,18 @@ struct AgentOptions {
   int32_t threads = 1;
   std::string name;
   absl::Duration lease_wait = absl::Seconds(10);
+  std::string sweep_id;  // only this sweep's trials (`lrsweep run`); empty: any
   absl::Duration rpc_deadline = absl::Seconds(20);
   // Where checkpoints are stored: uploaded to the coordinator, or a shared directory.
   CheckpointStoreConfig checkpoint_store;
-  // With the coordinator store: a local copy of the latest checkpoint of the running trial.
-  std::string checkpoint_dir = "/tmp/lrsweep-worker";
+  // With the coordinator store: a local copy of the latest checkpoint of the running trial,
+  // deleted when the trial ends here. Per user by default (DefaultWorkerStateDir()).
+  std::string checkpoint_dir;
 };
+
+// $XDG_STATE_HOME/lrsweep/worker, else ~/.local/state/lrsweep/worker, else
+// /tmp/lrsweep-worker-<uid>: never a folder other users share.
+std::string DefaultWorkerStateDir();
 
 class WorkerAgent {
  public:
@@ -70,6 +76,8 @@ class WorkerAgent {
   // Reports the attempt's outcome, retrying while the coordinator is unreachable.
   absl::Status Report(const LeaseRef& lease, Attempt& attempt);
   absl::Status ReportOnce(const LeaseRef& lease, const Attempt& attempt);
+  // Logs that the coordinator cannot be reached, at most every 30 s.
+  void SayUnreachable(const absl::Status& status);
   // Sleeps for the current backoff (with jitter) and doubles it, up to a cap.
   void Backoff();
   void ResetBackoff() { backoff_ = absl::Milliseconds(100); }
@@ -80,6 +88,7 @@ class WorkerAgent {
   std::string worker_id_;
   absl::Duration heartbeat_interval_ = absl::Seconds(2);
   absl::Duration backoff_ = absl::Milliseconds(100);
+  absl::Time last_unreachable_note_ = absl::InfinitePast();
   std::atomic<bool> stop_{false};
   // Cancels the long-poll in flight on RequestStop(), so that stopping is prompt.
   CallCanceller poll_;

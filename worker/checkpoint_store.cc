@@ -34,14 +34,22 @@ class CoordinatorCheckpointStore final : public CheckpointStore {
     return link_->DownloadCheckpoint(lease, checkpoint);
   }
 
+  void Forget(const LeaseRef& lease) override {
+    std::error_code ignored;
+    std::filesystem::remove(LocalCopy(lease), ignored);
+  }
+
   std::string Describe() const override { return "coordinator"; }
 
  private:
+  std::string LocalCopy(const LeaseRef& lease) const {
+    return absl::StrCat(local_copy_dir_, "/", lease.sweep_id, "-", lease.trial, ".ckpt");
+  }
+
   absl::Status WriteLocalCopy(const LeaseRef& lease, const std::string& bytes) {
     std::error_code error;
     std::filesystem::create_directories(local_copy_dir_, error);
-    return WriteFileAtomically(
-        absl::StrCat(local_copy_dir_, "/", lease.sweep_id, "-", lease.trial, ".ckpt"), bytes);
+    return WriteFileAtomically(LocalCopy(lease), bytes);
   }
 
   CoordinatorLink* const link_;

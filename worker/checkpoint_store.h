@@ -57,6 +57,10 @@ class CheckpointStore {
   virtual absl::StatusOr<std::string> Load(const LeaseRef& lease,
                                            const CheckpointRecord& checkpoint) = 0;
 
+  // The worker is done with the lease's trial: deletes what it keeps of it locally (not the
+  // committed checkpoints).
+  virtual void Forget(const LeaseRef& lease) {}
+
   // "coordinator" or "shared:DIR", for log lines.
   virtual std::string Describe() const = 0;
 };

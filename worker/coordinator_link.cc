@@ -60,11 +60,22 @@ class GrpcCoordinatorLink final : public CoordinatorLink {
                         absl::Milliseconds(response.lease_timeout_ms())};
   }
 
+  absl::Status UnregisterWorker(const std::string& worker_id) override {
+    v1::UnregisterWorkerRequest request;
+    request.set_worker_id(worker_id);
+    v1::UnregisterWorkerResponse response;
+    // A coordinator that cannot be reached must not hold up the worker's exit.
+    return Call(&v1::WorkerService::Stub::UnregisterWorker, request, &response,
+                std::min(rpc_deadline_, absl::Seconds(2)));
+  }
+
   absl::StatusOr<std::optional<LeaseGrant>> AcquireLease(const std::string& worker_id,
+                                                         const std::string& sweep_id,
                                                          absl::Duration wait,
                                                          CallCanceller* canceller) override {
     v1::AcquireLeaseRequest request;
     request.set_worker_id(worker_id);
+    request.set_sweep_id(sweep_id);
     request.set_wait_ms(absl::ToInt64Milliseconds(wait));
     v1::AcquireLeaseResponse response;
     RETURN_IF_ERROR(Call(&v1::WorkerService::Stub::AcquireLease, request, &response,

@@ -11,8 +11,8 @@
 //   std::unique_ptr<CoordinatorLink> link = NewGrpcCoordinatorLink("10.0.0.5:7077",
 //                                                                  absl::Seconds(20));
 //   ASSIGN_OR_RETURN(CoordinatorLink::Registration me, link->Register("gpu0", "cuda:0", 4));
-//   ASSIGN_OR_RETURN(std::optional<LeaseGrant> grant, link->AcquireLease(me.worker_id,
-//                                                                        absl::Seconds(10)));
+//   ASSIGN_OR_RETURN(std::optional<LeaseGrant> grant,
+//                    link->AcquireLease(me.worker_id, "", absl::Seconds(10), nullptr));
 //   absl::StatusOr<Directive> directive = link->Heartbeat(lease, step);
 //   if (IsLeaseLost(directive.status())) DropTheTrial();
 //
@@ -73,9 +73,13 @@ class CoordinatorLink {
 
   virtual absl::StatusOr<Registration> Register(const std::string& name,
                                                 const std::string& device, int32_t threads) = 0;
-  // Long-polls up to `wait` for a lease; nullopt when the wait ended without work. NOT_FOUND when
-  // the coordinator does not know the worker (register again).
+  // Says goodbye: the worker is stopping normally. Waits at most a few seconds.
+  virtual absl::Status UnregisterWorker(const std::string& worker_id) = 0;
+  // Long-polls up to `wait` for a lease (on `sweep_id`'s trials only, unless empty); nullopt
+  // when the wait ended without work. NOT_FOUND when the coordinator does not know the worker
+  // (register again).
   virtual absl::StatusOr<std::optional<LeaseGrant>> AcquireLease(const std::string& worker_id,
+                                                                 const std::string& sweep_id,
                                                                  absl::Duration wait,
                                                                  CallCanceller* canceller) = 0;
   virtual absl::StatusOr<Directive> Heartbeat(const LeaseRef& lease, int64_t step,

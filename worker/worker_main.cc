@@ -42,13 +42,16 @@ int Main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
   app.add_option("--name", options.name, "Name shown in lrsweep status");
+  app.add_option("--sweep", options.sweep_id, "Train only this sweep's trials (default: any)");
   int grace_seconds = 30;
   app.add_option("--grace-seconds", grace_seconds,
                  "On SIGTERM: time to checkpoint, give the trial back and exit")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
+  options.checkpoint_dir = DefaultWorkerStateDir();
   app.add_option("--checkpoint-dir", options.checkpoint_dir,
-                 "Local copy of the running trial's latest checkpoint (coordinator store)")
+                 "Local copy of the running trial's latest checkpoint (coordinator store), "
+                 "deleted when the trial ends here")
       ->capture_default_str();
   std::string checkpoint_store = "coordinator";
   app.add_option("--checkpoint-store", checkpoint_store,

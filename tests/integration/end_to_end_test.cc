@@ -3,9 +3,11 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <optional>
 #include <set>
 
 #include "absl/strings/numbers.h"
+#include "common/atomic_file.h"
 #include "absl/strings/str_split.h"
 #include "rpc/rpc_convert.h"
 #include "gmock/gmock.h"
@@ -325,6 +327,98 @@ TEST(EndToEndTest, RunEndsWithTheWorkersErrorWhenNoWorkerCanStart) {
   EXPECT_THAT(run.err, HasSubstr("/logs/worker-0.log"));
 }
 
+// lrsweep processes with `arg` as a whole argument (the run's data dir, its coordinator's address).
+std::vector<pid_t> ProcessesMentioning(const std::string& arg) {
+  const std::string needle = std::string(1, '\0') + arg + std::string(1, '\0');
+  std::vector<pid_t> found;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmdline.find(needle) != std::string::npos && cmdline.find("lrsweep-") != std::string::npos) {
+      found.push_back(std::stoi(name));
+    }
+  }
+  return found;
+}
+
+// Starts `lrsweep run` on a long sweep and waits until its coordinator serves; returns the port.
+int StartLongRun(const testing::TempDir& dir, std::optional<ChildProcess>* run) {
+  const std::string sweep_file = dir.Write("long.yaml", kLongSweep);
+  auto started = ChildProcess::Start({LocalCluster::Bin() + "/lrsweep", "run", sweep_file,
+                                      "--workers", "1", "--data-dir", dir.path() + "/data"},
+                                     dir.path() + "/run.log");
+  EXPECT_TRUE(started.ok());
+  run->emplace(std::move(*started));
+  int port = 0;
+  for (int i = 0; i < 600 && port == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+    std::ifstream(dir.path() + "/data/coordinator.port") >> port;
+  }
+  absl::SleepFor(absl::Seconds(1));  // the worker starts and registers
+  return port;
+}
+
+TEST(EndToEndTest, ClosingTheTerminalEndsRunLikeCtrlC) {
+  testing::TempDir dir;
+  std::optional<ChildProcess> run;
+  const int port = StartLongRun(dir, &run);
+  ASSERT_GT(port, 0);
+  ASSERT_FALSE(ProcessesMentioning(dir.path() + "/data").empty());
+  kill(run->pid(), SIGHUP);
+  EXPECT_EQ(run->Wait(absl::Seconds(40)), 130);
+  EXPECT_TRUE(ProcessesMentioning(dir.path() + "/data").empty());
+  EXPECT_TRUE(ProcessesMentioning(absl::StrCat("127.0.0.1:", port)).empty());
+}
+
+TEST(EndToEndTest, TheChildrenOfAKilledRunDoNotOutliveIt) {
+  testing::TempDir dir;
+  std::optional<ChildProcess> run;
+  const int port = StartLongRun(dir, &run);
+  ASSERT_GT(port, 0);
+  kill(run->pid(), SIGKILL);
+  run->Wait(absl::Seconds(10));
+  // They get SIGTERM: the worker tries to give its trial back within its grace period, the
+  // coordinator stops at once.
+  const absl::Time deadline = absl::Now() + absl::Seconds(45);
+  while (absl::Now() < deadline &&
+         !(ProcessesMentioning(dir.path() + "/data").empty() &&
+           ProcessesMentioning(absl::StrCat("127.0.0.1:", port)).empty())) {
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_TRUE(ProcessesMentioning(dir.path() + "/data").empty());
+  EXPECT_TRUE(ProcessesMentioning(absl::StrCat("127.0.0.1:", port)).empty());
+}
+
+TEST(EndToEndTest, RunTrainsOnlyItsOwnSweepAndNamesTheOthers) {
+  testing::TempDir dir;
+  std::optional<ChildProcess> first;
+  ASSERT_GT(StartLongRun(dir, &first), 0);
+  absl::SleepFor(absl::Seconds(2));  // its worker takes the long trial
+  kill(first->pid(), SIGINT);
+  ASSERT_EQ(first->Wait(absl::Seconds(40)), 130);
+  const std::string data = dir.path() + "/data";
+  const std::string smoke = testing::SourceDir() + "/sweeps/synthetic-smoke.yaml";
+  const testing::CommandResult second =
+      RunLrsweep("run " + smoke + " --workers 1 --data-dir " + data);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_THAT(second.err, HasSubstr("also unfinished in " + data + ": e2e-long-"));
+  // The interrupted sweep's trial was not trained by the second run's worker.
+  const std::string log = *ReadBinaryFile(data + "/logs/worker-0.log");
+  size_t long_attempts = 0;
+  for (size_t at = log.find("trial 0 of e2e-long-"); at != std::string::npos;
+       at = log.find("trial 0 of e2e-long-", at + 1)) {
+    ++long_attempts;
+  }
+  EXPECT_EQ(long_attempts, 1u) << log;
+  // The same file again, after its sweep finished: a new sweep, and run says so.
+  const testing::CommandResult third =
+      RunLrsweep("run " + smoke + " --workers 1 --data-dir " + data);
+  ASSERT_EQ(third.exit_code, 0) << third.err;
+  EXPECT_THAT(third.err, HasSubstr("this file's sweep finished earlier as "));
+}
+
 TEST(EndToEndTest, RunInterruptedAndRunAgainContinuesTheSameSweep) {
   testing::TempDir dir;
   const std::string sweep_file = dir.Write("long.yaml", std::string(kLongSweep) +
@@ -350,7 +444,7 @@ TEST(EndToEndTest, RunInterruptedAndRunAgainContinuesTheSameSweep) {
   }
   ASSERT_TRUE(checkpointed);
   kill(first->pid(), SIGINT);
-  EXPECT_EQ(first->Wait(absl::Seconds(30)), 1);  // interrupted: not a success
+  EXPECT_EQ(first->Wait(absl::Seconds(30)), 130);  // interrupted, as a shell reports Ctrl-C
   const testing::CommandResult second =
       RunLrsweep("run " + sweep_file + " --workers 1 --data-dir " + data);
   ASSERT_EQ(second.exit_code, 0) << second.err;

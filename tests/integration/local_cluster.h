@@ -42,11 +42,12 @@ class LocalCluster {
     client_ = std::make_unique<CoordinatorClient>(address_);
   }
 
-  // kill -9 of the coordinator, then a new one on the same data dir and port.
-  void CrashAndRestartCoordinator() {
+  // kill -9 of the coordinator, then, `down` later, a new one on the same data dir and port.
+  void CrashAndRestartCoordinator(absl::Duration down = absl::ZeroDuration()) {
     kill(coordinator_->pid(), SIGKILL);
     coordinator_->Wait(absl::Seconds(10));
     coordinator_.reset();
+    absl::SleepFor(down);
     StartCoordinator(address_);
   }
 

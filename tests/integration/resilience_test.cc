@@ -9,6 +9,7 @@
 #include <map>
 #include <random>
 
+#include "common/atomic_file.h"
 #include "sweep/records.h"
 #include "rpc/rpc_convert.h"
 #include "gmock/gmock.h"
@@ -194,6 +195,36 @@ TEST(ResilienceTest, CoordinatorKilledMidSweepLosesNothing) {
     EXPECT_EQ(trial.state(), v1::COMPLETED) << trial.trial() << ": " << trial.reason();
   }
   EXPECT_EQ(FinalMetrics(cluster, sweep), reference);
+  ExpectCompleteHistory(cluster, sweep);
+}
+
+TEST(ResilienceTest, ACoordinatorRestartShorterThanTheLeaseTimeoutCostsNoWork) {
+  // kill -9 of the coordinator while a trial trains, and a new one on the same data dir and port
+  // a second later: the worker re-attaches with its lease and token, nothing is redone, and a
+  // `lrsweep watch` says it is reconnecting and goes on to the end.
+  LocalCluster cluster({.heartbeat_ms = 100, .lease_timeout_ms = 4000});
+  const int worker = cluster.StartWorker();
+  const std::string sweep = cluster.Submit(kLong);
+  testing::TempDir dir;
+  absl::StatusOr<ChildProcess> watch = ChildProcess::Start(
+      {LocalCluster::Bin() + "/lrsweep", "watch", sweep, "--coordinator", cluster.address()},
+      dir.path() + "/watch.log");
+  ASSERT_TRUE(watch.ok());
+  ASSERT_TRUE(cluster.WaitFor(sweep, absl::Seconds(60), [](const auto& trials) {
+    return trials[0].state() == v1::RUNNING && trials[0].step() >= 300;
+  }));
+  cluster.CrashAndRestartCoordinator(absl::Seconds(1));
+  ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(120))) << cluster.dir();
+  EXPECT_EQ(watch->Wait(absl::Seconds(30)), 0);
+  const std::string watched = *ReadBinaryFile(dir.path() + "/watch.log");
+  EXPECT_THAT(watched, HasSubstr("lost the coordinator at " + cluster.address()));
+  EXPECT_THAT(watched, HasSubstr("reconnecting"));
+  EXPECT_THAT(watched, HasSubstr("1/1 finished"));
+  const v1::TrialInfo trial = cluster.Trials(sweep)[0];
+  EXPECT_EQ(trial.state(), v1::COMPLETED);
+  EXPECT_EQ(trial.attempts(), 1) << cluster.WorkerLog(worker);
+  EXPECT_EQ(trial.preemptions(), 0);
+  EXPECT_THAT(cluster.WorkerLog(worker), ::testing::Not(HasSubstr("lost the lease")));
   ExpectCompleteHistory(cluster, sweep);
 }
 

@@ -30,7 +30,7 @@ class TrialTableTest : public ::testing::Test {
   }
   // Grants the next waiting trial to `worker` and applies it; returns its lease.
   LeaseRef Grant(const std::string& worker, absl::Time now = kStart) {
-    StoreWrite write = table_.Grant({worker}, 0);
+    StoreWrite write = table_.Grant({{worker, ""}}, 0);
     EXPECT_EQ(write.trials.size(), 1u);
     table_.Apply(write, now);
     const TrialRecord& row = write.trials[0];
@@ -46,7 +46,7 @@ class TrialTableTest : public ::testing::Test {
 };
 
 TEST_F(TrialTableTest, APlannedTransitionChangesNothingUntilApplied) {
-  const StoreWrite write = table_.Grant({"a", "b"}, 0);
+  const StoreWrite write = table_.Grant({{"a", ""}, {"b", ""}}, 0);
   ASSERT_EQ(write.trials.size(), 2u);
   EXPECT_EQ(write.trials[0].trial, 0);
   EXPECT_EQ(write.trials[1].trial, 1);
@@ -58,6 +58,25 @@ TEST_F(TrialTableTest, APlannedTransitionChangesNothingUntilApplied) {
   EXPECT_TRUE(table_.HoldsLease("a"));
   EXPECT_EQ(Count(TrialState::kRunning), 2);
   EXPECT_EQ(Count(TrialState::kPending), 1);
+}
+
+TEST_F(TrialTableTest, AWorkerOfOneSweepGetsOnlyThatSweepsTrials) {
+  SweepRecord other;
+  other.id = "t";
+  std::vector<TrialRecord> trials(1);
+  trials[0].sweep_id = "t";
+  table_.AddSweep(other, trials, kStart);
+  std::vector<size_t> served;
+  const StoreWrite write = table_.Grant({{"a", "t"}, {"b", "t"}, {"b", ""}}, 0, &served);
+  ASSERT_EQ(write.trials.size(), 2u);
+  EXPECT_EQ(write.trials[0].sweep_id, "t");  // "a" asked for sweep t: its only trial
+  EXPECT_EQ(write.trials[1].sweep_id, "s");  // the second request for t finds none; any sweep does
+  EXPECT_EQ(served, (std::vector<size_t>{0, 2}));
+  EXPECT_TRUE(table_.HasWaitingTrials("t"));  // planned, not applied
+  table_.Apply(write, kStart);
+  EXPECT_FALSE(table_.HasWaitingTrials("t"));
+  EXPECT_TRUE(table_.HasWaitingTrials("s"));
+  EXPECT_FALSE(table_.HasWaitingTrials("no-such-sweep"));
 }
 
 TEST_F(TrialTableTest, ReportsWithAStaleTokenOrAnotherWorkerAreLeaseLost) {
@@ -109,7 +128,10 @@ TEST_F(TrialTableTest, FailuresRetryUntilMaxFailuresThenFail) {
 TEST_F(TrialTableTest, TheLastTrialToEndFinishesTheSweepInTheSameWrite) {
   std::vector<LeaseRef> leases = {Grant("a"), Grant("b")};
   table_.Apply(*table_.Complete(leases[0], {}, 0), kStart);
-  table_.Apply(*table_.Complete(leases[1], {true, "diverged at step 3"}, 0), kStart);
+  TrialOutcome diverged;
+  diverged.diverged = true;
+  diverged.reason = "diverged at step 3";
+  table_.Apply(*table_.Complete(leases[1], diverged, 0), kStart);
   const LeaseRef last = Grant("a");
   const StoreWrite write = *table_.Complete(last, {}, 0);
   ASSERT_EQ(write.sweep_states.size(), 1u);

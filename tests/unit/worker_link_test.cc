@@ -29,7 +29,13 @@ class FakeLink : public CoordinatorLink {
                                         int32_t) override {
     return Registration{"w-fake", absl::Milliseconds(20), absl::Seconds(1)};
   }
-  absl::StatusOr<std::optional<LeaseGrant>> AcquireLease(const std::string&, absl::Duration,
+  absl::Status UnregisterWorker(const std::string& worker_id) override {
+    std::lock_guard<std::mutex> lock(mu);
+    unregistered.push_back(worker_id);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::optional<LeaseGrant>> AcquireLease(const std::string&, const std::string&,
+                                                         absl::Duration,
                                                          CallCanceller* canceller) override {
     std::lock_guard<std::mutex> lock(mu);
     if (!grants.empty()) {
@@ -107,7 +113,7 @@ class FakeLink : public CoordinatorLink {
   absl::Status heartbeat_answer, report_answer, upload_answer, register_answer;
   int heartbeats = 0, reports = 0;
   std::vector<int64_t> reported;
-  std::vector<std::string> outcomes, checkpoint_failures;
+  std::vector<std::string> outcomes, checkpoint_failures, unregistered;
   std::map<int64_t, std::string> uploads;
   std::vector<SharedCheckpoint> registered;
 };
@@ -269,6 +275,9 @@ TEST(WorkerAgentTest, TrainsALeasedTrialAndReportsItsOutcomeThroughTheLink) {
   ASSERT_EQ(link->outcomes.size(), 1u);
   EXPECT_EQ(link->outcomes[0], "completed");
   EXPECT_EQ(link->uploads.size(), 2u);  // steps 2 and 4: checkpoints go through the link too
+  EXPECT_EQ(link->unregistered, (std::vector<std::string>{"w-fake"}));  // said goodbye
+  // The local copy of the latest checkpoint is gone with the trial: nothing piles up.
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
   // Every step reported exactly once, in order, across the batches and the outcome.
   std::vector<int64_t> steps = link->reported;
   ASSERT_FALSE(steps.empty());
