@@ -188,7 +188,7 @@ class Coordinator {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   // Stores an uploaded checkpoint whose digest matched: renamed into place and recorded.
   absl::Status StoreUpload(const LeaseRef& lease, int64_t step, TempFile& upload,
-                           const std::string& sha256_hex, int64_t size)
+                           const std::string& sha256_hex, int64_t size, Deferred* deferred)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) ABSL_LOCKS_EXCLUDED(mu_);
 
   void TimerLoop();
@@ -199,8 +199,10 @@ class Coordinator {
   // Records a verified checkpoint whose file is in place, keeping the newest `keep` of the
   // trial; returns the checkpoints kept, newest first, and deletes the dropped files this
   // machine can reach.
+  // `deferred` receives the watch notifications, to run once the locks are released.
   absl::StatusOr<std::vector<CheckpointRecord>> RecordCheckpoint(const LeaseRef& lease,
-                                                                 CheckpointRecord checkpoint)
+                                                                 CheckpointRecord checkpoint,
+                                                                 Deferred* deferred)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status CheckLease(const LeaseRef& lease) ABSL_LOCKS_EXCLUDED(mu_);
   // Where this machine reads a checkpoint's file; empty when it cannot.

@@ -78,7 +78,7 @@ absl::Status Coordinator::CommitCheckpoint(const LeaseRef& lease, int64_t step, 
   if (status.ok()) {
     Deferred deferred;
     BeginCommit();
-    status = StoreUpload(lease, step, upload, sha256_hex, size);
+    status = StoreUpload(lease, step, upload, sha256_hex, size, &deferred);
     EndCommit(&deferred);
     RunDeferred(deferred);
   }
@@ -89,14 +89,17 @@ absl::Status Coordinator::CommitCheckpoint(const LeaseRef& lease, int64_t step, 
 }
 
 absl::Status Coordinator::StoreUpload(const LeaseRef& lease, int64_t step, TempFile& upload,
-                                      const std::string& sha256_hex, int64_t size) {
+                                      const std::string& sha256_hex, int64_t size,
+                                      Deferred* deferred) {
   RETURN_IF_ERROR(CheckLease(lease));
   const std::string path =
       (std::filesystem::path(TrialCheckpointDir(options_, lease)) / UploadedCheckpointName(step))
           .string();
   RETURN_IF_ERROR(upload.CommitTo(path));
-  return RecordCheckpoint(lease, {lease.sweep_id, lease.trial, step, sha256_hex, size, path,
-                                  lease.fencing_token, NowMs(), ""})
+  return RecordCheckpoint(lease,
+                          {lease.sweep_id, lease.trial, step, sha256_hex, size, path,
+                           lease.fencing_token, NowMs(), ""},
+                          deferred)
       .status();
 }
 
@@ -127,7 +130,8 @@ absl::StatusOr<RegisteredCheckpoint> Coordinator::RegisterSharedCheckpoint(
   absl::StatusOr<std::vector<CheckpointRecord>> kept =
       RecordCheckpoint(lease, {lease.sweep_id, lease.trial, checkpoint.step, checkpoint.sha256_hex,
                                checkpoint.size, "", lease.fencing_token, NowMs(),
-                               checkpoint.shared_path});
+                               checkpoint.shared_path},
+                       &deferred);
   EndCommit(&deferred);
   RunDeferred(deferred);
   RETURN_IF_ERROR(kept.status());
@@ -138,7 +142,7 @@ absl::StatusOr<RegisteredCheckpoint> Coordinator::RegisterSharedCheckpoint(
 }
 
 absl::StatusOr<std::vector<CheckpointRecord>> Coordinator::RecordCheckpoint(
-    const LeaseRef& lease, CheckpointRecord checkpoint) {
+    const LeaseRef& lease, CheckpointRecord checkpoint, Deferred* deferred) {
   // Read outside the lock: only the lease holder adds checkpoints to its trial, and transitions
   // are serialized by commit_mu_.
   ASSIGN_OR_RETURN(std::vector<CheckpointRecord> existing,
@@ -153,9 +157,7 @@ absl::StatusOr<std::vector<CheckpointRecord>> Coordinator::RecordCheckpoint(
   Retention retention = Retain(std::move(existing), checkpoint, keep);
   write.added_checkpoints.push_back(checkpoint);
   write.deleted_checkpoints = retention.dropped;
-  Deferred watchers;
-  RETURN_IF_ERROR(PersistAndApply(write, &watchers));
-  RunDeferred(watchers);  // watch events only, which take no lock of commit_mu_'s
+  RETURN_IF_ERROR(PersistAndApply(write, deferred));
   for (const CheckpointRecord& gone : retention.dropped) RemoveCheckpointFile(gone);
   for (const CheckpointRecord& gone : retention.replaced_files) RemoveCheckpointFile(gone);
   return retention.kept;

@@ -7,8 +7,6 @@
 // Whoever holds commit_mu_ serves every parked waiter before releasing it — all grants of a
 // round in one write — so a worker never queues behind other workers' fsyncs one by one. If
 // nobody holds it, the asking worker takes it and serves itself (and whoever else is parked).
-#include <set>
-
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "coordinator/coordinator.h"
