@@ -3,6 +3,9 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "common/atomic_file.h"
+#include "common/checkpoint_files.h"
+#include "common/status_macros.h"
 #include "rpc/rpc_convert.h"
 #include "grpcpp/grpcpp.h"
 
@@ -37,15 +40,52 @@ absl::Status CoordinatorClient::Check(const grpc::Status& status) const {
   return FromGrpcStatus(status);
 }
 
-absl::StatusOr<v1::SubmitSweepResponse> CoordinatorClient::Submit(const std::string& yaml,
-                                                                  const std::string& file_name) {
+absl::StatusOr<v1::SubmitSweepResponse> CoordinatorClient::Submit(
+    const std::string& yaml, const std::string& file_name,
+    const std::vector<ArtifactRef>& artifacts) {
   v1::SubmitSweepRequest request;
   request.set_yaml(yaml);
   request.set_file_name(file_name);
+  for (const ArtifactRef& ref : artifacts) *request.add_artifacts() = ToProto(ref);
   v1::SubmitSweepResponse response;
   absl::Status status = Check(stub_->SubmitSweep(Context().get(), request, &response));
   if (!status.ok()) return status;
   return response;
+}
+
+absl::StatusOr<v1::StatArtifactsResponse> CoordinatorClient::StatArtifacts(
+    const std::vector<std::string>& sha256) {
+  v1::StatArtifactsRequest request;
+  for (const std::string& digest : sha256) request.add_sha256(digest);
+  v1::StatArtifactsResponse response;
+  RETURN_IF_ERROR(Check(stub_->StatArtifacts(Context().get(), request, &response)));
+  return response;
+}
+
+absl::Status CoordinatorClient::UploadArtifact(const std::string& sha256, int64_t size,
+                                               const std::string& path) {
+  grpc::ClientContext context;
+  // A large file takes its time: a deadline per MiB beyond the usual one.
+  SetDeadline(context, deadline_ + absl::Seconds(size >> 20));
+  v1::UploadArtifactResponse response;
+  std::unique_ptr<grpc::ClientWriter<v1::ArtifactChunk>> writer =
+      stub_->UploadArtifact(&context, &response);
+  bool first = true;
+  const absl::Status read = ReadFileInChunks(path, kCheckpointChunkBytes, [&](absl::string_view data) {
+    v1::ArtifactChunk chunk;
+    if (first) {
+      chunk.set_sha256(sha256);
+      chunk.set_size(size);
+      first = false;
+    }
+    chunk.set_data(std::string(data));
+    if (!writer->Write(chunk)) return absl::UnavailableError("the coordinator ended the upload");
+    return absl::OkStatus();
+  });
+  writer->WritesDone();
+  const absl::Status finished = Check(writer->Finish());
+  if (!finished.ok()) return absl::Status(finished.code(), absl::StrCat(path, ": ", finished.message()));
+  return read;
 }
 
 absl::StatusOr<v1::SweepSummary> CoordinatorClient::GetSweep(const std::string& sweep_id) {

@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "lrsweep/v1/lrsweep.grpc.pb.h"
+#include "sweep/artifact_ref.h"
 
 namespace lrsweep {
 
@@ -33,7 +34,12 @@ class CoordinatorClient {
   const std::string& address() const { return address_; }
 
   absl::StatusOr<v1::SubmitSweepResponse> Submit(const std::string& yaml,
-                                                 const std::string& file_name);
+                                                 const std::string& file_name,
+                                                 const std::vector<ArtifactRef>& artifacts = {});
+  // Which of `sha256` the coordinator lacks, and the largest upload it accepts.
+  absl::StatusOr<v1::StatArtifactsResponse> StatArtifacts(const std::vector<std::string>& sha256);
+  // Streams the file at `path` (of `size` bytes, digest `sha256`) in 1 MiB chunks.
+  absl::Status UploadArtifact(const std::string& sha256, int64_t size, const std::string& path);
   absl::StatusOr<v1::SweepSummary> GetSweep(const std::string& sweep_id);
   absl::StatusOr<v1::ListSweepsResponse> ListSweeps();
   absl::StatusOr<std::vector<v1::TrialInfo>> ListTrials(const std::string& sweep_id);

@@ -1,9 +1,11 @@
 #include "cli/plan_command.h"
 
+
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cli/submission.h"
 #include "common/status_macros.h"
 #include "sweep/sweep_planner.h"
 #include "sweep/sweep_spec.h"
@@ -43,7 +45,8 @@ absl::Status RunPlanCommand(const PlanCommandOptions& options, std::ostream& out
     return absl::InvalidArgumentError(
         absl::StrCat("--format: unknown format '", options.format, "'; use jsonl or table"));
   }
-  ASSIGN_OR_RETURN(SweepSpec sweep, LoadSweepFile(options.file));
+  ASSIGN_OR_RETURN(Submission submission, ReadSubmission(options.file));
+  const SweepSpec& sweep = submission.spec;
   ASSIGN_OR_RETURN(SweepPlan plan, PlanSweep(sweep));
   const int64_t total = static_cast<int64_t>(plan.trials.size());
   for (const PlanWarning& warning : plan.warnings) {

@@ -1,5 +1,6 @@
 #include "cli/remote_commands.h"
 
+
 #include <atomic>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "cli/submission.h"
 #include "common/status_macros.h"
 #include "common/yaml_reader.h"
 #include "rpc/rpc_convert.h"
@@ -92,8 +94,13 @@ int64_t FinishedCount(const v1::SweepSummary& sweep) {
 
 absl::StatusOr<std::string> RunSubmit(CoordinatorClient& client, const std::string& file,
                                       std::ostream& out, std::ostream& err) {
-  ASSIGN_OR_RETURN(std::string yaml, ReadTextFile(file));
-  ASSIGN_OR_RETURN(v1::SubmitSweepResponse response, client.Submit(yaml, file));
+  ASSIGN_OR_RETURN(Submission submission, ReadSubmission(file));
+  return RunSubmit(client, submission, out, err);
+}
+
+absl::StatusOr<std::string> RunSubmit(CoordinatorClient& client, const Submission& submission,
+                                      std::ostream& out, std::ostream& err) {
+  ASSIGN_OR_RETURN(v1::SubmitSweepResponse response, Submit(client, submission, err));
   for (const std::string& warning : response.warnings()) err << warning << "\n";
   err << fmt::format("submitted {} trials to {}\n", response.total_trials(), client.address());
   out << response.sweep_id() << "\n";

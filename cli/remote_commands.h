@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "cli/coordinator_client.h"
+#include "cli/submission.h"
 #include "report/report.h"
 
 namespace lrsweep {
@@ -21,8 +22,11 @@ namespace lrsweep {
 // Trials of the sweep in a final state.
 int64_t FinishedCount(const v1::SweepSummary& sweep);
 
-// Prints lint warnings on `err` and the sweep id as the last line of `out`.
+// Uploads the files the sweep names that the coordinator lacks, submits it, prints lint warnings
+// on `err` and the sweep id as the last line of `out`.
 absl::StatusOr<std::string> RunSubmit(CoordinatorClient& client, const std::string& file,
+                                      std::ostream& out, std::ostream& err);
+absl::StatusOr<std::string> RunSubmit(CoordinatorClient& client, const Submission& submission,
                                       std::ostream& out, std::ostream& err);
 // All sweeps and workers, or one sweep's trials.
 absl::Status RunStatus(CoordinatorClient& client, const std::string& sweep_id, std::ostream& out);

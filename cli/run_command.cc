@@ -1,5 +1,6 @@
 #include "cli/run_command.h"
 
+
 #include <signal.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include "cli/coordinator_client.h"
 #include "cli/local_coordinator.h"
 #include "cli/remote_commands.h"
+#include "cli/submission.h"
 #include "common/atomic_file.h"
 #include "common/status_macros.h"
 #include "common/yaml_reader.h"
@@ -68,10 +70,10 @@ absl::Status StartWorkers(const RunCommandOptions& options, const std::string& b
 // was interrupted), else submits it, saying so when the file's sweep finished earlier. Names
 // the other unfinished sweeps of the data dir, which this run leaves alone.
 absl::StatusOr<std::string> ResumeOrSubmit(CoordinatorClient& client, const RunCommandOptions& options,
-                                           std::ostream& out, std::ostream& err) {
-  ASSIGN_OR_RETURN(std::string yaml, ReadTextFile(options.file));
+                                           const Submission& submission, std::ostream& out,
+                                           std::ostream& err) {
   ASSIGN_OR_RETURN(v1::ListSweepsResponse sweeps, client.ListSweeps());
-  const std::string digest = Sha256Hex(yaml);
+  const std::string& digest = submission.source_digest;
   std::string resumed, finished_earlier;
   for (auto it = sweeps.sweeps().rbegin(); it != sweeps.sweeps().rend(); ++it) {
     if (it->source_sha256() != digest) continue;
@@ -97,7 +99,7 @@ absl::StatusOr<std::string> ResumeOrSubmit(CoordinatorClient& client, const RunC
     err << "this file's sweep finished earlier as " << finished_earlier
         << " (`lrsweep report " << finished_earlier << "`); starting a new sweep\n";
   }
-  return RunSubmit(client, options.file, out, err);
+  return RunSubmit(client, submission, out, err);
 }
 
 // Every worker has exited while the sweep is not finished: nothing will train it. Says why, from
@@ -159,8 +161,8 @@ absl::Status WatchUntilEnd(CoordinatorClient& client, const std::string& sweep_i
 absl::Status RunRunCommand(const RunCommandOptions& options, std::ostream& out,
                            std::ostream& err) {
   // Check the sweep before starting anything: a typo costs no process start-up.
-  ASSIGN_OR_RETURN(SweepSpec spec, LoadSweepFile(options.file));
-  ASSIGN_OR_RETURN(SweepPlan plan, PlanSweep(spec));
+  ASSIGN_OR_RETURN(Submission submission, ReadSubmission(options.file));
+  ASSIGN_OR_RETURN(SweepPlan plan, PlanSweep(submission.spec));
   const int cores = std::max(1u, std::thread::hardware_concurrency());
   const int workers = std::max(
       1, std::min<int>(options.workers > 0 ? options.workers : cores,
@@ -188,7 +190,7 @@ absl::Status RunRunCommand(const RunCommandOptions& options, std::ostream& out,
   err << fmt::format("coordinator on {} (data in {}), {} workers x {} threads on {}\n", address,
                      options.data_dir, workers, threads, options.device);
   CoordinatorClient client(address);
-  ASSIGN_OR_RETURN(std::string sweep_id, ResumeOrSubmit(client, options, out, err));
+  ASSIGN_OR_RETURN(std::string sweep_id, ResumeOrSubmit(client, options, submission, out, err));
   RETURN_IF_ERROR(StartWorkers(options, bin, address, sweep_id, workers, threads, &cluster));
 
   bool ended = false;

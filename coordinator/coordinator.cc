@@ -56,7 +56,7 @@ SweepRecord NewSweepRecord(const SweepSpec& spec, const std::string& yaml) {
   record.metric_last_k = spec.metric.last_k;
   record.max_failures = spec.max_failures;
   record.checkpoint_keep = spec.checkpoint.keep;
-  record.source_sha256 = Sha256Hex(yaml);
+  record.source_sha256 = SweepSourceDigest(yaml, spec.artifacts);
   return record;
 }
 
@@ -170,8 +170,10 @@ absl::Status Coordinator::Load() {
 // --- Sweeps ---
 
 absl::StatusOr<SubmitResult> Coordinator::SubmitSweep(const std::string& yaml,
-                                                      const std::string& file_name) {
+                                                      const std::string& file_name,
+                                                      const ArtifactManifest& artifacts) {
   ASSIGN_OR_RETURN(SweepSpec spec, ParseSweep(yaml, file_name.empty() ? "sweep.yaml" : file_name));
+  spec.artifacts = artifacts;
   ASSIGN_OR_RETURN(SweepPlan plan, PlanSweep(spec));
   SubmitResult result;
   for (const PlanWarning& warning : plan.warnings) {

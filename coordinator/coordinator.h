@@ -43,6 +43,7 @@
 #include "common/atomic_file.h"
 #include "coordinator/store.h"
 #include "coordinator/trial_table.h"
+#include "sweep/artifact_ref.h"
 #include "sweep/lease.h"
 #include "sweep/records.h"
 #include "sweep/views.h"
@@ -85,7 +86,8 @@ class Coordinator {
   const CoordinatorOptions& options() const { return options_; }
 
   // --- Sweeps (client-facing) ---
-  absl::StatusOr<SubmitResult> SubmitSweep(const std::string& yaml, const std::string& file_name);
+  absl::StatusOr<SubmitResult> SubmitSweep(const std::string& yaml, const std::string& file_name,
+                                           const ArtifactManifest& artifacts = {});
   absl::StatusOr<SweepView> GetSweep(const std::string& sweep_id);
   std::vector<SweepView> ListSweeps();
   std::vector<WorkerView> ListWorkers();

@@ -89,6 +89,12 @@ int Main(int argc, char** argv) {
                  "shared:DIR, as this machine mounts it: their checkpoints are then verified and "
                  "garbage-collected here (optional)")
       ->check(CLI::ExistingDirectory);
+  int64_t max_artifact_mb = kDefaultMaxArtifactBytes >> 20;
+  app.add_option("--max-artifact-mb", max_artifact_mb,
+                 "Largest model or data file `lrsweep submit` may upload; larger files go on a "
+                 "path every node reads (upload: false)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
   if (std::optional<int> exit_code = ParseCommandLine(app, argc, argv)) return *exit_code;
 
   if (!IsLoopback(listen)) {
@@ -126,8 +132,9 @@ int Main(int argc, char** argv) {
     return 1;
   }
 
-  SweepServiceImpl sweep_service(coordinator->get());
-  WorkerServiceImpl worker_service(coordinator->get());
+  const ArtifactStore artifacts(data_dir + "/artifacts", max_artifact_mb << 20);
+  SweepServiceImpl sweep_service(coordinator->get(), &artifacts);
+  WorkerServiceImpl worker_service(coordinator->get(), &artifacts);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);

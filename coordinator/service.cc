@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/checkpoint_files.h"
 #include "common/status_macros.h"
+#include "coordinator/artifact_reactors.h"
 #include "coordinator/checkpoint_reactors.h"
 #include "rpc/request_checks.h"
 #include "rpc/rpc_convert.h"
@@ -41,12 +42,19 @@ absl::Status RegisterCheckpointInto(Coordinator* coordinator,
   return absl::OkStatus();
 }
 
-absl::Status Submit(Coordinator* coordinator, const v1::SubmitSweepRequest& request,
-                    v1::SubmitSweepResponse* response) {
+absl::Status Submit(Coordinator* coordinator, const ArtifactStore* artifacts,
+                    const v1::SubmitSweepRequest& request, v1::SubmitSweepResponse* response) {
   if (request.yaml().empty()) {
     return absl::InvalidArgumentError("yaml: required (the sweep file's text)");
   }
-  ASSIGN_OR_RETURN(SubmitResult result, coordinator->SubmitSweep(request.yaml(), request.file_name()));
+  ArtifactManifest claimed;
+  for (const v1::Artifact& artifact : request.artifacts()) {
+    RETURN_IF_ERROR(Required(artifact.path(), "artifacts.path"));
+    claimed[artifact.path()] = FromProto(artifact);
+  }
+  ASSIGN_OR_RETURN(ArtifactManifest manifest, artifacts->CheckManifest(claimed));
+  ASSIGN_OR_RETURN(SubmitResult result,
+                   coordinator->SubmitSweep(request.yaml(), request.file_name(), manifest));
   response->set_sweep_id(result.sweep_id);
   response->set_total_trials(result.total_trials);
   for (const std::string& warning : result.warnings) response->add_warnings(warning);
@@ -75,7 +83,27 @@ absl::Status GetMetricsInto(Coordinator* coordinator, const v1::GetMetricsReques
 grpc::ServerUnaryReactor* SweepServiceImpl::SubmitSweep(grpc::CallbackServerContext* context,
                                                         const v1::SubmitSweepRequest* request,
                                                         v1::SubmitSweepResponse* response) {
-  return Answer(context, Submit(coordinator_, *request, response));
+  return Answer(context, Submit(coordinator_, artifacts_, *request, response));
+}
+
+grpc::ServerUnaryReactor* SweepServiceImpl::StatArtifacts(grpc::CallbackServerContext* context,
+                                                          const v1::StatArtifactsRequest* request,
+                                                          v1::StatArtifactsResponse* response) {
+  for (const std::string& sha256 : request->sha256()) {
+    if (!artifacts_->Has(sha256)) response->add_missing(sha256);
+  }
+  response->set_max_artifact_bytes(artifacts_->max_bytes());
+  return Answer(context, absl::OkStatus());
+}
+
+grpc::ServerReadReactor<v1::ArtifactChunk>* SweepServiceImpl::UploadArtifact(
+    grpc::CallbackServerContext* context, v1::UploadArtifactResponse* response) {
+  return NewArtifactUploadReactor(artifacts_, response);
+}
+
+grpc::ServerWriteReactor<v1::ArtifactChunk>* WorkerServiceImpl::DownloadArtifact(
+    grpc::CallbackServerContext* context, const v1::DownloadArtifactRequest* request) {
+  return NewArtifactDownloadReactor(artifacts_, *request);
 }
 
 grpc::ServerUnaryReactor* SweepServiceImpl::GetSweep(grpc::CallbackServerContext* context,

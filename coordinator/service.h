@@ -5,8 +5,9 @@
 // every change of the sweep until it ends.
 //
 //   Coordinator* coordinator = ...;
-//   SweepServiceImpl sweeps(coordinator);
-//   WorkerServiceImpl workers(coordinator);
+//   ArtifactStore artifacts(data_dir + "/artifacts", max_bytes);
+//   SweepServiceImpl sweeps(coordinator, &artifacts);
+//   WorkerServiceImpl workers(coordinator, &artifacts);
 //   builder.RegisterService(&sweeps);
 //   builder.RegisterService(&workers);
 //
@@ -14,6 +15,7 @@
 #ifndef LRSWEEP_COORDINATOR_SERVICE_H_
 #define LRSWEEP_COORDINATOR_SERVICE_H_
 
+#include "coordinator/artifact_store.h"
 #include "coordinator/coordinator.h"
 #include "lrsweep/v1/lrsweep.grpc.pb.h"
 
@@ -21,7 +23,14 @@ namespace lrsweep {
 
 class SweepServiceImpl final : public v1::SweepService::CallbackService {
  public:
-  explicit SweepServiceImpl(Coordinator* coordinator) : coordinator_(coordinator) {}
+  SweepServiceImpl(Coordinator* coordinator, const ArtifactStore* artifacts)
+      : coordinator_(coordinator), artifacts_(artifacts) {}
+
+  grpc::ServerUnaryReactor* StatArtifacts(grpc::CallbackServerContext* context,
+                                          const v1::StatArtifactsRequest* request,
+                                          v1::StatArtifactsResponse* response) override;
+  grpc::ServerReadReactor<v1::ArtifactChunk>* UploadArtifact(
+      grpc::CallbackServerContext* context, v1::UploadArtifactResponse* response) override;
 
   grpc::ServerUnaryReactor* SubmitSweep(grpc::CallbackServerContext* context,
                                         const v1::SubmitSweepRequest* request,
@@ -46,11 +55,16 @@ class SweepServiceImpl final : public v1::SweepService::CallbackService {
 
  private:
   Coordinator* const coordinator_;
+  const ArtifactStore* const artifacts_;
 };
 
 class WorkerServiceImpl final : public v1::WorkerService::CallbackService {
  public:
-  explicit WorkerServiceImpl(Coordinator* coordinator) : coordinator_(coordinator) {}
+  WorkerServiceImpl(Coordinator* coordinator, const ArtifactStore* artifacts)
+      : coordinator_(coordinator), artifacts_(artifacts) {}
+
+  grpc::ServerWriteReactor<v1::ArtifactChunk>* DownloadArtifact(
+      grpc::CallbackServerContext* context, const v1::DownloadArtifactRequest* request) override;
 
   grpc::ServerUnaryReactor* RegisterWorker(grpc::CallbackServerContext* context,
                                            const v1::RegisterWorkerRequest* request,
@@ -87,6 +101,7 @@ class WorkerServiceImpl final : public v1::WorkerService::CallbackService {
 
  private:
   Coordinator* const coordinator_;
+  const ArtifactStore* const artifacts_;
 };
 
 }  // namespace lrsweep

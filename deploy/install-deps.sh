@@ -15,8 +15,8 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libfmt-dev
   # tests, and clang for checking the thread-safety annotations
   libgtest-dev libgmock-dev clang
-  # compressed data files
-  zlib1g-dev
+  # compressed data files; reading torch.save archives without LibTorch
+  zlib1g-dev libminizip-dev
   # checksums, statistics
   libssl-dev libboost-dev
   # bundling the report's charting library (npm registry)

@@ -244,4 +244,40 @@ v1::Lease ToProto(const LeaseGrant& grant) {
   return out;
 }
 
+v1::Artifact ToProto(const ArtifactRef& ref) {
+  v1::Artifact artifact;
+  artifact.set_path(ref.path);
+  artifact.set_sha256(ref.sha256);
+  artifact.set_size(ref.bytes);
+  artifact.set_upload(ref.upload);
+  if (ref.tensors) {
+    v1::TensorFileSummary* tensors = artifact.mutable_tensors();
+    tensors->set_examples(ref.tensors->examples);
+    for (int64_t dim : ref.tensors->input_shape) tensors->add_input_shape(dim);
+    tensors->set_input_dtype(ref.tensors->input_dtype);
+    for (int64_t dim : ref.tensors->target_shape) tensors->add_target_shape(dim);
+    tensors->set_target_dtype(ref.tensors->target_dtype);
+  }
+  return artifact;
+}
+
+ArtifactRef FromProto(const v1::Artifact& artifact) {
+  ArtifactRef ref;
+  ref.path = artifact.path();
+  ref.sha256 = artifact.sha256();
+  ref.bytes = artifact.size();
+  ref.upload = artifact.upload();
+  if (artifact.has_tensors()) {
+    const v1::TensorFileSummary& in = artifact.tensors();
+    TensorFileSummary tensors;
+    tensors.examples = in.examples();
+    tensors.input_shape.assign(in.input_shape().begin(), in.input_shape().end());
+    tensors.input_dtype = in.input_dtype();
+    tensors.target_shape.assign(in.target_shape().begin(), in.target_shape().end());
+    tensors.target_dtype = in.target_dtype();
+    ref.tensors = tensors;
+  }
+  return ref;
+}
+
 }  // namespace lrsweep

@@ -13,6 +13,7 @@
 
 #include "lrsweep/v1/lrsweep.pb.h"
 #include "rpc/status.h"
+#include "sweep/artifact_ref.h"
 #include "sweep/lease.h"
 #include "sweep/records.h"
 #include "sweep/views.h"
@@ -41,6 +42,8 @@ v1::CheckpointRef ToProto(const CheckpointRecord& checkpoint);
 CheckpointRecord FromProto(const v1::CheckpointRef& checkpoint);
 v1::Lease ToProto(const LeaseGrant& grant);
 LeaseGrant FromProto(const v1::Lease& lease);
+v1::Artifact ToProto(const ArtifactRef& ref);
+ArtifactRef FromProto(const v1::Artifact& artifact);
 
 }  // namespace lrsweep
 

@@ -6,6 +6,7 @@
 #include <random>
 #include <tuple>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -261,7 +262,14 @@ absl::StatusOr<TrialPlan> PlanTrial(const SweepSpec& sweep, const Configuration&
   trial.seed = seed;
   for (const auto& [path, value] : overrides) trial.params.emplace_back(path, ScalarToJson(value));
   ASSIGN_OR_RETURN(trial.train, ParseTrainSpec(TrialTrainNode(root["train"], overrides), reader,
-                                               "train"));
+                                               "train", sweep.artifacts));
+  if (absl::StrContains(sweep.metric.name, "accuracy") && !trial.train.Classification()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        sweep.file, ": metric ", sweep.metric.name, " needs class-index targets (integer, one "
+        "per example) and a classification loss, but trial ", index, " trains with loss ",
+        trial.train.loss, " on ", trial.train.data.train_file->path,
+        " targets; rank by a loss: metric: {name: val_loss}"));
+  }
   const YAML::Node shared_schedule =
       root["schedule"].IsDefined() ? root["schedule"] : YAML::Node(YAML::NodeType::Map);
   ASSIGN_OR_RETURN(YAML::Node schedule_node,
@@ -372,6 +380,12 @@ nlohmann::ordered_json TrialPlanToJson(const TrialPlan& trial) {
   out["warmup_steps"] = trial.warmup_steps;
   out["schedule"] = ScheduleSpecToJson(trial.schedule);
   out["train"] = TrainSpecToJson(trial.train);
+  const ArtifactManifest artifacts = UsedArtifacts(trial.train);
+  if (!artifacts.empty()) {
+    nlohmann::ordered_json files = nlohmann::ordered_json::object();
+    for (const auto& [path, ref] : artifacts) files[path] = ArtifactRefToJson(ref);
+    out["artifacts"] = files;
+  }
   out["checkpoint"] = {{"every_steps", trial.checkpoint.every_steps},
                        {"every_minutes", trial.checkpoint.every_minutes},
                        {"keep", trial.checkpoint.keep}};

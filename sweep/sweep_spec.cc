@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/atomic_file.h"
 #include "common/status_macros.h"
 #include "common/suggest.h"
 #include "sweep/train_spec.h"
@@ -410,6 +411,13 @@ absl::StatusOr<SweepSpec> ParseSweep(absl::string_view text, const std::string& 
 absl::StatusOr<SweepSpec> LoadSweepFile(const std::string& file) {
   ASSIGN_OR_RETURN(std::string text, ReadTextFile(file));
   return ParseSweep(text, file);
+}
+
+std::string SweepSourceDigest(absl::string_view yaml, const ArtifactManifest& artifacts) {
+  if (artifacts.empty()) return Sha256Hex(yaml);
+  std::string source(yaml);
+  for (const auto& [path, ref] : artifacts) absl::StrAppend(&source, "\n#artifact ", path, " ", ref.sha256);
+  return Sha256Hex(source);
 }
 
 }  // namespace lrsweep

@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/yaml_reader.h"
+#include "sweep/artifact_ref.h"
 #include "yaml-cpp/yaml.h"
 
 namespace lrsweep {
@@ -85,7 +86,13 @@ struct SweepSpec {
   YAML::Node train;     // the shared train mapping
   YAML::Node schedule;  // the shared schedule mapping (keys apply to types that accept them)
   std::vector<ParameterGrid> grids;
+  // The files the sweep names (TorchScript models, tensors data), read where it was submitted.
+  ArtifactManifest artifacts;
 };
+
+// Identifies a sweep's source: its text and, when it names files, their digests. A resubmission
+// of the same file with re-exported data is a new sweep.
+std::string SweepSourceDigest(absl::string_view yaml, const ArtifactManifest& artifacts);
 
 // Parses sweep YAML text; `file` names it in messages.
 absl::StatusOr<SweepSpec> ParseSweep(absl::string_view text, const std::string& file);

@@ -90,15 +90,56 @@ class FieldReader {
 };
 
 const std::vector<std::string> kModelKeys = {"type",  "hidden",           "channels",
-                                             "width", "blocks_per_stage", "dropout"};
-const std::vector<std::string> kDataKeys = {"type",          "val_fraction", "path",
+                                             "width", "blocks_per_stage", "dropout",
+                                             "path",  "upload"};
+const std::vector<std::string> kDataKeys = {"type",           "val_fraction",  "path",
                                             "train_examples", "test_examples", "num_classes",
-                                            "seed"};
+                                            "seed",           "train",         "val",
+                                            "test",           "upload"};
 const std::vector<std::string> kOptimizerKeys = {"type",         "momentum", "nesterov",
-                                                 "weight_decay", "betas",    "eps"};
+                                                 "weight_decay", "betas",    "eps",
+                                                 "param_groups"};
+const std::vector<std::string> kParamGroupKeys = {"prefix", "lr_scale", "weight_decay"};
+const std::vector<std::string> kLosses = {"cross_entropy", "mse", "bce_with_logits", "method"};
+const std::vector<std::string> kBuiltinModelKeys = {"hidden", "channels", "width",
+                                                    "blocks_per_stage", "dropout"};
+const std::vector<std::string> kDataFileKeys = {"train", "val", "test"};
 
-absl::Status ParseModel(FieldReader fields, ModelSpec* model) {
-  RETURN_IF_ERROR(fields.Choice("type", {"mlp", "cnn", "resnet"}, &model->type));
+// The manifest's entry for the file `key` names.
+absl::StatusOr<ArtifactRef> ResolveFile(FieldReader& fields, const char* key,
+                                        const ArtifactManifest& artifacts) {
+  std::string written;
+  RETURN_IF_ERROR(fields.String(key, &written));
+  if (written.empty()) return fields.Error(key, "must name a file");
+  auto found = artifacts.find(written);
+  if (found == artifacts.end()) {
+    return fields.Error(key, absl::StrCat("names '", written,
+                                          "', which was not read with the sweep: `lrsweep "
+                                          "submit`, `run` and `plan` read and pin the files a "
+                                          "sweep names; submit it with one of them"));
+  }
+  return found->second;
+}
+
+absl::Status ParseModel(FieldReader fields, const ArtifactManifest& artifacts, ModelSpec* model) {
+  RETURN_IF_ERROR(fields.Choice("type", {"mlp", "cnn", "resnet", "torchscript"}, &model->type));
+  if (model->type == "torchscript") {
+    for (const std::string& key : kBuiltinModelKeys) {
+      if (fields.Has(key.c_str())) {
+        return fields.Error(key.c_str(), "is an option of the built-in models; a torchscript "
+                                         "model is configured in Python before it is saved");
+      }
+    }
+    if (!fields.Has("path")) {
+      return fields.Error("type", "torchscript needs path: the file torch.jit.script(model).save() "
+                                  "wrote");
+    }
+    ASSIGN_OR_RETURN(model->file, ResolveFile(fields, "path", artifacts));
+    return absl::OkStatus();
+  }
+  for (const char* key : {"path", "upload"}) {
+    if (fields.Has(key)) return fields.Error(key, "is an option of model type torchscript");
+  }
   RETURN_IF_ERROR(fields.PositiveIntList("hidden", &model->hidden));
   RETURN_IF_ERROR(fields.PositiveIntList("channels", &model->channels));
   if (model->channels.size() != 2) return fields.Error("channels", "cnn has exactly 2 conv layers");
@@ -107,14 +148,79 @@ absl::Status ParseModel(FieldReader fields, ModelSpec* model) {
   return fields.Double("dropout", &model->dropout, 0.0, 0.95);
 }
 
-absl::Status ParseData(FieldReader fields, DataSpec* data) {
-  RETURN_IF_ERROR(fields.Choice("type", {"fashion_mnist", "synthetic"}, &data->type));
+absl::Status ParseTensorsData(FieldReader fields, const ArtifactManifest& artifacts,
+                              DataSpec* data) {
+  for (const char* key : {"path", "train_examples", "test_examples", "num_classes", "seed"}) {
+    if (fields.Has(key)) {
+      return fields.Error(key, "is an option of the built-in data; tensors data is defined by "
+                               "its train/val/test files");
+    }
+  }
+  if (!fields.Has("train")) {
+    return fields.Error("type", "tensors needs train: a torch.save({\"inputs\": x, "
+                                "\"targets\": y}) file");
+  }
+  if (fields.Has("val") && fields.Has("val_fraction")) {
+    return fields.Error("val_fraction", "give either a val file or val_fraction, not both");
+  }
+  ASSIGN_OR_RETURN(data->train_file, ResolveFile(fields, "train", artifacts));
+  if (fields.Has("val")) {
+    ASSIGN_OR_RETURN(data->val_file, ResolveFile(fields, "val", artifacts));
+    data->val_fraction = 0;
+  }
+  if (fields.Has("test")) {
+    ASSIGN_OR_RETURN(data->test_file, ResolveFile(fields, "test", artifacts));
+  }
+  RETURN_IF_ERROR(fields.Double("val_fraction", &data->val_fraction, 0.0, 0.5));
+  for (const std::optional<ArtifactRef>* file : {&data->train_file, &data->val_file,
+                                                 &data->test_file}) {
+    if (*file && !(*file)->tensors) {
+      return fields.Error("train", absl::StrCat((*file)->path, " was not read as a tensors file"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseData(FieldReader fields, const ArtifactManifest& artifacts, DataSpec* data) {
+  RETURN_IF_ERROR(fields.Choice("type", {"fashion_mnist", "synthetic", "tensors"}, &data->type));
+  if (data->type == "tensors") return ParseTensorsData(fields, artifacts, data);
+  for (const char* key : {"train", "val", "test", "upload"}) {
+    if (fields.Has(key)) return fields.Error(key, "is an option of data type tensors");
+  }
   RETURN_IF_ERROR(fields.Double("val_fraction", &data->val_fraction, 0.0, 0.5));
   RETURN_IF_ERROR(fields.String("path", &data->path));
   RETURN_IF_ERROR(fields.Int("train_examples", &data->train_examples, 2));
   RETURN_IF_ERROR(fields.Int("test_examples", &data->test_examples, 1));
   RETURN_IF_ERROR(fields.Int("num_classes", &data->num_classes, 2));
   return fields.Int("seed", &data->seed, 0);
+}
+
+absl::Status ParseParamGroups(FieldReader fields, OptimizerSpec* optimizer) {
+  const YAML::Node list = fields.node()["param_groups"];
+  const std::string list_path = JoinPath(fields.path(), "param_groups");
+  if (!list.IsSequence()) {
+    return fields.Error("param_groups", "must be a list of {prefix, lr_scale, weight_decay}");
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string path = absl::StrCat(list_path, "[", i, "]");
+    RETURN_IF_ERROR(fields.reader().RequireMap(list[i], path));
+    RETURN_IF_ERROR(fields.reader().CheckKeys(list[i], path, kParamGroupKeys));
+    FieldReader group_fields(list[i], fields.reader(), path);
+    ParamGroupSpec group;
+    if (!group_fields.Has("prefix")) {
+      return fields.reader().Error(list[i], path, "needs prefix: the start of parameter names "
+                                                  "(e.g. backbone.)");
+    }
+    RETURN_IF_ERROR(group_fields.String("prefix", &group.prefix));
+    RETURN_IF_ERROR(group_fields.Double("lr_scale", &group.lr_scale, 0.0, 1e6));
+    if (group_fields.Has("weight_decay")) {
+      double decay = 0;
+      RETURN_IF_ERROR(group_fields.Double("weight_decay", &decay, 0.0, 1.0));
+      group.weight_decay = decay;
+    }
+    optimizer->param_groups.push_back(std::move(group));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ParseOptimizer(FieldReader fields, OptimizerSpec* optimizer) {
@@ -144,21 +250,48 @@ absl::Status ParseOptimizer(FieldReader fields, OptimizerSpec* optimizer) {
       return fields.Error("betas", "must be two numbers in [0, 1), e.g. [0.9, 0.999]");
     }
   }
+  if (fields.Has("param_groups")) RETURN_IF_ERROR(ParseParamGroups(fields, optimizer));
   return fields.Double("eps", &optimizer->eps, 0.0, 1.0, /*exclusive_minimum=*/true);
+}
+
+// The model, data and loss fit together.
+absl::Status CheckModelDataLoss(const FieldReader& fields, const TrainSpec& train) {
+  const bool builtin_model = train.model.type != "torchscript";
+  if (builtin_model && train.data.type == "tensors") {
+    return fields.Error("model", absl::StrCat("the built-in ", train.model.type,
+                                              " takes 28x28 images; train tensors data with "
+                                              "model type torchscript"));
+  }
+  if (train.loss == "method" && builtin_model) {
+    return fields.Error("loss", "method calls the TorchScript module's loss(inputs, targets); "
+                                "the built-in models have none");
+  }
+  if (train.data.type != "tensors" && train.loss != "cross_entropy" && train.loss != "method") {
+    return fields.Error("loss", absl::StrCat(train.data.type, " has class labels: use "
+                                             "cross_entropy"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
 
 const std::vector<std::string>& TrainKeys() {
   static const auto* keys = new std::vector<std::string>{
-      "model", "data", "optimizer", "epochs", "steps", "batch_size", "accumulate",
+      "model", "data", "optimizer", "loss", "epochs", "steps", "batch_size", "accumulate",
       "clip_grad_norm", "eval_every_steps"};
   return *keys;
 }
 
+bool TrainSpec::Classification() const {
+  if (data.type != "tensors") return true;
+  return (loss == "cross_entropy" || loss == "method") && data.train_file &&
+         data.train_file->tensors && data.train_file->tensors->ClassIndexTargets();
+}
+
 int64_t TrainSpec::TrainExamples() const {
-  const int64_t total =
-      data.type == "fashion_mnist" ? kFashionMnistTrainExamples : data.train_examples;
+  int64_t total = data.train_examples;
+  if (data.type == "fashion_mnist") total = kFashionMnistTrainExamples;
+  if (data.type == "tensors") total = data.train_file ? data.train_file->tensors->examples : 0;
   return total - std::llround(static_cast<double>(total) * data.val_fraction);
 }
 
@@ -184,7 +317,8 @@ absl::Status CheckTrainKeys(const YAML::Node& node, const YamlReader& reader,
 }
 
 absl::StatusOr<TrainSpec> ParseTrainSpec(const YAML::Node& node, const YamlReader& reader,
-                                         absl::string_view path) {
+                                         absl::string_view path,
+                                         const ArtifactManifest& artifacts) {
   RETURN_IF_ERROR(CheckTrainKeys(node, reader, path));
   TrainSpec train;
   FieldReader fields(node, reader, std::string(path));
@@ -194,16 +328,18 @@ absl::StatusOr<TrainSpec> ParseTrainSpec(const YAML::Node& node, const YamlReade
   };
   if (fields.Has("model")) {
     ASSIGN_OR_RETURN(FieldReader model, sub("model"));
-    RETURN_IF_ERROR(ParseModel(model, &train.model));
+    RETURN_IF_ERROR(ParseModel(model, artifacts, &train.model));
   }
   if (fields.Has("data")) {
     ASSIGN_OR_RETURN(FieldReader data, sub("data"));
-    RETURN_IF_ERROR(ParseData(data, &train.data));
+    RETURN_IF_ERROR(ParseData(data, artifacts, &train.data));
   }
   if (fields.Has("optimizer")) {
     ASSIGN_OR_RETURN(FieldReader optimizer, sub("optimizer"));
     RETURN_IF_ERROR(ParseOptimizer(optimizer, &train.optimizer));
   }
+  RETURN_IF_ERROR(fields.Choice("loss", kLosses, &train.loss));
+  RETURN_IF_ERROR(CheckModelDataLoss(fields, train));
   if (fields.Has("epochs") == fields.Has("steps")) {
     return reader.Error(fields.Has("steps") ? node["steps"] : node, JoinPath(path, "epochs"),
                         "give exactly one of train.epochs or train.steps");
@@ -226,38 +362,79 @@ absl::StatusOr<TrainSpec> ParseTrainSpec(const YAML::Node& node, const YamlReade
   return train;
 }
 
+namespace {
+
+nlohmann::ordered_json ModelToJson(const ModelSpec& spec) {
+  nlohmann::ordered_json model = {{"type", spec.type}};
+  if (spec.type == "torchscript") {
+    model["path"] = spec.file.path;
+    model["upload"] = spec.file.upload;
+    return model;
+  }
+  if (spec.type == "mlp") model["hidden"] = spec.hidden;
+  if (spec.type == "cnn") model["channels"] = spec.channels;
+  if (spec.type == "resnet") {
+    model["width"] = spec.width;
+    model["blocks_per_stage"] = spec.blocks_per_stage;
+  }
+  model["dropout"] = spec.dropout;
+  return model;
+}
+
+nlohmann::ordered_json DataToJson(const DataSpec& spec) {
+  nlohmann::ordered_json data = {{"type", spec.type}};
+  if (spec.type == "tensors") {
+    data["train"] = spec.train_file->path;
+    if (spec.val_file) {
+      data["val"] = spec.val_file->path;
+    } else {
+      data["val_fraction"] = spec.val_fraction;
+    }
+    if (spec.test_file) data["test"] = spec.test_file->path;
+    data["upload"] = spec.train_file->upload;
+    return data;
+  }
+  data["val_fraction"] = spec.val_fraction;
+  if (spec.type == "fashion_mnist") {
+    data["path"] = spec.path;
+  } else {
+    data["train_examples"] = spec.train_examples;
+    data["test_examples"] = spec.test_examples;
+    data["num_classes"] = spec.num_classes;
+    data["seed"] = spec.seed;
+  }
+  return data;
+}
+
+nlohmann::ordered_json OptimizerToJson(const OptimizerSpec& spec) {
+  nlohmann::ordered_json optimizer = {{"type", spec.type}};
+  if (spec.type == "sgd") {
+    optimizer["momentum"] = spec.momentum;
+    optimizer["nesterov"] = spec.nesterov;
+  } else {
+    optimizer["betas"] = spec.betas;
+    optimizer["eps"] = spec.eps;
+  }
+  optimizer["weight_decay"] = spec.weight_decay;
+  if (!spec.param_groups.empty()) {
+    nlohmann::ordered_json groups = nlohmann::ordered_json::array();
+    for (const ParamGroupSpec& group : spec.param_groups) {
+      nlohmann::ordered_json out = {{"prefix", group.prefix}, {"lr_scale", group.lr_scale}};
+      if (group.weight_decay) out["weight_decay"] = *group.weight_decay;
+      groups.push_back(out);
+    }
+    optimizer["param_groups"] = groups;
+  }
+  return optimizer;
+}
+
+}  // namespace
+
 nlohmann::ordered_json TrainSpecToJson(const TrainSpec& train) {
-  nlohmann::ordered_json model = {{"type", train.model.type}};
-  if (train.model.type == "mlp") model["hidden"] = train.model.hidden;
-  if (train.model.type == "cnn") model["channels"] = train.model.channels;
-  if (train.model.type == "resnet") {
-    model["width"] = train.model.width;
-    model["blocks_per_stage"] = train.model.blocks_per_stage;
-  }
-  model["dropout"] = train.model.dropout;
-
-  nlohmann::ordered_json data = {{"type", train.data.type},
-                                 {"val_fraction", train.data.val_fraction}};
-  if (train.data.type == "fashion_mnist") {
-    data["path"] = train.data.path;
-  } else {
-    data["train_examples"] = train.data.train_examples;
-    data["test_examples"] = train.data.test_examples;
-    data["num_classes"] = train.data.num_classes;
-    data["seed"] = train.data.seed;
-  }
-
-  nlohmann::ordered_json optimizer = {{"type", train.optimizer.type}};
-  if (train.optimizer.type == "sgd") {
-    optimizer["momentum"] = train.optimizer.momentum;
-    optimizer["nesterov"] = train.optimizer.nesterov;
-  } else {
-    optimizer["betas"] = train.optimizer.betas;
-    optimizer["eps"] = train.optimizer.eps;
-  }
-  optimizer["weight_decay"] = train.optimizer.weight_decay;
-
-  nlohmann::ordered_json out = {{"model", model}, {"data", data}, {"optimizer", optimizer}};
+  nlohmann::ordered_json out = {{"model", ModelToJson(train.model)},
+                                {"data", DataToJson(train.data)},
+                                {"optimizer", OptimizerToJson(train.optimizer)},
+                                {"loss", train.loss}};
   if (train.epochs) out["epochs"] = *train.epochs;
   if (train.steps) out["steps"] = *train.steps;
   out["batch_size"] = train.batch_size;
@@ -265,6 +442,38 @@ nlohmann::ordered_json TrainSpecToJson(const TrainSpec& train) {
   if (train.clip_grad_norm) out["clip_grad_norm"] = *train.clip_grad_norm;
   if (train.eval_every_steps) out["eval_every_steps"] = *train.eval_every_steps;
   return out;
+}
+
+std::vector<std::pair<std::string, YAML::Node>> ArtifactNodes(const YAML::Node& train,
+                                                              absl::string_view path) {
+  // A missing key of a const node is an invalid node, whose Is*() throw: test IsDefined() first.
+  auto is_map = [](const YAML::Node& node) { return node.IsDefined() && node.IsMap(); };
+  auto is = [](const YAML::Node& node, const char* value) {
+    return node.IsDefined() && node.IsScalar() && node.Scalar() == value;
+  };
+  std::vector<std::pair<std::string, YAML::Node>> nodes;
+  if (!is_map(train)) return nodes;
+  const YAML::Node model = train["model"];
+  if (is_map(model) && is(model["type"], "torchscript") && model["path"].IsDefined()) {
+    nodes.emplace_back(JoinPath(path, "model.path"), model["path"]);
+  }
+  const YAML::Node data = train["data"];
+  if (is_map(data) && is(data["type"], "tensors")) {
+    for (const std::string& key : kDataFileKeys) {
+      if (data[key].IsDefined()) nodes.emplace_back(JoinPath(path, "data." + key), data[key]);
+    }
+  }
+  return nodes;
+}
+
+ArtifactManifest UsedArtifacts(const TrainSpec& train) {
+  ArtifactManifest used;
+  if (train.model.type == "torchscript") used[train.model.file.path] = train.model.file;
+  for (const std::optional<ArtifactRef>* file :
+       {&train.data.train_file, &train.data.val_file, &train.data.test_file}) {
+    if (*file) used[(*file)->path] = **file;
+  }
+  return used;
 }
 
 }  // namespace lrsweep

@@ -22,6 +22,7 @@
 #include "absl/strings/string_view.h"
 #include "common/yaml_reader.h"
 #include "nlohmann/json.hpp"
+#include "sweep/artifact_ref.h"
 #include "yaml-cpp/yaml.h"
 
 namespace lrsweep {
@@ -32,22 +33,36 @@ inline constexpr int64_t kFashionMnistTrainExamples = 60000;
 inline constexpr int64_t kFashionMnistTestExamples = 10000;
 
 struct ModelSpec {
-  std::string type = "cnn";                  // mlp | cnn | resnet
+  std::string type = "cnn";                  // mlp | cnn | resnet | torchscript
   std::vector<int64_t> hidden = {256, 128};  // mlp: hidden layer sizes
   std::vector<int64_t> channels = {16, 32};  // cnn: channels of its two conv layers
   int64_t width = 16;                        // resnet: channels of the first stage
   int64_t blocks_per_stage = 1;              // resnet: residual blocks in each of 3 stages
   double dropout = 0.0;
+  // torchscript: the module file (torch.jit.script(model).save(path)), pinned by digest.
+  ArtifactRef file;
 };
 
 struct DataSpec {
-  std::string type = "fashion_mnist";  // fashion_mnist | synthetic
-  double val_fraction = 0.1;           // share of the training set held out for validation
+  std::string type = "fashion_mnist";  // fashion_mnist | synthetic | tensors
+  // Share of the training set held out for validation (tensors: only when there is no val file).
+  double val_fraction = 0.1;
   std::string path = kDefaultFashionMnistPath;
   int64_t train_examples = 2048;  // synthetic only: examples before the validation split
   int64_t test_examples = 512;    // synthetic only
   int64_t num_classes = 10;       // synthetic only
   int64_t seed = 0;               // synthetic only: the data itself (the trial seed shuffles)
+  // tensors only: torch.save({"inputs": x, "targets": y}) files; val and test are optional.
+  std::optional<ArtifactRef> train_file, val_file, test_file;
+};
+
+// Parameters whose name starts with `prefix` train with lr x lr_scale (and their own weight
+// decay): e.g. a pretrained backbone at a tenth of the head's LR. The first matching group wins;
+// parameters no group matches form the default group.
+struct ParamGroupSpec {
+  std::string prefix;
+  double lr_scale = 1.0;
+  std::optional<double> weight_decay;
 };
 
 struct OptimizerSpec {
@@ -57,12 +72,15 @@ struct OptimizerSpec {
   double weight_decay = 0.0;
   std::vector<double> betas = {0.9, 0.999};  // adamw
   double eps = 1e-8;                         // adamw
+  std::vector<ParamGroupSpec> param_groups;
 };
 
 struct TrainSpec {
   ModelSpec model;
   DataSpec data;
   OptimizerSpec optimizer;
+  // cross_entropy | mse | bce_with_logits | method (the TorchScript module's loss(inputs, targets))
+  std::string loss = "cross_entropy";
   std::optional<int64_t> epochs;  // exactly one of epochs / steps
   std::optional<int64_t> steps;
   int64_t batch_size = 128;
@@ -70,6 +88,8 @@ struct TrainSpec {
   std::optional<double> clip_grad_norm;
   std::optional<int64_t> eval_every_steps;  // default: once per epoch
 
+  // Accuracy is measured: integer class-index targets and a classification loss.
+  bool Classification() const;
   // Examples trained on per epoch (the training set minus the validation split).
   int64_t TrainExamples() const;
   // Optimizer steps per epoch: ceil(ceil(train examples / batch_size) / accumulate).
@@ -79,8 +99,19 @@ struct TrainSpec {
   int64_t EffectiveBatchSize() const { return batch_size * accumulate; }
 };
 
+// `artifacts` resolves the files a torchscript model or tensors data names (by the path as
+// written); InvalidArgument naming the key when a named file is not in it.
 absl::StatusOr<TrainSpec> ParseTrainSpec(const YAML::Node& node, const YamlReader& reader,
-                                         absl::string_view path);
+                                         absl::string_view path,
+                                         const ArtifactManifest& artifacts = {});
+
+// Where each file a train mapping names is written: "train.model.path" -> node. For building a
+// manifest (the CLI) before the mapping can be parsed.
+std::vector<std::pair<std::string, YAML::Node>> ArtifactNodes(const YAML::Node& train,
+                                                              absl::string_view path);
+
+// The artifacts a parsed TrainSpec uses, keyed like the manifest it was parsed with.
+ArtifactManifest UsedArtifacts(const TrainSpec& train);
 
 // Checks only the keys of a `train:` mapping and its model/data/optimizer sub-mappings, so that a
 // typo is reported when the sweep is read, before any trial is planned.

@@ -33,7 +33,11 @@ std::string DefaultWorkerStateDir() {
 }
 
 WorkerAgent::WorkerAgent(AgentOptions options, std::unique_ptr<CoordinatorLink> link)
-    : options_(std::move(options)), link_(std::move(link)) {
+    : options_(std::move(options)),
+      link_(std::move(link)),
+      artifacts_(options_.artifact_dir.empty() ? DefaultWorkerStateDir() + "/artifacts"
+                                               : options_.artifact_dir,
+                 link_.get()) {
   checkpoints_ =
       NewCheckpointStore(options_.checkpoint_store, link_.get(), options_.checkpoint_dir);
 }
@@ -131,13 +135,21 @@ absl::Status WorkerAgent::Resume(const LeaseGrant& grant, const LeaseRef& lease,
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::shared_ptr<const DataSplits>> WorkerAgent::Prepare(TrialConfig& config) {
+  ASSIGN_OR_RETURN(LocalFiles files, artifacts_.FetchAll(UsedArtifacts(config.train)));
+  if (config.train.model.type == "torchscript") {
+    config.model_file = files.at(config.train.model.file.sha256);
+  }
+  return LoadData(config.train.data, options_.device, files);
+}
+
 WorkerAgent::Attempt WorkerAgent::Train(const LeaseGrant& grant, const LeaseRef& lease) {
   Attempt attempt;
   absl::StatusOr<TrialConfig> config = ParseTrialConfig(grant.plan_json);
   LeaseSession session(link_.get(), lease, heartbeat_interval_, &stop_,
                        config.ok() ? &*config : nullptr, checkpoints_.get());
   absl::StatusOr<std::shared_ptr<const DataSplits>> data =
-      config.ok() ? LoadData(config->train.data, options_.device) : config.status();
+      config.ok() ? Prepare(*config) : config.status();
   if (!data.ok()) {
     attempt.outcome = data.status();
   } else {

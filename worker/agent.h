@@ -27,6 +27,7 @@
 #include "absl/time/time.h"
 #include "sweep/lease.h"
 #include "torch/torch.h"
+#include "worker/artifact_cache.h"
 #include "worker/checkpoint_store.h"
 #include "worker/coordinator_link.h"
 #include "worker/trainer.h"
@@ -46,6 +47,9 @@ struct AgentOptions {
   // With the coordinator store: a local copy of the latest checkpoint of the running trial,
   // deleted when the trial ends here. Per user by default (DefaultWorkerStateDir()).
   std::string checkpoint_dir;
+  // Downloaded models and data files, by digest; shared by the workers of a node. Default:
+  // DefaultWorkerStateDir()/artifacts.
+  std::string artifact_dir;
 };
 
 // $XDG_STATE_HOME/lrsweep/worker, else ~/.local/state/lrsweep/worker, else
@@ -71,6 +75,8 @@ class WorkerAgent {
     int64_t preempt_checkpoint = -1;  // the checkpoint a preemption stored; -1: none
   };
   Attempt Train(const LeaseGrant& grant, const LeaseRef& lease);
+  // The trial's data, with its model and data files fetched into the artifact cache.
+  absl::StatusOr<std::shared_ptr<const DataSplits>> Prepare(TrialConfig& config);
   // Restores the newest checkpoint of the lease that verifies; none usable means from scratch.
   absl::Status Resume(const LeaseGrant& grant, const LeaseRef& lease, Trainer& trainer);
   // Reports the attempt's outcome, retrying while the coordinator is unreachable.
@@ -85,6 +91,7 @@ class WorkerAgent {
   AgentOptions options_;
   std::unique_ptr<CoordinatorLink> link_;
   std::unique_ptr<CheckpointStore> checkpoints_;
+  ArtifactCache artifacts_;
   std::string worker_id_;
   absl::Duration heartbeat_interval_ = absl::Seconds(2);
   absl::Duration backoff_ = absl::Milliseconds(100);

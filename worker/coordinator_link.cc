@@ -154,6 +154,23 @@ class GrpcCoordinatorLink final : public CoordinatorLink {
     return registered;
   }
 
+  absl::Status DownloadArtifact(
+      const std::string& sha256,
+      const std::function<absl::Status(absl::string_view)>& consume) override {
+    v1::DownloadArtifactRequest request;
+    request.set_sha256(sha256);
+    grpc::ClientContext context;
+    SetDeadline(context, absl::Minutes(30));  // a dataset of gigabytes takes its time
+    std::unique_ptr<grpc::ClientReader<v1::ArtifactChunk>> reader =
+        stub_->DownloadArtifact(&context, request);
+    v1::ArtifactChunk chunk;
+    absl::Status consumed = absl::OkStatus();
+    while (consumed.ok() && reader->Read(&chunk)) consumed = consume(chunk.data());
+    if (!consumed.ok()) context.TryCancel();
+    const absl::Status finished = FromGrpcStatus(reader->Finish());
+    return consumed.ok() ? finished : consumed;
+  }
+
   absl::Status ReportCheckpointFailure(const LeaseRef& lease, int64_t step,
                                        const std::string& error) override {
     v1::RegisterCheckpointRequest request;

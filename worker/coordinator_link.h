@@ -102,6 +102,10 @@ class CoordinatorLink {
   // Commits a checkpoint written into the shared directory (metadata only).
   virtual absl::StatusOr<RegisteredCheckpoint> RegisterCheckpoint(
       const LeaseRef& lease, const SharedCheckpoint& checkpoint) = 0;
+  // Streams the artifact `sha256` through `consume`, chunk by chunk (the caller verifies).
+  virtual absl::Status DownloadArtifact(
+      const std::string& sha256,
+      const std::function<absl::Status(absl::string_view)>& consume) = 0;
   // Records on the trial that its checkpoint at `step` could not be written.
   virtual absl::Status ReportCheckpointFailure(const LeaseRef& lease, int64_t step,
                                                const std::string& error) = 0;

@@ -5,7 +5,9 @@
 #include <random>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "fmt/format.h"
 #include "nlohmann/json.hpp"
@@ -15,6 +17,12 @@ namespace lrsweep {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+std::string ShapeText(const torch::Tensor& tensor) {
+  std::ostringstream out;
+  out << tensor.sizes();
+  return out.str();
+}
 
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
@@ -30,22 +38,93 @@ absl::Status Trainer::Init() {
   ASSIGN_OR_RETURN(Schedule schedule, Schedule::Create(config_.schedule, config_.horizon()));
   schedule_ = std::make_unique<Schedule>(std::move(schedule));
   torch::manual_seed(static_cast<uint64_t>(config_.seed));
-  model_ = MakeModel(config_.train.model, data_->num_classes);
-  model_->to(options_.device);
-  const OptimizerSpec& opt = config_.train.optimizer;
-  if (opt.type == "adamw") {
-    optimizer_ = std::make_unique<torch::optim::AdamW>(
-        model_->parameters(), torch::optim::AdamWOptions(schedule_->lr())
-                                  .betas({opt.betas[0], opt.betas[1]})
-                                  .eps(opt.eps)
-                                  .weight_decay(opt.weight_decay));
-  } else {
-    optimizer_ = std::make_unique<torch::optim::SGD>(
-        model_->parameters(), torch::optim::SGDOptions(schedule_->lr())
-                                  .momentum(opt.momentum)
-                                  .nesterov(opt.nesterov)
-                                  .weight_decay(opt.weight_decay));
+  classification_ = config_.train.Classification();
+  RETURN_IF_ERROR(BuildModel());
+  RETURN_IF_ERROR(BuildOptimizer());
+  return ProbeOneBatch();
+}
+
+absl::Status Trainer::BuildModel() {
+  if (config_.train.model.type != "torchscript") {
+    std::shared_ptr<Model> model = MakeModel(config_.train.model, data_->num_classes);
+    model->to(options_.device);
+    model_ = WrapBuiltinModel(std::move(model));
+    return absl::OkStatus();
   }
+  ASSIGN_OR_RETURN(model_, LoadTorchScriptModel(config_.model_file,
+                                                config_.train.model.file.path, options_.device));
+  if (config_.train.loss == "method" && !model_->HasLossMethod()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        config_.train.model.file.path, ": train.loss is method, but the module has no "
+        "loss(inputs, targets); define one with @torch.jit.export, or name a loss"));
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+std::unique_ptr<torch::optim::OptimizerOptions> GroupOptions(const OptimizerSpec& opt,
+                                                             double weight_decay) {
+  if (opt.type == "adamw") {
+    return std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions()
+                                                            .betas({opt.betas[0], opt.betas[1]})
+                                                            .eps(opt.eps)
+                                                            .weight_decay(weight_decay));
+  }
+  return std::make_unique<torch::optim::SGDOptions>(torch::optim::SGDOptions(0.0)
+                                                        .momentum(opt.momentum)
+                                                        .nesterov(opt.nesterov)
+                                                        .weight_decay(weight_decay));
+}
+
+std::string ParameterNames(const std::vector<std::pair<std::string, torch::Tensor>>& named) {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < named.size() && i < 12; ++i) names.push_back(named[i].first);
+  return absl::StrCat(absl::StrJoin(names, ", "), named.size() > 12 ? ", ..." : "");
+}
+
+}  // namespace
+
+absl::Status Trainer::BuildOptimizer() {
+  const OptimizerSpec& opt = config_.train.optimizer;
+  const auto named = model_->NamedParameters();
+  // Slot i for param_groups[i]; the last slot is the default group.
+  std::vector<std::vector<torch::Tensor>> grouped(opt.param_groups.size() + 1);
+  for (const auto& [name, parameter] : named) {
+    size_t slot = opt.param_groups.size();
+    for (size_t i = 0; i < opt.param_groups.size(); ++i) {
+      if (absl::StartsWith(name, opt.param_groups[i].prefix)) {
+        slot = i;
+        break;
+      }
+    }
+    grouped[slot].push_back(parameter);
+  }
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  group_lr_scales_.clear();
+  if (!grouped.back().empty()) {
+    groups.emplace_back(grouped.back(), GroupOptions(opt, opt.weight_decay));
+    group_lr_scales_.push_back(1.0);
+  }
+  for (size_t i = 0; i < opt.param_groups.size(); ++i) {
+    const ParamGroupSpec& spec = opt.param_groups[i];
+    if (grouped[i].empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "train.optimizer.param_groups[", i, "].prefix '", spec.prefix,
+          "' matches no parameter not matched before; the model's parameters: ",
+          ParameterNames(named)));
+    }
+    groups.emplace_back(grouped[i], GroupOptions(opt, spec.weight_decay.value_or(opt.weight_decay)));
+    group_lr_scales_.push_back(spec.lr_scale);
+  }
+  if (groups.empty()) return absl::InvalidArgumentError("the model has no trainable parameters");
+  if (opt.type == "adamw") {
+    optimizer_ = std::make_unique<torch::optim::AdamW>(std::move(groups));
+  } else {
+    optimizer_ = std::make_unique<torch::optim::SGD>(std::move(groups),
+                                                     torch::optim::SGDOptions(schedule_->lr()));
+  }
+  ApplySchedule();
   return absl::OkStatus();
 }
 
@@ -59,17 +138,28 @@ torch::Tensor Trainer::EpochOrder(int64_t epoch) const {
 void Trainer::ApplySchedule() {
   const double lr = schedule_->lr();
   const std::optional<double> momentum = schedule_->momentum();
-  for (torch::optim::OptimizerParamGroup& group : optimizer_->param_groups()) {
+  std::vector<torch::optim::OptimizerParamGroup>& groups = optimizer_->param_groups();
+  for (size_t g = 0; g < groups.size(); ++g) {
+    torch::optim::OptimizerParamGroup& group = groups[g];
+    const double group_lr = lr * group_lr_scales_[g];
     if (config_.train.optimizer.type == "adamw") {
       auto& options = static_cast<torch::optim::AdamWOptions&>(group.options());
-      options.lr(lr);
+      options.lr(group_lr);
       if (momentum) options.betas({*momentum, std::get<1>(options.betas())});
     } else {
       auto& options = static_cast<torch::optim::SGDOptions&>(group.options());
-      options.lr(lr);
+      options.lr(group_lr);
       if (momentum) options.momentum(*momentum);
     }
   }
+}
+
+std::vector<double> Trainer::GroupLrs() const {
+  std::vector<double> lrs;
+  for (const torch::optim::OptimizerParamGroup& group : optimizer_->param_groups()) {
+    lrs.push_back(group.options().get_lr());
+  }
+  return lrs;
 }
 
 double Trainer::OptimizerStep(const torch::Tensor& order, int64_t begin, int64_t end) {
@@ -79,42 +169,100 @@ double Trainer::OptimizerStep(const torch::Tensor& order, int64_t begin, int64_t
   for (int64_t start = begin; start < end; start += batch) {
     const int64_t stop = std::min(end, start + batch);
     const torch::Tensor index = order.slice(0, start, stop);
-    const torch::Tensor images = data_->train.images.index_select(0, index);
-    const torch::Tensor labels = data_->train.labels.index_select(0, index);
+    const torch::Tensor inputs = data_->train.inputs.index_select(0, index);
+    const torch::Tensor targets = data_->train.targets.index_select(0, index);
     // Summed and divided by the whole step's examples: accumulation equals one big batch.
-    torch::Tensor loss = torch::nn::functional::cross_entropy(
-                             model_->forward(images), labels,
-                             torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum)) /
-                         static_cast<double>(end - begin);
+    torch::Tensor loss = SummedLoss(inputs, targets) / static_cast<double>(end - begin);
     loss.backward();
     loss_sum += loss.item<double>();
   }
   if (config_.train.clip_grad_norm) {
-    torch::nn::utils::clip_grad_norm_(model_->parameters(), *config_.train.clip_grad_norm);
+    std::vector<torch::Tensor> parameters;
+    for (auto& [name, parameter] : model_->NamedParameters()) parameters.push_back(parameter);
+    torch::nn::utils::clip_grad_norm_(parameters, *config_.train.clip_grad_norm);
   }
   ApplySchedule();
   optimizer_->step();
   return loss_sum;
 }
 
+torch::Tensor Trainer::SummedLoss(const torch::Tensor& inputs, const torch::Tensor& targets,
+                                  torch::Tensor* output) {
+  namespace F = torch::nn::functional;
+  const std::string& loss = config_.train.loss;
+  const int64_t n = inputs.size(0);
+  if (loss == "method") return model_->LossMethod(inputs, targets) * static_cast<double>(n);
+  torch::Tensor out = model_->Forward(inputs);
+  if (output != nullptr) *output = out;
+  if (loss == "cross_entropy") {
+    return F::cross_entropy(out, targets, F::CrossEntropyFuncOptions().reduction(torch::kSum));
+  }
+  if (out.sizes() != targets.sizes()) {  // mse would broadcast [N, 1] against [N] silently
+    std::ostringstream message;
+    message << "the model's output " << out.sizes() << " does not fit loss " << loss
+            << ", which needs the targets' shape " << targets.sizes();
+    throw std::invalid_argument(message.str());
+  }
+  const double elements = static_cast<double>(out.numel()) / static_cast<double>(n);
+  const torch::Tensor typed = targets.to(out.scalar_type());
+  if (loss == "mse") return F::mse_loss(out, typed, F::MSELossFuncOptions(torch::kSum)) / elements;
+  return F::binary_cross_entropy_with_logits(
+             out, typed, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kSum)) /
+         elements;
+}
+
+absl::Status Trainer::ProbeOneBatch() {
+  const std::string model = config_.train.model.type == "torchscript"
+                                ? config_.train.model.file.path
+                                : config_.train.model.type;
+  const std::string data =
+      config_.train.data.train_file ? config_.train.data.train_file->path : config_.train.data.type;
+  try {
+    torch::NoGradGuard no_grad;
+    model_->SetTraining(false);
+    const int64_t n = std::min<int64_t>(2, data_->train.size());
+    const torch::Tensor inputs = data_->train.inputs.slice(0, 0, n);
+    const torch::Tensor targets = data_->train.targets.slice(0, 0, n);
+    torch::Tensor output;
+    const torch::Tensor loss = SummedLoss(inputs, targets, &output);
+    if (loss.numel() != 1) throw std::invalid_argument("the loss is not a scalar");
+    if (classification_ && config_.train.loss == "cross_entropy" &&
+        (output.dim() != 2 || data_->train.targets.max().item<int64_t>() >= output.size(1))) {
+      throw std::invalid_argument(absl::StrCat(
+          "cross_entropy needs an output [batch, classes] covering every class index in the "
+          "targets (largest: ", data_->train.targets.max().item<int64_t>(), ")"));
+    }
+    model_->SetTraining(true);
+  } catch (const std::exception& e) {
+    const std::string what = e.what();
+    return absl::InvalidArgumentError(absl::StrCat(
+        "model ", model, " failed on one batch of ", data, " ('inputs' ",
+        ShapeText(data_->train.inputs), ", 'targets' ", ShapeText(data_->train.targets),
+        ", loss ", config_.train.loss, "): ", what.substr(0, what.find('\n'))));
+  }
+  return absl::OkStatus();
+}
+
 Evaluation Trainer::Evaluate(const Dataset& data) {
   torch::NoGradGuard no_grad;
-  model_->eval();
+  model_->SetTraining(false);
   double loss = 0;
   int64_t correct = 0;
   for (int64_t start = 0; start < data.size(); start += options_.eval_batch_size) {
     const int64_t stop = std::min(data.size(), start + options_.eval_batch_size);
-    const torch::Tensor logits = model_->forward(data.images.slice(0, start, stop));
-    const torch::Tensor labels = data.labels.slice(0, start, stop);
-    loss += torch::nn::functional::cross_entropy(
-                logits, labels,
-                torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                .item<double>();
-    correct += logits.argmax(1).eq(labels).sum().item<int64_t>();
+    const torch::Tensor inputs = data.inputs.slice(0, start, stop);
+    const torch::Tensor targets = data.targets.slice(0, start, stop);
+    torch::Tensor output;
+    loss += SummedLoss(inputs, targets, &output).item<double>();
+    if (!classification_) continue;
+    if (!output.defined()) output = model_->Forward(inputs);  // loss: method
+    correct += output.argmax(1).eq(targets).sum().item<int64_t>();
   }
-  model_->train();
+  model_->SetTraining(true);
   const double n = static_cast<double>(std::max<int64_t>(1, data.size()));
-  return {loss / n, static_cast<double>(correct) / n};
+  Evaluation evaluation{loss / n, std::nullopt};
+  if (classification_) evaluation.accuracy = static_cast<double>(correct) / n;
+  return evaluation;
 }
 
 bool Trainer::IsPlateauByStep() const {
@@ -124,8 +272,9 @@ bool Trainer::IsPlateauByStep() const {
 
 void Trainer::FeedPlateauAtEpochEnd(const Evaluation& eval) {
   if (schedule_->spec().type != ScheduleType::kPlateau || IsPlateauByStep()) return;
-  schedule_->ObserveMetric(schedule_->spec().mode == PlateauMode::kMin ? eval.loss
-                                                                       : eval.accuracy);
+  schedule_->ObserveMetric(schedule_->spec().mode == PlateauMode::kMin || !eval.accuracy
+                               ? eval.loss
+                               : *eval.accuracy);
 }
 
 double Trainer::WallSeconds() const { return wall_offset_ + Seconds(train_started_); }
@@ -154,7 +303,7 @@ absl::StatusOr<std::string> Trainer::Checkpoint(int64_t fencing_token) {
     header["schedule"] = ScheduleStateToJson(schedule_->SaveState());
     header["device"] = options_.device.str();
     torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
-    model_->save(model_archive);
+    model_->Save(model_archive);
     optimizer_->save(optimizer_archive);
     archive.write("model", model_archive);
     archive.write("optimizer", optimizer_archive);
@@ -189,7 +338,7 @@ absl::Status Trainer::Restore(const std::string& bytes) {
     archive.load_from(payload, options_.device);
     archive.read("model", model_archive);
     archive.read("optimizer", optimizer_archive);
-    model_->load(model_archive);
+    model_->Load(model_archive);
     optimizer_->load(optimizer_archive);
     torch::Tensor rng;
     archive.read("rng_cpu", rng);
@@ -216,7 +365,7 @@ absl::Status Trainer::Restore(const std::string& bytes) {
 }
 
 absl::StatusOr<TrainOutcome> Trainer::TrainLoop(TrainingObserver* observer) {
-  model_->train();
+  model_->SetTraining(true);
   const int64_t examples = data_->train.size();
   train_started_ = Clock::now();
   last_point_ = train_started_;
@@ -297,18 +446,22 @@ void Trainer::EvaluateAfterStep(bool epoch_ends, MetricPoint* point) {
   const TrainSpec& train = config_.train;
   const bool periodic = train.eval_every_steps && step_ % *train.eval_every_steps == 0;
   bool evaluated = false;
-  if ((periodic || (epoch_ends && !train.eval_every_steps)) || step_ == config_.total_steps) {
+  const bool has_val = data_->val.size() > 0;
+  if (has_val &&
+      ((periodic || (epoch_ends && !train.eval_every_steps)) || step_ == config_.total_steps)) {
     const Evaluation eval = Evaluate(data_->val);
     point->val_loss = eval.loss;
     point->val_accuracy = eval.accuracy;
     evaluated = true;
     if (epoch_ends) FeedPlateauAtEpochEnd(eval);
   }
-  if (epoch_ends && !evaluated && schedule_->spec().type == ScheduleType::kPlateau &&
+  if (has_val && epoch_ends && !evaluated && schedule_->spec().type == ScheduleType::kPlateau &&
       !IsPlateauByStep()) {
     FeedPlateauAtEpochEnd(Evaluate(data_->val));
   }
-  if (step_ == config_.total_steps) point->test_accuracy = Evaluate(data_->test).accuracy;
+  if (step_ == config_.total_steps && data_->test.size() > 0) {
+    point->test_accuracy = Evaluate(data_->test).accuracy;
+  }
 }
 
 }  // namespace lrsweep

@@ -31,7 +31,7 @@
 #include "schedule/schedule.h"
 #include "torch/torch.h"
 #include "worker/data.h"
-#include "worker/models.h"
+#include "worker/trainable_model.h"
 #include "worker/trial_config.h"
 
 namespace lrsweep {
@@ -70,14 +70,16 @@ struct TrainOutcome {
 
 struct Evaluation {
   double loss = 0.0;
-  double accuracy = 0.0;
+  std::optional<double> accuracy;  // classification only
 };
 
 class Trainer {
  public:
   Trainer(TrialConfig config, std::shared_ptr<const DataSplits> data, TrainerOptions options);
 
-  // Builds the model, optimizer and schedule. InvalidArgument for a plan that does not resolve.
+  // Builds (or loads) the model, the optimizer and the schedule, and runs the model on one batch
+  // to check that its output fits the loss and the targets. InvalidArgument naming the model,
+  // the data file and the key otherwise, or for a plan that does not resolve.
   absl::Status Init();
   // Trains to the end (or until the observer stops it: CANCELLED, or ABORTED after a preemption
   // checkpoint). Exceptions from LibTorch become INTERNAL errors naming the trial and step.
@@ -94,7 +96,10 @@ class Trainer {
   void set_fencing_token(int64_t token) { current_fencing_token_ = token; }
   Evaluation Evaluate(const Dataset& data);
 
-  Model& model() { return *model_; }
+  TrainableModel& model() { return *model_; }
+  // The LR each optimizer param group trains with now (the default group first, then the
+  // sweep's param_groups in order).
+  std::vector<double> GroupLrs() const;
 
  private:
   absl::StatusOr<TrainOutcome> TrainLoop(TrainingObserver* observer);
@@ -105,6 +110,15 @@ class Trainer {
   // Validation (and, after the last step, test) metrics where due; plateau fed at epoch ends.
   void EvaluateAfterStep(bool epoch_ends, MetricPoint* point);
   std::string DivergenceReason(double lr, double loss) const;
+  absl::Status BuildModel();
+  // The optimizer over the model's parameters, in the sweep's param groups.
+  absl::Status BuildOptimizer();
+  // One forward pass in eval mode without gradients: the output fits the loss and targets.
+  absl::Status ProbeOneBatch();
+  // The loss summed over the batch's examples (each example's loss is its mean over elements);
+  // `output`, when given, receives the model's output (not for loss: method).
+  torch::Tensor SummedLoss(const torch::Tensor& inputs, const torch::Tensor& targets,
+                           torch::Tensor* output = nullptr);
   // One optimizer step over micro-batches [begin, end) of `order`; returns the mean loss.
   double OptimizerStep(const torch::Tensor& order, int64_t begin, int64_t end);
   void ApplySchedule();
@@ -116,8 +130,10 @@ class Trainer {
   TrialConfig config_;
   std::shared_ptr<const DataSplits> data_;
   TrainerOptions options_;
-  std::shared_ptr<Model> model_;
+  std::unique_ptr<TrainableModel> model_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::vector<double> group_lr_scales_;  // per optimizer param group: lr = schedule lr x scale
+  bool classification_ = true;          // accuracy is measured
   std::unique_ptr<Schedule> schedule_;
   // Where training stands: resumable state, all saved in checkpoints.
   int64_t step_ = 0;

@@ -3,9 +3,28 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "common/yaml_reader.h"
+#include "nlohmann/json.hpp"
 #include "schedule/schedule_parser.h"
 
 namespace lrsweep {
+namespace {
+
+// The plan's "artifacts": the files its train mapping names, pinned by digest.
+absl::StatusOr<ArtifactManifest> ParseTrialArtifacts(const std::string& plan_json) {
+  ArtifactManifest artifacts;
+  try {
+    const nlohmann::json plan = nlohmann::json::parse(plan_json);
+    if (!plan.contains("artifacts")) return artifacts;
+    for (const auto& [path, ref] : plan.at("artifacts").items()) {
+      artifacts[path] = ArtifactRefFromJson(ref);
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("trial plan: artifacts: ", e.what()));
+  }
+  return artifacts;
+}
+
+}  // namespace
 
 absl::StatusOr<TrialConfig> ParseTrialConfig(const std::string& plan_json) {
   // JSON is YAML: the same parsers (and their checks) read the plan.
@@ -17,7 +36,8 @@ absl::StatusOr<TrialConfig> ParseTrialConfig(const std::string& plan_json) {
   ASSIGN_OR_RETURN(config.seed, reader.Int(root["seed"], "seed"));
   ASSIGN_OR_RETURN(config.total_steps, reader.Int(root["total_steps"], "total_steps"));
   ASSIGN_OR_RETURN(config.steps_per_epoch, reader.Int(root["steps_per_epoch"], "steps_per_epoch"));
-  ASSIGN_OR_RETURN(config.train, ParseTrainSpec(root["train"], reader, "train"));
+  ASSIGN_OR_RETURN(ArtifactManifest artifacts, ParseTrialArtifacts(plan_json));
+  ASSIGN_OR_RETURN(config.train, ParseTrainSpec(root["train"], reader, "train", artifacts));
   ASSIGN_OR_RETURN(config.schedule, ParseScheduleSpec(root["schedule"], reader, "schedule"));
   if (root["checkpoint"].IsDefined()) {
     ASSIGN_OR_RETURN(config.checkpoint_every_steps,

@@ -27,6 +27,8 @@ struct TrialConfig {
   int64_t steps_per_epoch = 0;
   int64_t checkpoint_every_steps = 500;
   double checkpoint_every_minutes = 10.0;
+  // torchscript: where this worker holds train.model.file (set after fetching it).
+  std::string model_file;
 
   Horizon horizon() const { return {total_steps, steps_per_epoch}; }
 };

@@ -53,6 +53,11 @@ int Main(int argc, char** argv) {
                  "Local copy of the running trial's latest checkpoint (coordinator store), "
                  "deleted when the trial ends here")
       ->capture_default_str();
+  options.artifact_dir = DefaultWorkerStateDir() + "/artifacts";
+  app.add_option("--artifact-dir", options.artifact_dir,
+                 "Cache of the models and data files sweeps name, by SHA-256 (kept across "
+                 "trials and worker restarts)")
+      ->capture_default_str();
   std::string checkpoint_store = "coordinator";
   app.add_option("--checkpoint-store", checkpoint_store,
                  "coordinator: upload checkpoints to the coordinator; shared:DIR: write them to "

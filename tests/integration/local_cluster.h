@@ -15,6 +15,7 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@
 #include "absl/time/clock.h"
 #include "cli/child_process.h"
 #include "cli/coordinator_client.h"
+#include "cli/submission.h"
 #include "gtest/gtest.h"
 #include "lrsweep/v1/lrsweep.grpc.pb.h"
 #include "tests/unit/test_util.h"
@@ -88,7 +90,8 @@ class LocalCluster {
     std::vector<std::string> argv = {
         Bin() + "/lrsweep-worker", "--coordinator", address_, "--threads", "1", "--name",
         absl::StrCat("test-", index), "--grace-seconds", "20", "--checkpoint-dir",
-        absl::StrCat(dir_.path(), "/worker-", index)};
+        absl::StrCat(dir_.path(), "/worker-", index), "--artifact-dir",
+        absl::StrCat(dir_.path(), "/artifacts-", index)};
     argv.insert(argv.end(), flags.begin(), flags.end());
     auto worker = ChildProcess::Start(argv, absl::StrCat(dir_.path(), "/worker-", index, ".log"));
     EXPECT_TRUE(worker.ok()) << worker.status();
@@ -112,6 +115,19 @@ class LocalCluster {
 
   std::string Submit(const std::string& yaml) {
     auto response = client_->Submit(yaml, "test.yaml");
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response.ok() ? response->sweep_id() : "";
+  }
+
+  // Submits a sweep file as `lrsweep submit` does: its model and data files uploaded first.
+  // `log` receives what submit says (which files it uploads).
+  std::string SubmitFile(const std::string& file, std::string* log = nullptr) {
+    absl::StatusOr<Submission> submission = ReadSubmission(file);
+    EXPECT_TRUE(submission.ok()) << submission.status();
+    if (!submission.ok()) return "";
+    std::ostringstream err;
+    auto response = lrsweep::Submit(*client_, *submission, err);
+    if (log != nullptr) *log = err.str();
     EXPECT_TRUE(response.ok()) << response.status();
     return response.ok() ? response->sweep_id() : "";
   }

@@ -2,6 +2,7 @@
 // exit codes, and messages that name the file, line and column.
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -15,6 +16,7 @@
 namespace lrsweep {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using testing::RunLrsweep;
@@ -151,6 +153,46 @@ TEST(CliPlanTest, JsonlHasOneTrialPerLine) {
   }
   EXPECT_EQ(count, 57);
   EXPECT_THAT(result.err, HasSubstr("57 trials (19 configurations x 3 seeds)"));
+}
+
+TEST(CliPlanTest, AUsersModelAndDataArePinnedAndPlannedFromTheirFiles) {
+  const std::string dir = testing::UserModelDir();
+  testing::TempDir sweeps;
+  const std::string good = sweeps.Write("good.yaml", "name: mine\ntrain:\n  model: {type: "
+      "torchscript, path: " + dir + "/tagger.pt}\n  data: {type: tensors, train: " + dir +
+      "/cls-train.pt, val_fraction: 0.25}\n  epochs: 2\n  batch_size: 100\n"
+      "schedule: {type: cosine, lr: 0.1}\n");
+  testing::CommandResult result = RunLrsweep("plan " + good + " --format jsonl");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const nlohmann::json trial = nlohmann::json::parse(result.out);
+  EXPECT_EQ(trial["steps_per_epoch"], 9) << "1200 examples, 300 held out, batches of 100";
+  EXPECT_EQ(trial["artifacts"][dir + "/cls-train.pt"]["examples"], 1200);
+  EXPECT_EQ(trial["artifacts"][dir + "/tagger.pt"]["sha256"].get<std::string>().size(), 64u);
+
+  const std::string bad = sweeps.Write("bad.yaml", "name: mine\ntrain:\n  model: {type: "
+      "torchscript, path: " + dir + "/tagger.pt}\n  data: {type: tensors, train: " + dir +
+      "/broken/mismatch.pt}\n  epochs: 2\nschedule: {type: cosine, lr: 0.1}\n");
+  result = RunLrsweep("plan " + bad);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, AllOf(HasSubstr("bad.yaml:4:"), HasSubstr("train.data.train"),
+                                HasSubstr("mismatch.pt"), HasSubstr("disagree on the number")));
+}
+
+// docs/own-model.md's commands, on a copy of the example: export with PyTorch, then plan.
+TEST(CliPlanTest, TheOwnModelExampleExportsAndPlans) {
+  testing::TempDir project;
+  std::filesystem::copy_file(SourceDir() + "/sweeps/own-model.yaml",
+                             project.path() + "/own-model.yaml");
+  const std::string python = testing::Setting("LRSWEEP_REFERENCE_PYTHON", "/usr/bin/python3");
+  const std::string export_command = python + " " + SourceDir() +
+                                     "/sweeps/examples/export_spirals.py " + project.path() +
+                                     "/examples/spirals > /dev/null";
+  ASSERT_EQ(std::system(export_command.c_str()), 0) << export_command;
+  const testing::CommandResult result =
+      RunLrsweep("plan " + project.path() + "/own-model.yaml --format table");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("own-model: 6 trials"));
+  EXPECT_THAT(result.out, HasSubstr("onecycle"));
 }
 
 TEST(CliPlanTest, EveryExampleSweepPlans) {

@@ -53,7 +53,15 @@ inline std::string TorchReferencesPath() {
   return Setting("LRSWEEP_TORCH_REFERENCES", LRSWEEP_TORCH_REFERENCES_DEFAULT);
 }
 
-// Runs the lrsweep binary (its directory from LRSWEEP_BIN or the build) with `args`.
+// The models and data of tests/reference/export_user_model.py (a user's, exported at test time).
+inline std::string UserModelDir() {
+#ifdef LRSWEEP_USER_MODEL_DIR_DEFAULT
+  return Setting("LRSWEEP_USER_MODEL_DIR", LRSWEEP_USER_MODEL_DIR_DEFAULT);
+#else
+  return Setting("LRSWEEP_USER_MODEL_DIR", "");
+#endif
+}
+
 // Runs one of lrsweep's executables (lrsweep, lrsweep-worker, ...) with `args`.
 inline CommandResult RunBinary(const std::string& name, const std::string& args) {
   const std::string binary = Setting("LRSWEEP_BIN", LRSWEEP_BIN_DEFAULT) + "/" + name;

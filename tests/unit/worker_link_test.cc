@@ -99,6 +99,11 @@ class FakeLink : public CoordinatorLink {
     }
     return answer;
   }
+  absl::Status DownloadArtifact(
+      const std::string& sha256,
+      const std::function<absl::Status(absl::string_view)>& consume) override {
+    return absl::NotFoundError(absl::StrCat("no artifact ", sha256));
+  }
   absl::Status ReportCheckpointFailure(const LeaseRef&, int64_t step,
                                        const std::string& error) override {
     std::lock_guard<std::mutex> lock(mu);

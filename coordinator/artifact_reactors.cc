@@ -1,0 +1,146 @@
+#include "coordinator/artifact_reactors.h"
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "common/checkpoint_files.h"
+#include "common/status_macros.h"
+#include "rpc/status.h"
+
+namespace lrsweep {
+namespace {
+
+class UploadReactor final : public grpc::ServerReadReactor<v1::ArtifactChunk> {
+ public:
+  UploadReactor(const ArtifactStore* artifacts, v1::UploadArtifactResponse* response)
+      : artifacts_(artifacts), response_(response) {
+    StartRead(&chunk_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client finished sending
+      Finish(ToGrpcStatus(Commit()));
+      return;
+    }
+    const absl::Status status = Append();
+    if (!status.ok()) {
+      file_.reset();
+      Finish(ToGrpcStatus(status));
+      return;
+    }
+    StartRead(&chunk_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  absl::Status Append() {
+    if (!file_) {
+      if (chunk_.size() < 1) return absl::InvalidArgumentError("first chunk: size must be >= 1");
+      sha256_ = chunk_.sha256();
+      size_ = chunk_.size();
+      ASSIGN_OR_RETURN(TempFile file, artifacts_->BeginUpload(sha256_, size_));
+      file_ = std::move(file);
+    }
+    if (file_->size() + static_cast<int64_t>(chunk_.data().size()) > size_) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("artifact upload is larger than its declared size ", size_));
+    }
+    return file_->Append(chunk_.data());
+  }
+
+  absl::Status Commit() {
+    if (!file_) return absl::InvalidArgumentError("empty artifact upload");
+    TempFile file = std::move(*file_);
+    file_.reset();
+    RETURN_IF_ERROR(artifacts_->CommitUpload(std::move(file), sha256_, size_));
+    response_->set_sha256(sha256_);
+    return absl::OkStatus();
+  }
+
+  const ArtifactStore* const artifacts_;
+  v1::UploadArtifactResponse* const response_;
+  v1::ArtifactChunk chunk_;
+  std::string sha256_;
+  int64_t size_ = 0;
+  std::optional<TempFile> file_;
+};
+
+class DownloadReactor final : public grpc::ServerWriteReactor<v1::ArtifactChunk> {
+ public:
+  DownloadReactor(const ArtifactStore* artifacts, const v1::DownloadArtifactRequest& request) {
+    const absl::Status status = Open(artifacts, request);
+    if (!status.ok()) {
+      Finish(ToGrpcStatus(status));
+      return;
+    }
+    WriteNext();
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status::CANCELLED);
+      return;
+    }
+    WriteNext();
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  absl::Status Open(const ArtifactStore* artifacts, const v1::DownloadArtifactRequest& request) {
+    ASSIGN_OR_RETURN(path_, artifacts->PathOf(request.sha256()));
+    sha256_ = request.sha256();
+    std::error_code error;
+    size_ = static_cast<int64_t>(std::filesystem::file_size(path_, error));
+    file_.open(path_, std::ios::binary);
+    if (error || !file_) return absl::NotFoundError(absl::StrCat(path_, ": cannot open"));
+    return absl::OkStatus();
+  }
+
+  void WriteNext() {
+    if (read_all_) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    chunk_.Clear();
+    if (first_) {
+      chunk_.set_sha256(sha256_);
+      chunk_.set_size(size_);
+      first_ = false;
+    }
+    std::string* data = chunk_.mutable_data();
+    data->resize(kCheckpointChunkBytes);
+    file_.read(data->data(), static_cast<std::streamsize>(data->size()));
+    if (file_.bad()) {
+      Finish(grpc::Status(grpc::StatusCode::INTERNAL, absl::StrCat("reading ", path_, " failed")));
+      return;
+    }
+    data->resize(static_cast<size_t>(file_.gcount()));
+    read_all_ = !file_ || file_.peek() == std::char_traits<char>::eof();
+    StartWrite(&chunk_);
+  }
+
+  std::string path_, sha256_;
+  int64_t size_ = 0;
+  std::ifstream file_;
+  bool first_ = true;
+  bool read_all_ = false;
+  v1::ArtifactChunk chunk_;
+};
+
+}  // namespace
+
+grpc::ServerReadReactor<v1::ArtifactChunk>* NewArtifactUploadReactor(
+    const ArtifactStore* artifacts, v1::UploadArtifactResponse* response) {
+  return new UploadReactor(artifacts, response);
+}
+
+grpc::ServerWriteReactor<v1::ArtifactChunk>* NewArtifactDownloadReactor(
+    const ArtifactStore* artifacts, const v1::DownloadArtifactRequest& request) {
+  return new DownloadReactor(artifacts, request);
+}
+
+}  // namespace lrsweep
