@@ -18,6 +18,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "bench/bench_sweep.h"
 #include "cli/child_process.h"
 #include "cli/coordinator_client.h"
 #include "cli/local_coordinator.h"
@@ -32,21 +33,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string SweepYaml(int64_t trials) {
-  return absl::StrCat(R"(name: bench
-max_trials: 1000000
-train:
-  model: {type: mlp, hidden: [4]}
-  data: {type: synthetic, train_examples: 100, val_fraction: 0.2}
-  steps: 10
-  batch_size: 10
-parameters:
-  schedule.type: constant
-  schedule.lr: {distribution: log_uniform, min: 1.0e-4, max: 1.0}
-method: random
-seed: 1
-count: )", trials, "\n");
-}
 
 // Resident memory of a process, from /proc (kB).
 int64_t ResidentKb(pid_t pid) {
@@ -140,7 +126,7 @@ int Main(int argc, char** argv) {
     return status;
   }
   CoordinatorClient client(address, absl::Minutes(10));
-  const auto submitted = client.Submit(SweepYaml(std::max(sweep_size, trials)), "bench.yaml");
+  const auto submitted = client.Submit(BookkeepingSweepYaml("bench", std::max(sweep_size, trials)), "bench.yaml");
   if (!submitted.ok()) {
     std::cerr << submitted.status() << "\n";
     return 1;

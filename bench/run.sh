@@ -3,10 +3,14 @@
 #
 #   bench/run.sh [BUILD_DIR]           full run; writes bench/RESULTS.md
 #   bench/run.sh --smoke [BUILD_DIR]   tiny sizes, seconds; checks that everything still works
+#   bench/run.sh --soak [BUILD_DIR]    1,000 simulated workers for 10 minutes, two coordinator
+#                                      restarts; writes the Soak section of bench/RESULTS.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SMOKE=0
+SOAK=0
 if [ "${1:-}" = "--smoke" ]; then SMOKE=1; shift; fi
+if [ "${1:-}" = "--soak" ]; then SOAK=1; shift; fi
 BUILD_DIR=${1:-build}
 BIN="$BUILD_DIR/bin"
 PY=/usr/bin/python3
@@ -19,6 +23,13 @@ run() {  # name, command...: runs, echoes, keeps the JSON line in $OUT/name.json
   "$@" | tail -n 1 | tee "$OUT/$name.json"
 }
 
+if [ $SOAK = 1 ]; then
+  MACHINE="$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -m), $(date -u +%Y-%m-%d)"
+  "$BIN/soak_bench" --workers 1000 --minutes 10 --restarts 2 | tee "$OUT/soak.json"
+  "$PY" bench/write_soak.py "$OUT/soak.json" "$MACHINE"
+  exit 0
+fi
+
 if [ $SMOKE = 1 ]; then
   run coord "$BIN/coordinator_bench" --workers 4 --trials 40
   run coord_memory "$BIN/coordinator_bench" --idle-workers 20
@@ -28,6 +39,7 @@ if [ $SMOKE = 1 ]; then
   run train_overhead "$BIN/trainer_bench" --model mlp --batch 32 --threads 1 --steps 20 --overhead
   run ckpt "$BIN/checkpoint_bench" --sizes small
   run resume "$BIN/checkpoint_bench" --sizes small --resume
+  run soak "$BIN/soak_bench" --workers 20 --minutes 0.3 --restarts 1
   "$BIN/lrsweep" run bench/sweep_smoke.yaml --workers 2 --data-dir "$OUT/sweep" > /dev/null 2>&1
   run sweep_py "$PY" bench/optuna_sweep.py --smoke
   echo "bench smoke: 1 passed, 0 failed"

@@ -1,5 +1,6 @@
 #include "cli/coordinator_client.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
@@ -10,6 +11,11 @@
 #include "grpcpp/grpcpp.h"
 
 namespace lrsweep {
+namespace {
+
+constexpr absl::Duration kSubmitDeadline = absl::Minutes(10);
+
+}  // namespace
 
 std::string ResolveCoordinatorAddress(const std::string& flag) {
   if (!flag.empty()) return flag;
@@ -48,8 +54,17 @@ absl::StatusOr<v1::SubmitSweepResponse> CoordinatorClient::Submit(
   request.set_file_name(file_name);
   for (const ArtifactRef& ref : artifacts) *request.add_artifacts() = ToProto(ref);
   v1::SubmitSweepResponse response;
-  absl::Status status = Check(stub_->SubmitSweep(Context().get(), request, &response));
-  if (!status.ok()) return status;
+  // Planning takes time for a large sweep (100,000 trials: tens of seconds).
+  grpc::ClientContext context;
+  SetDeadline(context, std::max(deadline_, kSubmitDeadline));
+  const grpc::Status status = stub_->SubmitSweep(&context, request, &response);
+  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "the coordinator at ", address_, " did not answer the submission within ",
+        absl::FormatDuration(std::max(deadline_, kSubmitDeadline)),
+        "; it may still create the sweep: check `lrsweep status` before submitting again"));
+  }
+  RETURN_IF_ERROR(Check(status));
   return response;
 }
 

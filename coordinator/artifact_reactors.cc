@@ -1,11 +1,11 @@
 #include "coordinator/artifact_reactors.h"
 
 #include <filesystem>
-#include <fstream>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "common/checkpoint_files.h"
+#include "common/chunk_reader.h"
 #include "common/status_macros.h"
 #include "rpc/status.h"
 
@@ -91,13 +91,12 @@ class DownloadReactor final : public grpc::ServerWriteReactor<v1::ArtifactChunk>
 
  private:
   absl::Status Open(const ArtifactStore* artifacts, const v1::DownloadArtifactRequest& request) {
-    ASSIGN_OR_RETURN(path_, artifacts->PathOf(request.sha256()));
+    ASSIGN_OR_RETURN(const std::string path, artifacts->PathOf(request.sha256()));
     sha256_ = request.sha256();
     std::error_code error;
-    size_ = static_cast<int64_t>(std::filesystem::file_size(path_, error));
-    file_.open(path_, std::ios::binary);
-    if (error || !file_) return absl::NotFoundError(absl::StrCat(path_, ": cannot open"));
-    return absl::OkStatus();
+    size_ = static_cast<int64_t>(std::filesystem::file_size(path, error));
+    if (error) return absl::NotFoundError(absl::StrCat(path, ": ", error.message()));
+    return file_.Open(path, kCheckpointChunkBytes);
   }
 
   void WriteNext() {
@@ -111,21 +110,18 @@ class DownloadReactor final : public grpc::ServerWriteReactor<v1::ArtifactChunk>
       chunk_.set_size(size_);
       first_ = false;
     }
-    std::string* data = chunk_.mutable_data();
-    data->resize(kCheckpointChunkBytes);
-    file_.read(data->data(), static_cast<std::streamsize>(data->size()));
-    if (file_.bad()) {
-      Finish(grpc::Status(grpc::StatusCode::INTERNAL, absl::StrCat("reading ", path_, " failed")));
+    absl::StatusOr<bool> last = file_.Next(chunk_.mutable_data());
+    if (!last.ok()) {
+      Finish(ToGrpcStatus(last.status()));
       return;
     }
-    data->resize(static_cast<size_t>(file_.gcount()));
-    read_all_ = !file_ || file_.peek() == std::char_traits<char>::eof();
+    read_all_ = *last;
     StartWrite(&chunk_);
   }
 
-  std::string path_, sha256_;
+  std::string sha256_;
   int64_t size_ = 0;
-  std::ifstream file_;
+  ChunkReader file_;
   bool first_ = true;
   bool read_all_ = false;
   v1::ArtifactChunk chunk_;

@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "common/atomic_file.h"
 #include "common/checkpoint_files.h"
+#include "common/chunk_reader.h"
 #include "common/status_macros.h"
 #include "rpc/request_checks.h"
 #include "rpc/rpc_convert.h"
@@ -114,9 +114,7 @@ class DownloadReactor final : public grpc::ServerWriteReactor<v1::CheckpointChun
   absl::Status Open(Coordinator* coordinator, const v1::DownloadCheckpointRequest& request) {
     RETURN_IF_ERROR(CheckLeaseRef(request.lease()));
     ASSIGN_OR_RETURN(record_, coordinator->GetCheckpoint(FromProto(request.lease()), request.step()));
-    file_.open(record_.path, std::ios::binary);
-    if (!file_) return absl::NotFoundError(absl::StrCat(record_.path, ": cannot open"));
-    return absl::OkStatus();
+    return file_.Open(record_.path, kCheckpointChunkBytes);
   }
 
   void WriteNext() {
@@ -131,21 +129,17 @@ class DownloadReactor final : public grpc::ServerWriteReactor<v1::CheckpointChun
       chunk_.set_sha256(record_.sha256);
       first_ = false;
     }
-    std::string* data = chunk_.mutable_data();
-    data->resize(kCheckpointChunkBytes);
-    file_.read(data->data(), static_cast<std::streamsize>(data->size()));
-    if (file_.bad()) {
-      Finish(grpc::Status(grpc::StatusCode::INTERNAL,
-                          absl::StrCat("reading ", record_.path, " failed")));
+    absl::StatusOr<bool> last = file_.Next(chunk_.mutable_data());
+    if (!last.ok()) {
+      Finish(ToGrpcStatus(last.status()));
       return;
     }
-    data->resize(static_cast<size_t>(file_.gcount()));
-    read_all_ = !file_ || file_.peek() == std::char_traits<char>::eof();
+    read_all_ = *last;
     StartWrite(&chunk_);
   }
 
   CheckpointRecord record_;
-  std::ifstream file_;
+  ChunkReader file_;
   bool first_ = true;
   bool read_all_ = false;
   v1::CheckpointChunk chunk_;

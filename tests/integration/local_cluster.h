@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -26,6 +27,7 @@
 #include "cli/submission.h"
 #include "gtest/gtest.h"
 #include "lrsweep/v1/lrsweep.grpc.pb.h"
+#include "nlohmann/json.hpp"
 #include "tests/unit/test_util.h"
 
 namespace lrsweep::testing {
@@ -130,6 +132,17 @@ class LocalCluster {
     if (log != nullptr) *log = err.str();
     EXPECT_TRUE(response.ok()) << response.status();
     return response.ok() ? response->sweep_id() : "";
+  }
+
+  // Each trial's final metrics (without wall time): what an interrupted run must reproduce.
+  std::map<int64_t, std::string> FinalMetrics(const std::string& sweep) {
+    std::map<int64_t, std::string> finals;
+    for (const v1::TrialInfo& trial : Trials(sweep)) {
+      nlohmann::json json = nlohmann::json::parse(trial.final_metrics_json());
+      json.erase("wall_seconds");
+      finals[trial.trial()] = json.dump();
+    }
+    return finals;
   }
 
   std::vector<v1::TrialInfo> Trials(const std::string& sweep) {

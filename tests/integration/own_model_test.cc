@@ -57,15 +57,6 @@ parameters:
     schedule.lr: 0.05
 )";
 
-std::map<int64_t, std::string> FinalMetrics(LocalCluster& cluster, const std::string& sweep) {
-  std::map<int64_t, std::string> finals;
-  for (const v1::TrialInfo& trial : cluster.Trials(sweep)) {
-    nlohmann::json json = nlohmann::json::parse(trial.final_metrics_json());
-    json.erase("wall_seconds");
-    finals[trial.trial()] = json.dump();
-  }
-  return finals;
-}
 
 TEST(OwnModelTest, RunSweepsAUsersModelOnTwoWorkers) {
   TempDir project;
@@ -98,7 +89,7 @@ TEST(OwnModelTest, SubmitUploadsOnceAndWorkersDownloadAndVerify) {
   EXPECT_NE(again, sweep);
   EXPECT_THAT(log, Not(HasSubstr("uploading"))) << "the coordinator has every file already";
   ASSERT_TRUE(cluster.WaitUntilFinished(again, absl::Seconds(240)));
-  EXPECT_EQ(FinalMetrics(cluster, again), FinalMetrics(cluster, sweep));
+  EXPECT_EQ(cluster.FinalMetrics(again), cluster.FinalMetrics(sweep));
 }
 
 TEST(OwnModelTest, KilledAndPreemptedTrialsEndBitIdenticalToAnUndisturbedRun) {
@@ -113,7 +104,7 @@ TEST(OwnModelTest, KilledAndPreemptedTrialsEndBitIdenticalToAnUndisturbedRun) {
     undisturbed.StartWorker();
     const std::string sweep = undisturbed.SubmitFile(file);
     ASSERT_TRUE(undisturbed.WaitUntilFinished(sweep, absl::Seconds(240)));
-    reference = FinalMetrics(undisturbed, sweep);
+    reference = undisturbed.FinalMetrics(sweep);
   }
   LocalCluster cluster({.heartbeat_ms = 100, .lease_timeout_ms = 500});
   std::vector<int> live = {cluster.StartWorker(), cluster.StartWorker()};
@@ -135,7 +126,7 @@ TEST(OwnModelTest, KilledAndPreemptedTrialsEndBitIdenticalToAnUndisturbedRun) {
     preemptions += trial.preemptions();
   }
   EXPECT_GE(preemptions, 1);
-  EXPECT_EQ(FinalMetrics(cluster, sweep), reference);
+  EXPECT_EQ(cluster.FinalMetrics(sweep), reference);
 }
 
 TEST(OwnModelTest, ABadConfigurationFailsItsTrialAndTheWorkerServesOn) {

@@ -61,17 +61,6 @@ train:
 schedule: {type: cosine, lr: 0.002, eta_min: 1.0e-5, warmup: {fraction: 0.05}}
 )";
 
-// The metrics that must not change, per trial.
-std::map<int64_t, std::string> FinalMetrics(LocalCluster& cluster, const std::string& sweep) {
-  std::map<int64_t, std::string> finals;
-  for (const v1::TrialInfo& trial : cluster.Trials(sweep)) {
-    nlohmann::json json = nlohmann::json::parse(trial.final_metrics_json());
-    json.erase("wall_seconds");
-    finals[trial.trial()] = json.dump();
-  }
-  return finals;
-}
-
 // Runs `yaml` once without interruptions and returns its final metrics.
 std::map<int64_t, std::string> Uninterrupted(const std::string& yaml) {
   LocalCluster cluster;
@@ -79,7 +68,7 @@ std::map<int64_t, std::string> Uninterrupted(const std::string& yaml) {
   cluster.StartWorker();
   const std::string sweep = cluster.Submit(yaml);
   EXPECT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(300)));
-  return FinalMetrics(cluster, sweep);
+  return cluster.FinalMetrics(sweep);
 }
 
 // Every step 0..total-1 is logged exactly once, with the LR the schedule plans for it.
@@ -122,7 +111,7 @@ TEST(ResilienceTest, WorkersKilledAtRandomStepsChangeNoResult) {
     preemptions += trial.preemptions();
   }
   EXPECT_GE(preemptions, 1);
-  EXPECT_EQ(FinalMetrics(cluster, sweep), reference);
+  EXPECT_EQ(cluster.FinalMetrics(sweep), reference);
   ExpectCompleteHistory(cluster, sweep);
 }
 
@@ -148,7 +137,7 @@ TEST(ResilienceTest, SigtermCheckpointsGivesTheTrialBackAndExitsZero) {
   trial = cluster.Trials(sweep)[0];
   EXPECT_EQ(trial.state(), v1::COMPLETED);
   EXPECT_EQ(trial.failures(), 0);
-  EXPECT_EQ(FinalMetrics(cluster, sweep), reference);
+  EXPECT_EQ(cluster.FinalMetrics(sweep), reference);
   ExpectCompleteHistory(cluster, sweep);
 }
 
@@ -166,14 +155,14 @@ TEST(ResilienceTest, AStoppedZombieCannotReportAfterAnotherWorkerFinished) {
   }));
   cluster.StartWorker();
   ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(120)));
-  const std::map<int64_t, std::string> finished = FinalMetrics(cluster, sweep);
+  const std::map<int64_t, std::string> finished = cluster.FinalMetrics(sweep);
   kill(cluster.WorkerPid(zombie), SIGCONT);
   absl::SleepFor(absl::Seconds(2));
   EXPECT_THAT(cluster.WorkerLog(zombie), HasSubstr("lost the lease"));
   const v1::TrialInfo trial = cluster.Trials(sweep)[0];
   EXPECT_EQ(trial.state(), v1::COMPLETED);
   EXPECT_EQ(trial.attempts(), 2);
-  EXPECT_EQ(FinalMetrics(cluster, sweep), finished);  // the zombie changed nothing
+  EXPECT_EQ(cluster.FinalMetrics(sweep), finished);  // the zombie changed nothing
   EXPECT_EQ(finished, reference);
   ExpectCompleteHistory(cluster, sweep);
 }
@@ -194,7 +183,7 @@ TEST(ResilienceTest, CoordinatorKilledMidSweepLosesNothing) {
   for (const v1::TrialInfo& trial : cluster.Trials(sweep)) {
     EXPECT_EQ(trial.state(), v1::COMPLETED) << trial.trial() << ": " << trial.reason();
   }
-  EXPECT_EQ(FinalMetrics(cluster, sweep), reference);
+  EXPECT_EQ(cluster.FinalMetrics(sweep), reference);
   ExpectCompleteHistory(cluster, sweep);
 }
 
@@ -249,7 +238,7 @@ TEST(ResilienceTest, ATruncatedNewestCheckpointFallsBackToThePreviousOne) {
   EXPECT_THAT(log, HasSubstr(absl::StrCat("resumed trial 0 from its checkpoint at step ",
                                           newest - 200)));
   EXPECT_EQ(cluster.Trials(sweep)[0].state(), v1::COMPLETED);
-  EXPECT_EQ(FinalMetrics(cluster, sweep), reference);
+  EXPECT_EQ(cluster.FinalMetrics(sweep), reference);
 }
 
 // The files a shared checkpoint directory holds for one trial.
@@ -297,7 +286,7 @@ TEST(ResilienceTest, ASharedCheckpointDirectoryReplacesTheUploadAndSurvivesATrun
                                           newest - 200)));
   const v1::TrialInfo trial = cluster.Trials(sweep)[0];
   EXPECT_EQ(trial.state(), v1::COMPLETED);
-  EXPECT_EQ(FinalMetrics(cluster, sweep), reference);
+  EXPECT_EQ(cluster.FinalMetrics(sweep), reference);
   ExpectCompleteHistory(cluster, sweep);
   // Nothing was uploaded, and the worker deleted what keep: 2 no longer holds and the leftovers.
   EXPECT_FALSE(std::filesystem::exists(absl::StrCat(cluster.dir(), "/checkpoints/", sweep)));
@@ -331,7 +320,7 @@ TEST(ResilienceTest, AWorkerWithoutTheSharedDirectoryResumesThroughTheCoordinato
                                              "resumed trial 0 from its checkpoint at step ",
                                              preempted_at)));
   EXPECT_EQ(cluster.Trials(sweep)[0].state(), v1::COMPLETED);
-  EXPECT_EQ(FinalMetrics(cluster, sweep), reference);
+  EXPECT_EQ(cluster.FinalMetrics(sweep), reference);
   ExpectCompleteHistory(cluster, sweep);
   // The second attempt's checkpoints were uploaded; once two of them exist, the shared ones are
   // gone too.
@@ -397,7 +386,7 @@ void ExpectAFullDiskIsReportedOnTheTrial(bool shared_store) {
   EXPECT_EQ(trial.failures(), 0);
   EXPECT_EQ(trial.checkpoint_step(), 2500);  // space came back: checkpoints were stored again
   EXPECT_TRUE(trial.checkpoint_error().empty()) << trial.checkpoint_error();
-  EXPECT_EQ(FinalMetrics(cluster, sweep), reference);
+  EXPECT_EQ(cluster.FinalMetrics(sweep), reference);
   const std::string log = cluster.WorkerLog(worker);
   EXPECT_THAT(log, HasSubstr("checkpoint at step 2000 not stored"));
   EXPECT_THAT(log, HasSubstr("checkpoint at step 2100 not stored"));
