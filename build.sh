@@ -12,9 +12,16 @@ cd "$(dirname "$0")"
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-2}
 
+# build [--product]: with --product only what running lrsweep needs is installed and built (the
+# demo); without it the tests, their reference tools and the benchmarks too.
 build() {
-  bash deploy/install-deps.sh
-  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  if [ "${1:-}" = "--product" ]; then
+    bash deploy/install-deps.sh --product
+    cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLRSWEEP_BUILD_TESTS=OFF
+  else
+    bash deploy/install-deps.sh
+    cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLRSWEEP_BUILD_TESTS=ON
+  fi
   cmake --build "$BUILD_DIR" -j"$JOBS"
 }
 
@@ -23,7 +30,7 @@ case "${1:-}" in
     build
     ;;
   demo)
-    build
+    build --product
     bash deploy/demo.sh "$BUILD_DIR"
     ;;
   test)

@@ -2,19 +2,42 @@
 // returns an absl::Status that becomes the exit code (cli/exit_codes.h).
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "CLI/CLI.hpp"
-#include "common/command_line.h"
+#include "absl/strings/str_join.h"
 #include "cli/coordinator_client.h"
 #include "cli/exit_codes.h"
 #include "cli/plan_command.h"
 #include "cli/remote_commands.h"
 #include "cli/run_command.h"
 #include "cli/schedule_command.h"
+#include "common/command_line.h"
+#include "common/suggest.h"
 
 namespace lrsweep {
 namespace {
+
+// CLI11 answers `lrsweep bogus` with "A subcommand is required"; name the unknown command and
+// the real ones instead. Exit code 2, or nullopt when the first word is a command (or absent).
+std::optional<int> RejectUnknownCommand(CLI::App& app, int argc, char** argv) {
+  std::vector<std::string> commands;
+  for (const CLI::App* command : app.get_subcommands({})) commands.push_back(command->get_name());
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--coordinator") {
+      ++i;  // its value
+      continue;
+    }
+    if (!arg.empty() && arg[0] == '-') continue;
+    if (std::find(commands.begin(), commands.end(), arg) != commands.end()) return std::nullopt;
+    std::cerr << "error: unknown command '" << arg << "'." << DidYouMean(arg, commands)
+              << " Commands: " << absl::StrJoin(commands, ", ") << " (lrsweep --help)\n";
+    return 2;
+  }
+  return std::nullopt;
+}
 
 int Main(int argc, char** argv) {
   CLI::App app{"lrsweep: find the learning-rate schedule that trains your model best"};
@@ -25,7 +48,8 @@ int Main(int argc, char** argv) {
   app.set_version_flag("--version", "lrsweep 0.1.0");
   std::string coordinator_flag;
   app.add_option("--coordinator", coordinator_flag,
-                 "Coordinator HOST:PORT (default: $LRSWEEP_COORDINATOR or 127.0.0.1:7077)");
+                 "Coordinator HOST:PORT (default: $LRSWEEP_COORDINATOR or 127.0.0.1:7077)")
+      ->check(HostPortValidator(/*allow_zero=*/false));
 
   ScheduleCommandOptions schedule_options;
   int64_t total_steps = 0;
@@ -53,7 +77,8 @@ int Main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand(
       "run", "Run a sweep on this machine: coordinator, local workers, progress, ranking");
   run->add_option("file", run_options.file, "Sweep YAML file")->required();
-  run->add_option("--workers", run_options.workers, "Local workers (default: one per core)");
+  run->add_option("--workers", run_options.workers, "Local workers (default: one per core)")
+      ->check(CLI::Range(1, 4096));
   run->add_option("--data-dir", run_options.data_dir, "State, logs and reports")
       ->capture_default_str();
   run->add_option("--device", run_options.device, "Device of the workers: cpu, cuda, cuda:N")
@@ -79,7 +104,8 @@ int Main(int argc, char** argv) {
   report->add_option("-o,--output", report_output, "Write to this file instead of stdout");
   report->add_option("--tolerance", report_options.tolerance,
                      "Stable LR range: peak LRs within this much of a family's best")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e9));
 
   std::string other_sweep;
   CLI::App* compare = app.add_subcommand("compare", "Did a change help? Best of sweep B vs A");
@@ -93,6 +119,7 @@ int Main(int argc, char** argv) {
   metrics->add_option("trial", trial, "Trial index")->required();
   metrics->add_option("--format", metrics_format, "csv or json")->capture_default_str();
 
+  if (std::optional<int> exit_code = RejectUnknownCommand(app, argc, argv)) return *exit_code;
   if (std::optional<int> exit_code = ParseCommandLine(app, argc, argv)) return *exit_code;
 
   if (*schedule) {
@@ -102,7 +129,12 @@ int Main(int argc, char** argv) {
   if (*plan) return ReportAndExitCode(RunPlanCommand(plan_options, std::cout, std::cerr));
   if (*run) return ReportAndExitCode(RunRunCommand(run_options, std::cout, std::cerr));
 
-  CoordinatorClient client(ResolveCoordinatorAddress(coordinator_flag));
+  const std::string address = ResolveCoordinatorAddress(coordinator_flag);
+  if (const std::string bad = CheckHostPort(address, false); !bad.empty()) {
+    std::cerr << "error: $LRSWEEP_COORDINATOR: " << bad << "\n";
+    return 2;
+  }
+  CoordinatorClient client(address);
   if (*submit) return ReportAndExitCode(RunSubmit(client, submit_file, std::cout, std::cerr).status());
   if (*status) return ReportAndExitCode(RunStatus(client, sweep_id, std::cout));
   if (*cancel) return ReportAndExitCode(RunCancel(client, sweep_id, std::cout));

@@ -49,6 +49,7 @@ absl::Status RunPlanCommand(const PlanCommandOptions& options, std::ostream& out
   const SweepSpec& sweep = submission.spec;
   ASSIGN_OR_RETURN(SweepPlan plan, PlanSweep(sweep));
   const int64_t total = static_cast<int64_t>(plan.trials.size());
+  for (const std::string& warning : sweep.warnings) err << warning << '\n';
   for (const PlanWarning& warning : plan.warnings) {
     err << FormatPlanWarning(warning, total) << '\n';
   }

@@ -1,7 +1,9 @@
 #include "common/yaml_reader.h"
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -16,9 +18,54 @@ std::string KeyText(const YAML::Node& key) {
 
 }  // namespace
 
+namespace {
+
+// yaml-cpp keeps every pair of a mapping and answers lookups with the first, so a repeated key
+// would silently drop the later block. Walks the tree without recursion (deep nesting cannot
+// exhaust the stack) and with a budget (aliases of aliases cannot make it exponential).
+absl::Status CheckDuplicateKeys(const YAML::Node& root, absl::string_view file) {
+  constexpr int64_t kMaxVisits = 2000000;
+  std::vector<YAML::Node> pending = {root};
+  int64_t visits = 0;
+  while (!pending.empty()) {
+    const YAML::Node node = pending.back();
+    pending.pop_back();
+    if (++visits > kMaxVisits) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          file, ": more than ", kMaxVisits, " YAML nodes (counting each use of an alias); a "
+          "sweep file is a few hundred. Remove the nested anchors and aliases."));
+    }
+    if (node.IsSequence()) {
+      for (const YAML::Node& item : node) pending.push_back(item);
+      continue;
+    }
+    if (!node.IsMap()) continue;
+    std::map<std::string, YAML::Mark> seen;
+    for (const auto& pair : node) {
+      pending.push_back(pair.second);
+      if (!pair.first.IsScalar()) continue;
+      const YAML::Mark mark = pair.first.Mark();
+      auto [first, inserted] = seen.emplace(pair.first.Scalar(), mark);
+      if (inserted) continue;
+      return absl::InvalidArgumentError(absl::StrCat(
+          file, ":", mark.line + 1, ":", mark.column + 1, ": key '", pair.first.Scalar(),
+          "' appears twice in one mapping (first at line ", first->second.line + 1, ", column ",
+          first->second.column + 1, "); YAML keeps only the first. Merge the two into one, or "
+          "make the second a new list item (- ...) if it is another grid."));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<YAML::Node> ParseYaml(absl::string_view text, absl::string_view file) {
   try {
-    return YAML::Load(std::string(text));
+    YAML::Node root = YAML::Load(std::string(text));
+    if (absl::Status duplicates = CheckDuplicateKeys(root, file); !duplicates.ok()) {
+      return duplicates;
+    }
+    return root;
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(file, ":", e.mark.line + 1, ":",
                                                    e.mark.column + 1, ": YAML syntax error: ",
@@ -27,6 +74,12 @@ absl::StatusOr<YAML::Node> ParseYaml(absl::string_view text, absl::string_view f
 }
 
 absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": is a directory; give the YAML file itself (e.g. ", path,
+                     "/sweep.yaml)"));
+  }
   std::ifstream in(path);
   if (!in) {
     return absl::InvalidArgumentError(

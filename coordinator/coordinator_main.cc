@@ -73,7 +73,8 @@ int Main(int argc, char** argv) {
   int64_t heartbeat_ms = 2000;
   int64_t lease_timeout_ms = 0;
   app.add_option("--listen", listen, "HOST:PORT to serve on (port 0 picks a free one)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(HostPortValidator(/*allow_zero=*/true));
   app.add_option("--data-dir", data_dir, "Directory of the state database")->capture_default_str();
   app.add_option("--port-file", port_file, "Write the bound port to this file once serving");
   app.add_option("--heartbeat-ms", heartbeat_ms, "Heartbeat interval asked of workers")
@@ -97,6 +98,12 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
   if (std::optional<int> exit_code = ParseCommandLine(app, argc, argv)) return *exit_code;
 
+  if (lease_timeout_ms > 0 && lease_timeout_ms < 3 * heartbeat_ms) {
+    std::cerr << "warning: --lease-timeout-ms " << lease_timeout_ms << " is under three heartbeats ("
+              << 3 * heartbeat_ms << " ms at --heartbeat-ms " << heartbeat_ms
+              << "): one late heartbeat makes a healthy worker lose its trial. Use at least "
+              << 3 * heartbeat_ms << ".\n";
+  }
   if (!IsLoopback(listen)) {
     std::cerr << "warning: listening on " << listen
               << " without authentication: anyone who can reach it can submit sweeps and run "

@@ -1,10 +1,25 @@
 #!/usr/bin/env bash
-# Installs every build, test and runtime dependency of lrsweep from Debian packages.
+# Installs lrsweep's dependencies from Debian packages.
+#
+#   deploy/install-deps.sh             everything: building, running, testing and benchmarking
+#   deploy/install-deps.sh --product   only what building and running lrsweep needs (the demo)
+#   deploy/install-deps.sh --list [--product]   print the packages, install nothing
+#
 # Idempotent: packages already present are not touched, and apt is not called at all when
 # nothing is missing. Needs root (or sudo) only when something must be installed.
 set -euo pipefail
 
-PACKAGES=(
+LIST=0
+PRODUCT_ONLY=0
+for arg in "$@"; do
+  case "$arg" in
+    --list) LIST=1 ;;
+    --product) PRODUCT_ONLY=1 ;;
+    *) echo "usage: $0 [--product] [--list]" >&2; exit 2 ;;
+  esac
+done
+
+PRODUCT_PACKAGES=(
   # toolchain
   g++ cmake make pkg-config
   # RPC and serialization
@@ -13,23 +28,35 @@ PACKAGES=(
   libyaml-cpp-dev libabsl-dev libsqlite3-dev
   # command line, JSON, formatting
   libcli11-dev nlohmann-json3-dev libfmt-dev
-  # tests, and clang for checking the thread-safety annotations
-  libgtest-dev libgmock-dev clang
   # compressed data files; reading torch.save archives without LibTorch
   zlib1g-dev libminizip-dev
   # checksums, statistics
   libssl-dev libboost-dev
   # bundling the report's charting library (npm registry)
   nodejs npm
-  # checking the HTML report in a real browser (tests)
-  chromium
-  # training (worker) and its reference implementation (tests)
-  libtorch-dev python3-torch python3-numpy
-  # the peers benchmarks compare against
-  python3-optuna
+  # training (worker)
+  libtorch-dev
   # real data
   dataset-fashion-mnist
 )
+
+TEST_PACKAGES=(
+  # tests, and clang for checking the thread-safety annotations
+  libgtest-dev libgmock-dev clang
+  # checking the HTML report in a real browser
+  chromium
+  # PyTorch itself: the reference schedules, models and training loops are checked against
+  python3-torch python3-numpy
+  # the peers benchmarks compare against
+  python3-optuna
+)
+
+PACKAGES=("${PRODUCT_PACKAGES[@]}")
+if [ $PRODUCT_ONLY = 0 ]; then PACKAGES+=("${TEST_PACKAGES[@]}"); fi
+if [ $LIST = 1 ]; then
+  printf '%s\n' "${PACKAGES[@]}"
+  exit 0
+fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

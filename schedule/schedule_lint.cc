@@ -28,6 +28,7 @@ class Linter {
     CheckWarmupLength();
     CheckMissingWarmup();
     CheckFixedWarmupSteps();
+    CheckWarmupRoundsToZero();
     CheckStepDrops();
     CheckDoubleWarmup();
     return std::move(warnings_);
@@ -124,6 +125,21 @@ class Linter {
     Warn("missing_warmup", raw_.warmup ? "warmup.fraction" : "type",
          fmt::format("no warmup: {}, so starting at the peak LR risks an early divergence", why),
          "add warmup: {fraction: 0.05}");
+  }
+
+  // A fraction of a short run can round to no warmup at all: the configuration then equals the
+  // same schedule without warmup, and a sweep comparing the two compares nothing.
+  void CheckWarmupRoundsToZero() {
+    if (!raw_.warmup || !raw_.warmup->fraction || *raw_.warmup->fraction <= 0 || warmup_ > 0) {
+      return;
+    }
+    const int64_t needed = static_cast<int64_t>(std::ceil(0.5 / *raw_.warmup->fraction));
+    Warn("warmup_rounds_to_zero", "warmup.fraction",
+         fmt::format("warmup.fraction {:g} of {} {}s rounds to 0 {}s: this trial has no warmup, "
+                     "the same as one without it",
+                     *raw_.warmup->fraction, total_, Unit(), Unit()),
+         fmt::format("train for at least {} {}s, use a larger fraction, or give warmup.steps",
+                     needed, Unit()));
   }
 
   void CheckFixedWarmupSteps() {

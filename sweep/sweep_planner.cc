@@ -274,6 +274,16 @@ absl::StatusOr<TrialPlan> PlanTrial(const SweepSpec& sweep, const Configuration&
       root["schedule"].IsDefined() ? root["schedule"] : YAML::Node(YAML::NodeType::Map);
   ASSIGN_OR_RETURN(YAML::Node schedule_node,
                    TrialScheduleNode(shared_schedule, overrides, reader));
+  if (!schedule_node["lr"].IsDefined() && !schedule_node["max_lr"].IsDefined()) {
+    // The trial's schedule mapping is assembled, so it has no position: name the grid's.
+    const std::string grid = configuration.values.empty() || sweep.grids.empty()
+                                 ? sweep.file
+                                 : sweep.grids[configuration.values[0].grid].location;
+    return absl::InvalidArgumentError(absl::StrCat(
+        grid, ": schedule.lr: missing for trial ", index, " (", trial.params.empty() ? "" :
+        trial.params[0].first + "=" + trial.params[0].second.dump(), "); set schedule.lr in the "
+        "shared schedule: mapping or in this grid"));
+  }
   ASSIGN_OR_RETURN(ScheduleSpec schedule, ParseScheduleSpec(schedule_node, reader, "schedule"));
 
   trial.base_lr = schedule.lr;

@@ -23,7 +23,8 @@ const std::vector<std::string> kTopLevelKeys = {
 const std::vector<std::string> kMetricNames = {"val_accuracy", "val_loss", "test_accuracy",
                                                "train_loss"};
 
-absl::Status ParseMetric(const YamlReader& reader, const YAML::Node& node, MetricSpec* metric) {
+absl::Status ParseMetric(const YamlReader& reader, const YAML::Node& node, MetricSpec* metric,
+                         std::vector<std::string>* warnings) {
   RETURN_IF_ERROR(reader.CheckKeys(node, "metric", {"name", "goal", "summary", "last_k"}));
   if (node["name"].IsDefined()) {
     ASSIGN_OR_RETURN(metric->name, reader.String(node["name"], "metric.name"));
@@ -41,6 +42,14 @@ absl::Status ParseMetric(const YamlReader& reader, const YAML::Node& node, Metri
                           absl::StrCat("must be maximize or minimize, got '", goal, "'"));
     }
     metric->maximize = goal == "maximize";
+    const bool loss = absl::EndsWith(metric->name, "loss");
+    if (loss == metric->maximize) {
+      warnings->push_back(absl::StrCat(
+          "warning: ", reader.Location(node["goal"]), ": metric.goal: ", goal, " ", metric->name,
+          " ranks the ", loss ? "highest loss" : "lowest accuracy", " first; ",
+          loss ? "losses are minimized" : "accuracies are maximized", " (leave goal out for the "
+          "usual direction)"));
+    }
   }
   if (node["summary"].IsDefined()) {
     ASSIGN_OR_RETURN(metric->summary, reader.String(node["summary"], "metric.summary"));
@@ -390,6 +399,11 @@ absl::Status ParseParameters(const YamlReader& reader, const YAML::Node& root, S
 absl::StatusOr<SweepSpec> ParseSweep(absl::string_view text, const std::string& file) {
   ASSIGN_OR_RETURN(YAML::Node root, ParseYaml(text, file));
   YamlReader reader(file);
+  if (root.IsNull() || !root.IsDefined()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        file, ": the file is empty; a sweep needs at least name:, train: and schedule: "
+        "(sweeps/quickstart.yaml is a complete one)"));
+  }
   RETURN_IF_ERROR(reader.CheckKeys(root, "", kTopLevelKeys));
   SweepSpec sweep;
   sweep.file = file;
@@ -399,7 +413,9 @@ absl::StatusOr<SweepSpec> ParseSweep(absl::string_view text, const std::string& 
   }
   ASSIGN_OR_RETURN(sweep.name, reader.String(root["name"], "name"));
   if (sweep.name.empty()) return reader.Error(root["name"], "name", "must not be empty");
-  if (root["metric"].IsDefined()) RETURN_IF_ERROR(ParseMetric(reader, root["metric"], &sweep.metric));
+  if (root["metric"].IsDefined()) {
+    RETURN_IF_ERROR(ParseMetric(reader, root["metric"], &sweep.metric, &sweep.warnings));
+  }
   RETURN_IF_ERROR(ParseMethod(reader, root, &sweep));
   RETURN_IF_ERROR(ParseRunPolicy(reader, root, &sweep));
   RETURN_IF_ERROR(ParseTraining(reader, root, &sweep));

@@ -86,6 +86,9 @@ struct SweepSpec {
   YAML::Node train;     // the shared train mapping
   YAML::Node schedule;  // the shared schedule mapping (keys apply to types that accept them)
   std::vector<ParameterGrid> grids;
+  // Doubts about the file as a whole ("warning: file:line:col: ..."); per-trial ones are the
+  // planner's.
+  std::vector<std::string> warnings;
   // The files the sweep names (TorchScript models, tensors data), read where it was submitted.
   ArtifactManifest artifacts;
 };

@@ -36,7 +36,8 @@ int Main(int argc, char** argv) {
   std::string device = "cpu";
   app.add_option("--coordinator", options.coordinator,
                  "Coordinator HOST:PORT (default: $LRSWEEP_COORDINATOR or 127.0.0.1:7077)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(HostPortValidator(/*allow_zero=*/false));
   app.add_option("--device", device, "cpu, cuda or cuda:N")->capture_default_str();
   app.add_option("--threads", options.threads, "Intra-op threads for LibTorch")
       ->capture_default_str()

@@ -18,6 +18,7 @@ namespace {
 
 using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 using testing::RunLrsweep;
 using testing::SourceDir;
@@ -214,6 +215,56 @@ TEST(CliPlanTest, BadSweepExitsTwoWithPosition) {
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_THAT(result.err, HasSubstr("s.yaml:5:22: schedule.lr: must be greater than 0"));
   EXPECT_EQ(RunLrsweep("plan " + file + " --format yaml").exit_code, 2);
+}
+
+TEST(CliFirstContactTest, OutOfRangeFlagsExitTwoNamingTheFlag) {
+  const std::string sweep = SourceDir() + "/sweeps/synthetic-smoke.yaml";
+  for (const std::string& workers : {"0", "-1"}) {
+    testing::CommandResult result = RunLrsweep("run " + sweep + " --workers " + workers);
+    EXPECT_EQ(result.exit_code, 2) << workers;
+    EXPECT_THAT(result.err, HasSubstr("--workers")) << workers;
+  }
+  testing::CommandResult result = RunLrsweep("status --coordinator 127.0.0.1:99999");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("the port must be a number from 1 to 65535"));
+  result = RunLrsweep("report some-sweep --tolerance -1");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("--tolerance"));
+  for (const std::string& listen : {"garbage", "127.0.0.1:99999", "::1:7077"}) {
+    result = testing::RunBinary("lrsweep-coordinator", "--listen " + listen);
+    EXPECT_EQ(result.exit_code, 2) << listen;
+    EXPECT_THAT(result.err, HasSubstr("--listen")) << listen;
+  }
+  result = testing::RunBinary("lrsweep-worker", "--coordinator nohost");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("is not HOST:PORT"));
+}
+
+TEST(CliFirstContactTest, ALeaseTimeoutUnderThreeHeartbeatsIsWarnedAbout) {
+  const testing::CommandResult result = testing::RunBinary(
+      "lrsweep-coordinator", "--heartbeat-ms 2000 --lease-timeout-ms 100 --data-dir /proc/none");
+  EXPECT_EQ(result.exit_code, 2);  // the data dir cannot be created: it stops before serving
+  EXPECT_THAT(result.err, AllOf(HasSubstr("--lease-timeout-ms 100 is under three heartbeats"),
+                                HasSubstr("Use at least 6000")));
+}
+
+TEST(CliFirstContactTest, UnknownCommandsAndWrongFilesAreNamed) {
+  testing::CommandResult result = RunLrsweep("bogus");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, AllOf(HasSubstr("unknown command 'bogus'"), HasSubstr("run, submit")));
+  result = RunLrsweep("sumbit x.yaml");
+  EXPECT_THAT(result.err, HasSubstr("Did you mean 'submit'?"));
+
+  TempDir dir;
+  result = RunLrsweep("plan " + dir.path());
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("is a directory; give the YAML file itself"));
+  const std::string empty = dir.Write("empty.yaml", "");
+  // submit checks the file before it looks for a coordinator (none listens on port 9).
+  result = RunLrsweep("submit " + empty + " --coordinator 127.0.0.1:9");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, AllOf(HasSubstr("empty.yaml: the file is empty"),
+                                Not(HasSubstr("cannot reach"))));
 }
 
 TEST(CliDaemonFlagsTest, ACheckpointStoreThatCannotWorkExitsTwoBeforeConnecting) {

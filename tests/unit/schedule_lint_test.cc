@@ -26,6 +26,16 @@ std::vector<std::string> Checks(const std::string& yaml, Horizon horizon = {1000
   return checks;
 }
 
+TEST(ScheduleLintTest, AWarmupFractionThatRoundsToNoStepsIsFlagged) {
+  // 5% of 8 steps is 0.4 steps: no warmup at all, the same trial as one without warmup.
+  EXPECT_THAT(Checks("schedule: {type: cosine, lr: 0.1, eta_min: 0.001, warmup: {fraction: 0.05}}",
+                     {8, 8}),
+              ::testing::Contains("warmup_rounds_to_zero"));
+  EXPECT_THAT(Checks("schedule: {type: cosine, lr: 0.1, eta_min: 0.001, warmup: {fraction: 0.05}}",
+                     {40, 8}),
+              ::testing::Not(::testing::Contains("warmup_rounds_to_zero")));
+}
+
 TEST(ScheduleLintTest, HealthySchedulesHaveNoWarnings) {
   EXPECT_THAT(Checks("schedule: {type: cosine, lr: 0.1, eta_min: 0.001, warmup: {fraction: 0.05}}",
                      {1000, 100}, {"adamw", 256, true}),

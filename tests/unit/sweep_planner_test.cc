@@ -13,6 +13,7 @@
 namespace lrsweep {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 absl::StatusOr<SweepPlan> PlanText(const std::string& yaml) {
@@ -35,6 +36,95 @@ train:
   epochs: 2
   batch_size: 100
 )";
+
+TEST(SweepPlannerTest, ADuplicateKeyAnywhereIsAnErrorNamingBothLines) {
+  // yaml-cpp keeps the first of two equal keys: the second block would silently not run.
+  absl::StatusOr<SweepSpec> twice = ParseSweep(R"(name: d
+train: {epochs: 1}
+parameters:
+  schedule.type: cosine
+  schedule.lr: [0.1, 0.2]
+  schedule.lr: [0.5]
+)", "sweep.yaml");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_THAT(std::string(twice.status().message()),
+              AllOf(HasSubstr("sweep.yaml:6:3: key 'schedule.lr' appears twice"),
+                    HasSubstr("first at line 5, column 3")));
+  absl::StatusOr<SweepSpec> top = ParseSweep(
+      "name: d\ntrain: {epochs: 1}\nparameters: {schedule.type: cosine, schedule.lr: 0.1}\n"
+      "parameters: {schedule.type: step, schedule.lr: 0.1}\n", "sweep.yaml");
+  ASSERT_FALSE(top.ok());
+  EXPECT_THAT(std::string(top.status().message()),
+              AllOf(HasSubstr("sweep.yaml:4:1: key 'parameters'"), HasSubstr("first at line 3")));
+}
+
+TEST(SweepPlannerTest, AnchorsOfAnchorsAreRefusedInBoundedTime) {
+  std::string yaml = "name: bomb\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 9; ++i) {
+    yaml += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) yaml += std::string(j ? ", " : "") + "*a" + std::to_string(i - 1);
+    yaml += "]\n";
+  }
+  absl::StatusOr<SweepSpec> sweep = ParseSweep(yaml, "bomb.yaml");  // 10^9 nodes if expanded
+  ASSERT_FALSE(sweep.ok());
+  EXPECT_THAT(std::string(sweep.status().message()),
+              AllOf(HasSubstr("bomb.yaml"), HasSubstr("anchors and aliases")));
+}
+
+TEST(SweepPlannerTest, HostileValuesAreLocatedErrorsInBoundedTime) {
+  const std::string head = "name: h\ntrain: {epochs: 1, data: {type: synthetic}}\n";
+  struct Case {
+    std::string yaml;
+    const char* says;
+  };
+  std::string grid = head + "parameters:\n  schedule.type: cosine\n";
+  for (const char* axis : {"schedule.lr", "train.batch_size", "train.epochs", "train.accumulate"}) {
+    grid += std::string("  ") + axis + ": [";
+    for (int i = 1; i <= 1000; ++i) grid += (i > 1 ? "," : "") + std::to_string(i);
+    grid += "]\n";
+  }
+  for (const Case& c : {
+           Case{head + "schedule: {type: cosine, lr: 1e400}\n", "3:30: schedule.lr: expected a number"},
+           Case{head + "schedule: {type: cosine, lr: .nan}\n", "3:30: schedule.lr: expected a number, got NaN"},
+           Case{head + "schedule: {type: cosine, lr: -0}\n", "3:30: schedule.lr: must be greater than 0"},
+           Case{"name: d\ntrain: " + std::string(20000, '[') + std::string(20000, ']') + "\n",
+                "h.yaml:2:"},
+           Case{grid, "expands to 1000000000000 trials, over max_trials"}}) {
+    absl::StatusOr<SweepSpec> sweep = ParseSweep(c.yaml, "h.yaml");
+    absl::Status status = sweep.status();
+    if (sweep.ok()) status = PlanSweep(*sweep).status();
+    ASSERT_FALSE(status.ok()) << c.says;
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << c.says;
+    EXPECT_THAT(std::string(status.message()), HasSubstr(c.says));
+  }
+}
+
+TEST(SweepPlannerTest, AGridWithoutAnLrNamesTheGrid) {
+  absl::StatusOr<SweepPlan> plan = PlanText(R"(name: d
+train: {epochs: 1, data: {type: synthetic}}
+parameters:
+  - schedule.type: cosine
+    schedule.lr: 0.1
+  - schedule.type: step
+    schedule.step_size: 100
+)");
+  ASSERT_FALSE(plan.ok());
+  EXPECT_THAT(std::string(plan.status().message()),
+              AllOf(HasSubstr("sweep.yaml:6:5: schedule.lr: missing for trial 1"),
+                    HasSubstr("schedule.type=\"step\"")));
+}
+
+TEST(SweepPlannerTest, AnEmptyFileAndAMaximizedLossAreExplained) {
+  absl::StatusOr<SweepSpec> empty = ParseSweep("", "empty.yaml");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_THAT(std::string(empty.status().message()), HasSubstr("empty.yaml: the file is empty"));
+  absl::StatusOr<SweepSpec> maximized = ParseSweep(
+      "name: m\nmetric: {name: val_loss, goal: maximize}\ntrain: {epochs: 1}\n"
+      "schedule: {type: cosine, lr: 0.1}\n", "m.yaml");
+  ASSERT_TRUE(maximized.ok()) << maximized.status();
+  ASSERT_EQ(maximized->warnings.size(), 1u);
+  EXPECT_THAT(maximized->warnings[0], AllOf(HasSubstr("m.yaml:2:"), HasSubstr("highest loss")));
+}
 
 TEST(SweepPlannerTest, ExampleSweepPlansAsDocumented) {
   absl::StatusOr<SweepSpec> sweep =
