@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/checkpoint_files.h"
-#include "common/chunk_reader.h"
 #include "common/status_macros.h"
+#include "coordinator/file_download_reactor.h"
 #include "rpc/status.h"
 
 namespace lrsweep {
@@ -68,65 +68,6 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::ArtifactChunk> {
   std::optional<TempFile> file_;
 };
 
-class DownloadReactor final : public grpc::ServerWriteReactor<v1::ArtifactChunk> {
- public:
-  DownloadReactor(const ArtifactStore* artifacts, const v1::DownloadArtifactRequest& request) {
-    const absl::Status status = Open(artifacts, request);
-    if (!status.ok()) {
-      Finish(ToGrpcStatus(status));
-      return;
-    }
-    WriteNext();
-  }
-
-  void OnWriteDone(bool ok) override {
-    if (!ok) {
-      Finish(grpc::Status::CANCELLED);
-      return;
-    }
-    WriteNext();
-  }
-
-  void OnDone() override { delete this; }
-
- private:
-  absl::Status Open(const ArtifactStore* artifacts, const v1::DownloadArtifactRequest& request) {
-    ASSIGN_OR_RETURN(const std::string path, artifacts->PathOf(request.sha256()));
-    sha256_ = request.sha256();
-    std::error_code error;
-    size_ = static_cast<int64_t>(std::filesystem::file_size(path, error));
-    if (error) return absl::NotFoundError(absl::StrCat(path, ": ", error.message()));
-    return file_.Open(path, kCheckpointChunkBytes);
-  }
-
-  void WriteNext() {
-    if (read_all_) {
-      Finish(grpc::Status::OK);
-      return;
-    }
-    chunk_.Clear();
-    if (first_) {
-      chunk_.set_sha256(sha256_);
-      chunk_.set_size(size_);
-      first_ = false;
-    }
-    absl::StatusOr<bool> last = file_.Next(chunk_.mutable_data());
-    if (!last.ok()) {
-      Finish(ToGrpcStatus(last.status()));
-      return;
-    }
-    read_all_ = *last;
-    StartWrite(&chunk_);
-  }
-
-  std::string sha256_;
-  int64_t size_ = 0;
-  ChunkReader file_;
-  bool first_ = true;
-  bool read_all_ = false;
-  v1::ArtifactChunk chunk_;
-};
-
 }  // namespace
 
 grpc::ServerReadReactor<v1::ArtifactChunk>* NewArtifactUploadReactor(
@@ -136,7 +77,15 @@ grpc::ServerReadReactor<v1::ArtifactChunk>* NewArtifactUploadReactor(
 
 grpc::ServerWriteReactor<v1::ArtifactChunk>* NewArtifactDownloadReactor(
     const ArtifactStore* artifacts, const v1::DownloadArtifactRequest& request) {
-  return new DownloadReactor(artifacts, request);
+  absl::StatusOr<std::string> path = artifacts->PathOf(request.sha256());
+  std::error_code error;
+  const int64_t size = path.ok() ? static_cast<int64_t>(std::filesystem::file_size(*path, error)) : 0;
+  if (path.ok() && error) path = absl::NotFoundError(absl::StrCat(*path, ": ", error.message()));
+  if (!path.ok()) return FileDownloadReactor<v1::ArtifactChunk>::Failed(path.status());
+  v1::ArtifactChunk first;
+  first.set_sha256(request.sha256());
+  first.set_size(size);
+  return new FileDownloadReactor<v1::ArtifactChunk>(*path, std::move(first));
 }
 
 }  // namespace lrsweep

@@ -7,8 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/atomic_file.h"
 #include "common/checkpoint_files.h"
-#include "common/chunk_reader.h"
 #include "common/status_macros.h"
+#include "coordinator/file_download_reactor.h"
 #include "rpc/request_checks.h"
 #include "rpc/rpc_convert.h"
 
@@ -87,63 +87,12 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::CheckpointChunk> 
   std::optional<TempFile> file_;
 };
 
-// Streams a committed checkpoint in chunks read from its file one at a time; the first carries
-// the size and SHA-256 recorded at commit, so the worker detects a file damaged since.
-class DownloadReactor final : public grpc::ServerWriteReactor<v1::CheckpointChunk> {
- public:
-  DownloadReactor(Coordinator* coordinator, const v1::DownloadCheckpointRequest& request) {
-    const absl::Status status = Open(coordinator, request);
-    if (!status.ok()) {
-      Finish(ToGrpcStatus(status));
-      return;
-    }
-    WriteNext();
-  }
-
-  void OnWriteDone(bool ok) override {
-    if (!ok) {
-      Finish(grpc::Status::CANCELLED);
-      return;
-    }
-    WriteNext();
-  }
-
-  void OnDone() override { delete this; }
-
- private:
-  absl::Status Open(Coordinator* coordinator, const v1::DownloadCheckpointRequest& request) {
-    RETURN_IF_ERROR(CheckLeaseRef(request.lease()));
-    ASSIGN_OR_RETURN(record_, coordinator->GetCheckpoint(FromProto(request.lease()), request.step()));
-    return file_.Open(record_.path, kCheckpointChunkBytes);
-  }
-
-  void WriteNext() {
-    if (read_all_) {
-      Finish(grpc::Status::OK);
-      return;
-    }
-    chunk_.Clear();
-    if (first_) {
-      chunk_.set_step(record_.step);
-      chunk_.set_size(record_.size);
-      chunk_.set_sha256(record_.sha256);
-      first_ = false;
-    }
-    absl::StatusOr<bool> last = file_.Next(chunk_.mutable_data());
-    if (!last.ok()) {
-      Finish(ToGrpcStatus(last.status()));
-      return;
-    }
-    read_all_ = *last;
-    StartWrite(&chunk_);
-  }
-
-  CheckpointRecord record_;
-  ChunkReader file_;
-  bool first_ = true;
-  bool read_all_ = false;
-  v1::CheckpointChunk chunk_;
-};
+// The checkpoint a download asks for, after checking the lease.
+absl::StatusOr<CheckpointRecord> FindCheckpoint(Coordinator* coordinator,
+                                                const v1::DownloadCheckpointRequest& request) {
+  RETURN_IF_ERROR(CheckLeaseRef(request.lease()));
+  return coordinator->GetCheckpoint(FromProto(request.lease()), request.step());
+}
 
 }  // namespace
 
@@ -154,7 +103,15 @@ grpc::ServerReadReactor<v1::CheckpointChunk>* NewUploadReactor(
 
 grpc::ServerWriteReactor<v1::CheckpointChunk>* NewDownloadReactor(
     Coordinator* coordinator, const v1::DownloadCheckpointRequest& request) {
-  return new DownloadReactor(coordinator, request);
+  // The first chunk carries the size and digest recorded at commit, so the worker detects a
+  // file damaged since.
+  absl::StatusOr<CheckpointRecord> record = FindCheckpoint(coordinator, request);
+  if (!record.ok()) return FileDownloadReactor<v1::CheckpointChunk>::Failed(record.status());
+  v1::CheckpointChunk first;
+  first.set_step(record->step);
+  first.set_size(record->size);
+  first.set_sha256(record->sha256);
+  return new FileDownloadReactor<v1::CheckpointChunk>(record->path, std::move(first));
 }
 
 }  // namespace lrsweep

@@ -90,7 +90,9 @@ absl::Status Trainer::BuildOptimizer() {
   const auto named = model_->NamedParameters();
   // Slot i for param_groups[i]; the last slot is the default group.
   std::vector<std::vector<torch::Tensor>> grouped(opt.param_groups.size() + 1);
+  parameters_.clear();
   for (const auto& [name, parameter] : named) {
+    parameters_.push_back(parameter);
     size_t slot = opt.param_groups.size();
     for (size_t i = 0; i < opt.param_groups.size(); ++i) {
       if (absl::StartsWith(name, opt.param_groups[i].prefix)) {
@@ -177,9 +179,7 @@ double Trainer::OptimizerStep(const torch::Tensor& order, int64_t begin, int64_t
     loss_sum += loss.item<double>();
   }
   if (config_.train.clip_grad_norm) {
-    std::vector<torch::Tensor> parameters;
-    for (auto& [name, parameter] : model_->NamedParameters()) parameters.push_back(parameter);
-    torch::nn::utils::clip_grad_norm_(parameters, *config_.train.clip_grad_norm);
+    torch::nn::utils::clip_grad_norm_(parameters_, *config_.train.clip_grad_norm);
   }
   ApplySchedule();
   optimizer_->step();

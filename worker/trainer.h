@@ -131,6 +131,9 @@ class Trainer {
   std::shared_ptr<const DataSplits> data_;
   TrainerOptions options_;
   std::unique_ptr<TrainableModel> model_;
+  // The model's trainable parameters, collected once (walking a TorchScript module per step would
+  // put name strings on the training path).
+  std::vector<torch::Tensor> parameters_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::vector<double> group_lr_scales_;  // per optimizer param group: lr = schedule lr x scale
   bool classification_ = true;          // accuracy is measured
