@@ -48,10 +48,11 @@ absl::Status CoordinatorClient::Check(const grpc::Status& status) const {
 
 absl::StatusOr<v1::SubmitSweepResponse> CoordinatorClient::Submit(
     const std::string& yaml, const std::string& file_name,
-    const std::vector<ArtifactRef>& artifacts) {
+    const std::vector<ArtifactRef>& artifacts, const std::string& base_dir) {
   v1::SubmitSweepRequest request;
   request.set_yaml(yaml);
   request.set_file_name(file_name);
+  request.set_base_dir(base_dir);
   for (const ArtifactRef& ref : artifacts) *request.add_artifacts() = ToProto(ref);
   v1::SubmitSweepResponse response;
   // Planning takes time for a large sweep (100,000 trials: tens of seconds).
@@ -138,6 +139,18 @@ absl::StatusOr<std::vector<v1::MetricPoint>> CoordinatorClient::GetMetrics(
   absl::Status status = Check(stub_->GetMetrics(Context().get(), request, &response));
   if (!status.ok()) return status;
   return std::vector<v1::MetricPoint>(response.points().begin(), response.points().end());
+}
+
+absl::StatusOr<v1::GetTrialLogResponse> CoordinatorClient::GetTrialLog(
+    const std::string& sweep_id, int64_t trial, int64_t attempt, int64_t tail_bytes) {
+  v1::GetTrialLogRequest request;
+  request.set_sweep_id(sweep_id);
+  request.set_trial(trial);
+  request.set_attempt(attempt);
+  request.set_tail_bytes(tail_bytes);
+  v1::GetTrialLogResponse response;
+  RETURN_IF_ERROR(Check(stub_->GetTrialLog(Context().get(), request, &response)));
+  return response;
 }
 
 absl::StatusOr<int64_t> CoordinatorClient::Cancel(const std::string& sweep_id) {

@@ -35,7 +35,8 @@ class CoordinatorClient {
 
   absl::StatusOr<v1::SubmitSweepResponse> Submit(const std::string& yaml,
                                                  const std::string& file_name,
-                                                 const std::vector<ArtifactRef>& artifacts = {});
+                                                 const std::vector<ArtifactRef>& artifacts = {},
+                                                 const std::string& base_dir = "");
   // Which of `sha256` the coordinator lacks, and the largest upload it accepts.
   absl::StatusOr<v1::StatArtifactsResponse> StatArtifacts(const std::vector<std::string>& sha256);
   // Streams the file at `path` (of `size` bytes, digest `sha256`) in 1 MiB chunks.
@@ -43,6 +44,9 @@ class CoordinatorClient {
   absl::StatusOr<v1::SweepSummary> GetSweep(const std::string& sweep_id);
   absl::StatusOr<v1::ListSweepsResponse> ListSweeps();
   absl::StatusOr<std::vector<v1::TrialInfo>> ListTrials(const std::string& sweep_id);
+  // A command trial's attempt log (attempt 0: the latest; tail_bytes 0: all).
+  absl::StatusOr<v1::GetTrialLogResponse> GetTrialLog(const std::string& sweep_id, int64_t trial,
+                                                      int64_t attempt, int64_t tail_bytes);
   absl::StatusOr<std::vector<v1::MetricPoint>> GetMetrics(const std::string& sweep_id,
                                                           int64_t trial);
   absl::StatusOr<int64_t> Cancel(const std::string& sweep_id);

@@ -119,6 +119,14 @@ int Main(int argc, char** argv) {
   metrics->add_option("trial", trial, "Trial index")->required();
   metrics->add_option("--format", metrics_format, "csv or json")->capture_default_str();
 
+  int64_t attempt = 0;
+  int64_t tail_lines = 0;
+  CLI::App* logs = app.add_subcommand("logs", "What a command trial's program printed");
+  logs->add_option("sweep", sweep_id, "Sweep id")->required();
+  logs->add_option("trial", trial, "Trial index")->required();
+  logs->add_option("--attempt", attempt, "Attempt (default: the latest)")->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  logs->add_option("--tail", tail_lines, "Only the last N lines")->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+
   if (std::optional<int> exit_code = RejectUnknownCommand(app, argc, argv)) return *exit_code;
   if (std::optional<int> exit_code = ParseCommandLine(app, argc, argv)) return *exit_code;
 
@@ -147,6 +155,10 @@ int Main(int argc, char** argv) {
   }
   if (*compare) {
     return ReportAndExitCode(RunCompare(client, sweep_id, other_sweep, std::cout));
+  }
+  if (*logs) {
+    return ReportAndExitCode(
+        RunLogs(client, sweep_id, trial, attempt, tail_lines, std::cout, std::cerr));
   }
   if (*metrics) {
     return ReportAndExitCode(RunMetrics(client, sweep_id, trial, metrics_format, std::cout));

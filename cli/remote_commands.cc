@@ -362,6 +362,25 @@ absl::Status RunCompare(CoordinatorClient& client, const std::string& sweep_a,
   return absl::OkStatus();
 }
 
+absl::Status RunLogs(CoordinatorClient& client, const std::string& sweep_id, int64_t trial,
+                     int64_t attempt, int64_t tail_lines, std::ostream& out, std::ostream& err) {
+  ASSIGN_OR_RETURN(v1::GetTrialLogResponse log, client.GetTrialLog(sweep_id, trial, attempt, 0));
+  std::string_view text = log.text();
+  if (tail_lines > 0) {
+    // The start of the last `tail_lines` lines (a final newline ends the last line).
+    size_t end = text.size() > 0 && text.back() == '\n' ? text.size() - 1 : text.size();
+    for (int64_t lines = 0; lines < tail_lines && end != std::string_view::npos; ++lines) {
+      end = end == 0 ? std::string_view::npos : text.rfind('\n', end - 1);
+    }
+    if (end != std::string_view::npos) text.remove_prefix(end + 1);
+  }
+  err << "trial " << trial << " of " << sweep_id << ", attempt " << log.attempt() << " (attempts "
+      << absl::StrJoin(log.attempts(), ", ") << ")" << (log.truncated() ? ", truncated" : "")
+      << "\n";
+  out << text;
+  return absl::OkStatus();
+}
+
 absl::Status RunMetrics(CoordinatorClient& client, const std::string& sweep_id, int64_t trial,
                         const std::string& format, std::ostream& out) {
   if (format != "csv" && format != "json") {

@@ -49,6 +49,11 @@ absl::Status RunCompare(CoordinatorClient& client, const std::string& sweep_a,
                         const std::string& sweep_b, std::ostream& out);
 absl::Status WriteReport(const SweepReport& report, const std::string& format,
                          const std::string& path);
+// `lrsweep logs SWEEP TRIAL`: what a command trial's program printed (stdout, stderr, and the
+// worker's notes), of the latest attempt unless `attempt` is given.
+absl::Status RunLogs(CoordinatorClient& client, const std::string& sweep_id, int64_t trial,
+                     int64_t attempt, int64_t tail_lines, std::ostream& out, std::ostream& err);
+
 absl::Status RunMetrics(CoordinatorClient& client, const std::string& sweep_id, int64_t trial,
                         const std::string& format, std::ostream& out);
 

@@ -210,4 +210,33 @@ absl::Status YamlReader::CheckKeys(const YAML::Node& node, absl::string_view pat
   return absl::OkStatus();
 }
 
+nlohmann::ordered_json YamlToJson(const YAML::Node& node) {
+  if (node.IsSequence()) {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const YAML::Node& item : node) list.push_back(YamlToJson(item));
+    return list;
+  }
+  if (node.IsMap()) {
+    nlohmann::ordered_json map = nlohmann::ordered_json::object();
+    for (const auto& entry : node) map[entry.first.Scalar()] = YamlToJson(entry.second);
+    return map;
+  }
+  if (!node.IsScalar()) return nullptr;
+  const std::string& text = node.Scalar();
+  if (node.Tag() != "!") {  // unquoted: try number and bool like YAML does
+    try {
+      size_t used = 0;
+      const long long as_int = std::stoll(text, &used);
+      if (used == text.size()) return as_int;
+    } catch (...) {
+    }
+    try {
+      return node.as<double>();
+    } catch (...) {
+    }
+    if (text == "true" || text == "false") return text == "true";
+  }
+  return text;
+}
+
 }  // namespace lrsweep

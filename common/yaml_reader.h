@@ -22,6 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
 #include "yaml-cpp/yaml.h"
 
 namespace lrsweep {
@@ -74,6 +75,10 @@ class YamlReader {
  private:
   std::string file_;
 };
+
+// The node as JSON: mappings, lists, and scalars as YAML reads them unquoted (an integer, a
+// number, true/false, else the text); a quoted scalar stays a string.
+nlohmann::ordered_json YamlToJson(const YAML::Node& node);
 
 // Describes a node for messages: its scalar text in quotes, or "a list" / "a mapping".
 std::string DescribeNode(const YAML::Node& node);

@@ -184,9 +184,11 @@ absl::Status Coordinator::Load() {
 
 absl::StatusOr<SubmitResult> Coordinator::SubmitSweep(const std::string& yaml,
                                                       const std::string& file_name,
-                                                      const ArtifactManifest& artifacts) {
+                                                      const ArtifactManifest& artifacts,
+                                                      const std::string& base_dir) {
   ASSIGN_OR_RETURN(SweepSpec spec, ParseSweep(yaml, file_name.empty() ? "sweep.yaml" : file_name));
   spec.artifacts = artifacts;
+  spec.base_dir = base_dir;
   ASSIGN_OR_RETURN(SweepPlan plan, PlanSweep(spec));
   SubmitResult result;
   result.warnings = spec.warnings;

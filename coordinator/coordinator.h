@@ -87,7 +87,8 @@ class Coordinator {
 
   // --- Sweeps (client-facing) ---
   absl::StatusOr<SubmitResult> SubmitSweep(const std::string& yaml, const std::string& file_name,
-                                           const ArtifactManifest& artifacts = {});
+                                           const ArtifactManifest& artifacts = {},
+                                           const std::string& base_dir = "");
   absl::StatusOr<SweepView> GetSweep(const std::string& sweep_id);
   std::vector<SweepView> ListSweeps();
   std::vector<WorkerView> ListWorkers();
@@ -138,6 +139,10 @@ class Coordinator {
   // this coordinator reads it. FAILED_PRECONDITION when it is in a shared directory this
   // coordinator does not mount.
   absl::StatusOr<CheckpointRecord> GetCheckpoint(const LeaseRef& lease, int64_t step);
+
+  // OK while `lease` is the trial's current lease; FAILED_PRECONDITION (IsLeaseLost) for a stale
+  // one, NOT_FOUND for an unknown sweep or trial.
+  absl::Status CheckLease(const LeaseRef& lease) ABSL_LOCKS_EXCLUDED(mu_);
 
   // --- Change notification (watch) ---
   // `on_change` runs after every change to any sweep; returns an id for RemoveWatcher.
@@ -206,7 +211,6 @@ class Coordinator {
                                                                  CheckpointRecord checkpoint,
                                                                  Deferred* deferred)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) ABSL_LOCKS_EXCLUDED(mu_);
-  absl::Status CheckLease(const LeaseRef& lease) ABSL_LOCKS_EXCLUDED(mu_);
   // Where this machine reads a checkpoint's file; empty when it cannot.
   std::string LocalPath(const CheckpointRecord& checkpoint) const;
   // Deletes a checkpoint's file if this machine can reach it.

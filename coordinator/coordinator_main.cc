@@ -30,6 +30,9 @@
 namespace lrsweep {
 namespace {
 
+// What the coordinator keeps of one command-trial attempt's output.
+constexpr int64_t kMaxTrialLogBytes = int64_t{16} << 20;
+
 bool IsLoopback(const std::string& address) {
   return absl::StartsWith(address, "127.") || absl::StartsWith(address, "localhost:") ||
          absl::StartsWith(address, "[::1]:");
@@ -140,8 +143,9 @@ int Main(int argc, char** argv) {
   }
 
   const ArtifactStore artifacts(data_dir + "/artifacts", max_artifact_mb << 20);
-  SweepServiceImpl sweep_service(coordinator->get(), &artifacts);
-  WorkerServiceImpl worker_service(coordinator->get(), &artifacts);
+  TrialLogStore logs(data_dir + "/logs", kMaxTrialLogBytes);
+  SweepServiceImpl sweep_service(coordinator->get(), &artifacts, &logs);
+  WorkerServiceImpl worker_service(coordinator->get(), &artifacts, &logs);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);

@@ -53,8 +53,13 @@ absl::Status Submit(Coordinator* coordinator, const ArtifactStore* artifacts,
     claimed[artifact.path()] = FromProto(artifact);
   }
   ASSIGN_OR_RETURN(ArtifactManifest manifest, artifacts->CheckManifest(claimed));
-  ASSIGN_OR_RETURN(SubmitResult result,
-                   coordinator->SubmitSweep(request.yaml(), request.file_name(), manifest));
+  if (!request.base_dir().empty() && request.base_dir()[0] != '/') {
+    return absl::InvalidArgumentError(absl::StrCat("base_dir: '", request.base_dir(),
+                                                   "' is not an absolute path"));
+  }
+  ASSIGN_OR_RETURN(SubmitResult result, coordinator->SubmitSweep(request.yaml(),
+                                                                 request.file_name(), manifest,
+                                                                 request.base_dir()));
   response->set_sweep_id(result.sweep_id);
   response->set_total_trials(result.total_trials);
   for (const std::string& warning : result.warnings) response->add_warnings(warning);
@@ -78,7 +83,31 @@ absl::Status GetMetricsInto(Coordinator* coordinator, const v1::GetMetricsReques
   return absl::OkStatus();
 }
 
+absl::Status GetTrialLogInto(Coordinator* coordinator, const TrialLogStore* logs,
+                             const v1::GetTrialLogRequest& request,
+                             v1::GetTrialLogResponse* response) {
+  RETURN_IF_ERROR(Required(request.sweep_id(), "sweep_id"));
+  if (request.attempt() < 0 || request.tail_bytes() < 0) {
+    return absl::InvalidArgumentError("attempt and tail_bytes: must not be negative");
+  }
+  // NOT_FOUND naming the sweep or trial when either is unknown.
+  RETURN_IF_ERROR(coordinator->GetMetrics(request.sweep_id(), request.trial()).status());
+  ASSIGN_OR_RETURN(TrialLog log, logs->Read(request.sweep_id(), request.trial(), request.attempt(),
+                                            request.tail_bytes()));
+  response->set_attempt(log.attempt);
+  response->set_text(std::move(log.text));
+  for (int64_t attempt : log.attempts) response->add_attempts(attempt);
+  response->set_truncated(log.truncated);
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+grpc::ServerUnaryReactor* SweepServiceImpl::GetTrialLog(grpc::CallbackServerContext* context,
+                                                        const v1::GetTrialLogRequest* request,
+                                                        v1::GetTrialLogResponse* response) {
+  return Answer(context, GetTrialLogInto(coordinator_, logs_, *request, response));
+}
 
 grpc::ServerUnaryReactor* SweepServiceImpl::SubmitSweep(grpc::CallbackServerContext* context,
                                                         const v1::SubmitSweepRequest* request,
@@ -219,6 +248,16 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::ReportMetrics(grpc::CallbackServerC
     status = directive.status();
     if (directive.ok()) response->set_directive(ToProto(*directive));
   }
+  return Answer(context, status);
+}
+
+grpc::ServerUnaryReactor* WorkerServiceImpl::AppendTrialLog(
+    grpc::CallbackServerContext* context, const v1::AppendTrialLogRequest* request,
+    v1::AppendTrialLogResponse* response) {
+  absl::Status status = CheckLeaseRef(request->lease());
+  const LeaseRef lease = FromProto(request->lease());
+  if (status.ok()) status = coordinator_->CheckLease(lease);
+  if (status.ok()) status = logs_->Append(lease, request->text());
   return Answer(context, status);
 }
 

@@ -6,8 +6,9 @@
 //
 //   Coordinator* coordinator = ...;
 //   ArtifactStore artifacts(data_dir + "/artifacts", max_bytes);
-//   SweepServiceImpl sweeps(coordinator, &artifacts);
-//   WorkerServiceImpl workers(coordinator, &artifacts);
+//   SweepServiceImpl sweeps(coordinator, &artifacts, &logs);
+//   TrialLogStore logs(data_dir + "/logs", 16 << 20);
+//   WorkerServiceImpl workers(coordinator, &artifacts, &logs);
 //   builder.RegisterService(&sweeps);
 //   builder.RegisterService(&workers);
 //
@@ -16,6 +17,7 @@
 #define LRSWEEP_COORDINATOR_SERVICE_H_
 
 #include "coordinator/artifact_store.h"
+#include "coordinator/trial_log_store.h"
 #include "coordinator/coordinator.h"
 #include "lrsweep/v1/lrsweep.grpc.pb.h"
 
@@ -23,8 +25,9 @@ namespace lrsweep {
 
 class SweepServiceImpl final : public v1::SweepService::CallbackService {
  public:
-  SweepServiceImpl(Coordinator* coordinator, const ArtifactStore* artifacts)
-      : coordinator_(coordinator), artifacts_(artifacts) {}
+  SweepServiceImpl(Coordinator* coordinator, const ArtifactStore* artifacts,
+                   const TrialLogStore* logs)
+      : coordinator_(coordinator), artifacts_(artifacts), logs_(logs) {}
 
   grpc::ServerUnaryReactor* StatArtifacts(grpc::CallbackServerContext* context,
                                           const v1::StatArtifactsRequest* request,
@@ -47,6 +50,9 @@ class SweepServiceImpl final : public v1::SweepService::CallbackService {
   grpc::ServerUnaryReactor* GetMetrics(grpc::CallbackServerContext* context,
                                        const v1::GetMetricsRequest* request,
                                        v1::GetMetricsResponse* response) override;
+  grpc::ServerUnaryReactor* GetTrialLog(grpc::CallbackServerContext* context,
+                                        const v1::GetTrialLogRequest* request,
+                                        v1::GetTrialLogResponse* response) override;
   grpc::ServerUnaryReactor* CancelSweep(grpc::CallbackServerContext* context,
                                         const v1::CancelSweepRequest* request,
                                         v1::CancelSweepResponse* response) override;
@@ -56,12 +62,14 @@ class SweepServiceImpl final : public v1::SweepService::CallbackService {
  private:
   Coordinator* const coordinator_;
   const ArtifactStore* const artifacts_;
+  const TrialLogStore* const logs_;
 };
 
 class WorkerServiceImpl final : public v1::WorkerService::CallbackService {
  public:
-  WorkerServiceImpl(Coordinator* coordinator, const ArtifactStore* artifacts)
-      : coordinator_(coordinator), artifacts_(artifacts) {}
+  WorkerServiceImpl(Coordinator* coordinator, const ArtifactStore* artifacts,
+                    TrialLogStore* logs)
+      : coordinator_(coordinator), artifacts_(artifacts), logs_(logs) {}
 
   grpc::ServerWriteReactor<v1::ArtifactChunk>* DownloadArtifact(
       grpc::CallbackServerContext* context, const v1::DownloadArtifactRequest* request) override;
@@ -81,6 +89,9 @@ class WorkerServiceImpl final : public v1::WorkerService::CallbackService {
   grpc::ServerUnaryReactor* ReportMetrics(grpc::CallbackServerContext* context,
                                           const v1::ReportMetricsRequest* request,
                                           v1::ReportMetricsResponse* response) override;
+  grpc::ServerUnaryReactor* AppendTrialLog(grpc::CallbackServerContext* context,
+                                           const v1::AppendTrialLogRequest* request,
+                                           v1::AppendTrialLogResponse* response) override;
   grpc::ServerUnaryReactor* CompleteTrial(grpc::CallbackServerContext* context,
                                           const v1::CompleteTrialRequest* request,
                                           v1::CompleteTrialResponse* response) override;
@@ -102,6 +113,7 @@ class WorkerServiceImpl final : public v1::WorkerService::CallbackService {
  private:
   Coordinator* const coordinator_;
   const ArtifactStore* const artifacts_;
+  TrialLogStore* const logs_;
 };
 
 }  // namespace lrsweep

@@ -28,6 +28,8 @@ PRODUCT_PACKAGES=(
   libyaml-cpp-dev libabsl-dev libsqlite3-dev
   # command line, JSON, formatting
   libcli11-dev nlohmann-json3-dev libfmt-dev
+  # the Python client of command trials: the schedule library as a Python module
+  pybind11-dev python3-dev
   # compressed data files; reading torch.save archives without LibTorch
   zlib1g-dev libminizip-dev
   # checksums, statistics

@@ -163,35 +163,6 @@ YAML::Node WithOverride(const YAML::Node& base, const std::vector<std::string>& 
   return copy;
 }
 
-nlohmann::ordered_json ScalarToJson(const YAML::Node& node) {
-  if (node.IsSequence()) {
-    nlohmann::ordered_json list = nlohmann::ordered_json::array();
-    for (const YAML::Node& item : node) list.push_back(ScalarToJson(item));
-    return list;
-  }
-  if (node.IsMap()) {
-    nlohmann::ordered_json map = nlohmann::ordered_json::object();
-    for (const auto& entry : node) map[entry.first.Scalar()] = ScalarToJson(entry.second);
-    return map;
-  }
-  if (!node.IsScalar()) return nullptr;
-  const std::string& text = node.Scalar();
-  if (node.Tag() != "!") {  // unquoted: try number and bool like YAML does
-    try {
-      size_t used = 0;
-      const long long as_int = std::stoll(text, &used);
-      if (used == text.size()) return as_int;
-    } catch (...) {
-    }
-    try {
-      return node.as<double>();
-    } catch (...) {
-    }
-    if (text == "true" || text == "false") return text == "true";
-  }
-  return text;
-}
-
 double LrScale(const SweepSpec& sweep, int64_t effective_batch) {
   const double ratio =
       static_cast<double>(effective_batch) / static_cast<double>(sweep.base_batch_size);
@@ -249,6 +220,17 @@ YAML::Node TrialTrainNode(const YAML::Node& shared, const Overrides& configurati
   return train;
 }
 
+// A command trial's working folder, made absolute against the sweep file's folder.
+absl::Status ResolveCommandWorkdir(const SweepSpec& sweep, TrainSpec* train) {
+  if (!train->command) return absl::OkStatus();
+  absl::StatusOr<std::string> workdir = ResolveWorkdir(*train->command, sweep.base_dir);
+  if (!workdir.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(sweep.file, ": ", workdir.status().message()));
+  }
+  train->command->workdir = *workdir;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<TrialPlan> PlanTrial(const SweepSpec& sweep, const Configuration& configuration,
                                     int64_t config_index, int64_t seed, int64_t index) {
   const YamlReader reader(sweep.file);
@@ -260,9 +242,10 @@ absl::StatusOr<TrialPlan> PlanTrial(const SweepSpec& sweep, const Configuration&
   trial.index = index;
   trial.config = config_index;
   trial.seed = seed;
-  for (const auto& [path, value] : overrides) trial.params.emplace_back(path, ScalarToJson(value));
+  for (const auto& [path, value] : overrides) trial.params.emplace_back(path, YamlToJson(value));
   ASSIGN_OR_RETURN(trial.train, ParseTrainSpec(TrialTrainNode(root["train"], overrides), reader,
                                                "train", sweep.artifacts));
+  RETURN_IF_ERROR(ResolveCommandWorkdir(sweep, &trial.train));
   if (absl::StrContains(sweep.metric.name, "accuracy") && !trial.train.Classification()) {
     return absl::InvalidArgumentError(absl::StrCat(
         sweep.file, ": metric ", sweep.metric.name, " needs class-index targets (integer, one "

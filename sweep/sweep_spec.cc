@@ -1,5 +1,7 @@
 #include "sweep/sweep_spec.h"
 
+#include <filesystem>
+
 #include <cmath>
 #include <set>
 
@@ -93,26 +95,27 @@ absl::Status ParseLrScaling(const YamlReader& reader, const YAML::Node& node, Sw
   return absl::OkStatus();
 }
 
+// `prefix` is where the mapping is: "checkpoint", or "train.checkpoint".
 absl::Status ParseCheckpointPolicy(const YamlReader& reader, const YAML::Node& node,
-                                   CheckpointPolicy* policy) {
-  RETURN_IF_ERROR(reader.CheckKeys(node, "checkpoint", {"every_steps", "every_minutes", "keep"}));
+                                   const std::string& prefix, CheckpointPolicy* policy) {
+  RETURN_IF_ERROR(reader.CheckKeys(node, prefix, {"every_steps", "every_minutes", "keep"}));
+  auto at = [&](const char* key) { return JoinPath(prefix, key); };
   if (node["every_steps"].IsDefined()) {
-    ASSIGN_OR_RETURN(policy->every_steps,
-                     reader.Int(node["every_steps"], "checkpoint.every_steps"));
+    ASSIGN_OR_RETURN(policy->every_steps, reader.Int(node["every_steps"], at("every_steps")));
     if (policy->every_steps < 1) {
-      return reader.Error(node["every_steps"], "checkpoint.every_steps", "must be >= 1");
+      return reader.Error(node["every_steps"], at("every_steps"), "must be >= 1");
     }
   }
   if (node["every_minutes"].IsDefined()) {
     ASSIGN_OR_RETURN(policy->every_minutes,
-                     reader.Double(node["every_minutes"], "checkpoint.every_minutes"));
+                     reader.Double(node["every_minutes"], at("every_minutes")));
     if (!(policy->every_minutes > 0)) {
-      return reader.Error(node["every_minutes"], "checkpoint.every_minutes", "must be > 0");
+      return reader.Error(node["every_minutes"], at("every_minutes"), "must be > 0");
     }
   }
   if (node["keep"].IsDefined()) {
-    ASSIGN_OR_RETURN(policy->keep, reader.Int(node["keep"], "checkpoint.keep"));
-    if (policy->keep < 1) return reader.Error(node["keep"], "checkpoint.keep", "must be >= 1");
+    ASSIGN_OR_RETURN(policy->keep, reader.Int(node["keep"], at("keep")));
+    if (policy->keep < 1) return reader.Error(node["keep"], at("keep"), "must be >= 1");
   }
   return absl::OkStatus();
 }
@@ -348,8 +351,18 @@ absl::Status ParseRunPolicy(const YamlReader& reader, const YAML::Node& root, Sw
       return reader.Error(root["max_failures"], "max_failures", "must be >= 1");
     }
   }
-  if (root["checkpoint"].IsDefined()) {
-    RETURN_IF_ERROR(ParseCheckpointPolicy(reader, root["checkpoint"], &sweep->checkpoint));
+  const YAML::Node train = root["train"];
+  const bool in_train = train.IsDefined() && train.IsMap() && train["checkpoint"].IsDefined();
+  if (in_train && root["checkpoint"].IsDefined()) {
+    return reader.Error(train["checkpoint"], "train.checkpoint",
+                        "the sweep also has a top-level checkpoint: mapping; keep one of them");
+  }
+  if (in_train) {
+    RETURN_IF_ERROR(ParseCheckpointPolicy(reader, train["checkpoint"], "train.checkpoint",
+                                          &sweep->checkpoint));
+  } else if (root["checkpoint"].IsDefined()) {
+    RETURN_IF_ERROR(
+        ParseCheckpointPolicy(reader, root["checkpoint"], "checkpoint", &sweep->checkpoint));
   }
   return absl::OkStatus();
 }
@@ -426,7 +439,11 @@ absl::StatusOr<SweepSpec> ParseSweep(absl::string_view text, const std::string& 
 
 absl::StatusOr<SweepSpec> LoadSweepFile(const std::string& file) {
   ASSIGN_OR_RETURN(std::string text, ReadTextFile(file));
-  return ParseSweep(text, file);
+  ASSIGN_OR_RETURN(SweepSpec spec, ParseSweep(text, file));
+  std::error_code error;
+  const std::filesystem::path absolute = std::filesystem::absolute(file, error);
+  if (!error) spec.base_dir = absolute.parent_path().lexically_normal().string();
+  return spec;
 }
 
 std::string SweepSourceDigest(absl::string_view yaml, const ArtifactManifest& artifacts) {

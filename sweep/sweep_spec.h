@@ -91,6 +91,9 @@ struct SweepSpec {
   std::vector<std::string> warnings;
   // The files the sweep names (TorchScript models, tensors data), read where it was submitted.
   ArtifactManifest artifacts;
+  // The sweep file's folder where it was submitted (absolute; "" when unknown): relative
+  // train.workdir paths of command trials are resolved against it.
+  std::string base_dir;
 };
 
 // Identifies a sweep's source: its text and, when it names files, their digests. A resubmission

@@ -278,11 +278,13 @@ absl::Status CheckModelDataLoss(const FieldReader& fields, const TrainSpec& trai
 const std::vector<std::string>& TrainKeys() {
   static const auto* keys = new std::vector<std::string>{
       "model", "data", "optimizer", "loss", "epochs", "steps", "batch_size", "accumulate",
-      "clip_grad_norm", "eval_every_steps"};
+      "clip_grad_norm", "eval_every_steps", "command", "workdir", "env",
+      "report_timeout_minutes", "stop_grace_seconds", "args", "steps_per_epoch", "checkpoint"};
   return *keys;
 }
 
 bool TrainSpec::Classification() const {
+  if (command) return true;  // the program reports what it measures
   if (data.type != "tensors") return true;
   return (loss == "cross_entropy" || loss == "method") && data.train_file &&
          data.train_file->tensors && data.train_file->tensors->ClassIndexTargets();
@@ -296,6 +298,7 @@ int64_t TrainSpec::TrainExamples() const {
 }
 
 int64_t TrainSpec::StepsPerEpoch() const {
+  if (command) return steps_per_epoch.value_or(0);
   const int64_t batches = (TrainExamples() + batch_size - 1) / batch_size;
   return (batches + accumulate - 1) / accumulate;
 }
@@ -303,6 +306,41 @@ int64_t TrainSpec::StepsPerEpoch() const {
 int64_t TrainSpec::TotalSteps() const {
   return steps ? *steps : *epochs * StepsPerEpoch();
 }
+
+namespace {
+
+// The built-in trainer's keys, which a command trial does not take.
+const std::vector<std::string> kBuiltinTrainKeys = {
+    "model", "data", "optimizer", "loss", "accumulate", "clip_grad_norm", "eval_every_steps"};
+
+absl::StatusOr<TrainSpec> ParseCommandTrain(const YAML::Node& node, const YamlReader& reader,
+                                            absl::string_view path) {
+  FieldReader fields(node, reader, std::string(path));
+  for (const std::string& key : kBuiltinTrainKeys) {
+    if (fields.Has(key.c_str())) {
+      return fields.Error(key.c_str(), "configures the built-in trainer; with train.command your "
+                                       "program trains (put its own values under train.args)");
+    }
+  }
+  TrainSpec train;
+  ASSIGN_OR_RETURN(train.command, ParseCommandSpec(node, reader, path));
+  if (fields.Has("epochs") == fields.Has("steps")) {
+    return reader.Error(fields.Has("steps") ? node["steps"] : node, JoinPath(path, "steps"),
+                        "give exactly one of train.steps or train.epochs (with "
+                        "train.steps_per_epoch): the horizon the schedule is planned over");
+  }
+  RETURN_IF_ERROR(fields.OptionalInt("steps", &train.steps, 1));
+  RETURN_IF_ERROR(fields.OptionalInt("epochs", &train.epochs, 1));
+  RETURN_IF_ERROR(fields.OptionalInt("steps_per_epoch", &train.steps_per_epoch, 1));
+  if (train.epochs && !train.steps_per_epoch) {
+    return fields.Error("epochs", "needs train.steps_per_epoch: lrsweep does not see your data, "
+                                  "so it cannot count the optimizer steps of an epoch");
+  }
+  RETURN_IF_ERROR(fields.Int("batch_size", &train.batch_size, 1));
+  return train;
+}
+
+}  // namespace
 
 absl::Status CheckTrainKeys(const YAML::Node& node, const YamlReader& reader,
                             absl::string_view path) {
@@ -320,6 +358,13 @@ absl::StatusOr<TrainSpec> ParseTrainSpec(const YAML::Node& node, const YamlReade
                                          absl::string_view path,
                                          const ArtifactManifest& artifacts) {
   RETURN_IF_ERROR(CheckTrainKeys(node, reader, path));
+  if (node.IsMap() && node["command"].IsDefined()) return ParseCommandTrain(node, reader, path);
+  for (const std::string& key : CommandTrainKeys()) {
+    if (key != "command" && node[key].IsDefined()) {
+      return reader.Error(node[key], JoinPath(path, key), "is an option of train.command: "
+                                                          "your own training program");
+    }
+  }
   TrainSpec train;
   FieldReader fields(node, reader, std::string(path));
   auto sub = [&](const char* key) -> absl::StatusOr<FieldReader> {
@@ -431,6 +476,15 @@ nlohmann::ordered_json OptimizerToJson(const OptimizerSpec& spec) {
 }  // namespace
 
 nlohmann::ordered_json TrainSpecToJson(const TrainSpec& train) {
+  if (train.command) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::object();
+    CommandSpecToJson(*train.command, &out);
+    if (train.epochs) out["epochs"] = *train.epochs;
+    if (train.steps) out["steps"] = *train.steps;
+    if (train.steps_per_epoch) out["steps_per_epoch"] = *train.steps_per_epoch;
+    out["batch_size"] = train.batch_size;
+    return out;
+  }
   nlohmann::ordered_json out = {{"model", ModelToJson(train.model)},
                                 {"data", DataToJson(train.data)},
                                 {"optimizer", OptimizerToJson(train.optimizer)},

@@ -23,6 +23,7 @@
 #include "common/yaml_reader.h"
 #include "nlohmann/json.hpp"
 #include "sweep/artifact_ref.h"
+#include "sweep/command_spec.h"
 #include "yaml-cpp/yaml.h"
 
 namespace lrsweep {
@@ -87,6 +88,10 @@ struct TrainSpec {
   int64_t accumulate = 1;  // micro-batches per optimizer step
   std::optional<double> clip_grad_norm;
   std::optional<int64_t> eval_every_steps;  // default: once per epoch
+  // Set: the user's program trains (command_spec.h); model, data, optimizer and loss are its
+  // business, and the horizon is steps, or epochs x steps_per_epoch.
+  std::optional<CommandSpec> command;
+  std::optional<int64_t> steps_per_epoch;  // command only; unknown (0) when not given
 
   // Accuracy is measured: integer class-index targets and a classification loss.
   bool Classification() const;

@@ -4,6 +4,7 @@
 
 #include <iostream>
 #include <cstdlib>
+#include <filesystem>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -12,6 +13,8 @@
 #include "worker/checkpoint_store.h"
 #include "worker/data.h"
 #include "worker/lease_session.h"
+#include "worker/script_trial.h"
+#include "worker/trial_log.h"
 #include "worker/trainer.h"
 #include "worker/trial_config.h"
 
@@ -38,6 +41,7 @@ WorkerAgent::WorkerAgent(AgentOptions options, std::unique_ptr<CoordinatorLink> 
       artifacts_(options_.artifact_dir.empty() ? DefaultWorkerStateDir() + "/artifacts"
                                                : options_.artifact_dir,
                  link_.get()) {
+  if (options_.attempt_dir.empty()) options_.attempt_dir = DefaultWorkerStateDir() + "/attempts";
   checkpoints_ =
       NewCheckpointStore(options_.checkpoint_store, link_.get(), options_.checkpoint_dir);
 }
@@ -114,10 +118,10 @@ absl::Status WorkerAgent::Run() {
 }
 
 absl::Status WorkerAgent::Resume(const LeaseGrant& grant, const LeaseRef& lease,
-                                 Trainer& trainer) {
+                                 const std::function<absl::Status(const std::string&)>& restore) {
   for (const CheckpointRecord& checkpoint : grant.checkpoints) {
     absl::StatusOr<std::string> bytes = checkpoints_->Load(lease, checkpoint);
-    absl::Status restored = bytes.ok() ? trainer.Restore(*bytes) : bytes.status();
+    absl::Status restored = bytes.ok() ? restore(*bytes) : bytes.status();
     if (restored.ok()) {
       std::cerr << "lrsweep-worker: resumed trial " << grant.trial
                 << " from its checkpoint at step " << checkpoint.step << "\n";
@@ -143,22 +147,62 @@ absl::StatusOr<std::shared_ptr<const DataSplits>> WorkerAgent::Prepare(TrialConf
   return LoadData(config.train.data, options_.device, files);
 }
 
+absl::StatusOr<TrainOutcome> WorkerAgent::RunBuiltin(const LeaseGrant& grant,
+                                                     const LeaseRef& lease, TrialConfig& config,
+                                                     LeaseSession& session) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const DataSplits> data, Prepare(config));
+  Trainer trainer(config, data, TrainerOptions{options_.device});
+  trainer.set_fencing_token(lease.fencing_token);
+  RETURN_IF_ERROR(trainer.Init());
+  RETURN_IF_ERROR(Resume(grant, lease, [&trainer](const std::string& bytes) {
+    return trainer.Restore(bytes);
+  }));
+  session.StartedAt(trainer.step());
+  return trainer.Train(&session);
+}
+
+absl::StatusOr<TrainOutcome> WorkerAgent::RunScript(const LeaseGrant& grant,
+                                                    const LeaseRef& lease,
+                                                    const TrialConfig& config,
+                                                    LeaseSession& session) {
+  TrialConfig script_config = config;
+  CommandSpec& command = *script_config.train.command;
+  // Leave the worker time to report the preemption after the program exits.
+  command.stop_grace_seconds =
+      std::min(command.stop_grace_seconds, 0.8 * absl::ToDoubleSeconds(options_.grace));
+  TrialLog log(AttemptLogPath(lease), link_.get(), lease);
+  ScriptTrialOptions script_options;
+  script_options.attempt_dir = absl::StrCat(options_.attempt_dir, "/running/", lease.sweep_id,
+                                            "-", lease.trial, "-", lease.fencing_token);
+  script_options.python_dir = options_.python_dir;
+  script_options.log = [&log](const std::string& line) { log.Append(line); };
+  ScriptTrial trial(script_config, grant.plan_json, lease, script_options);
+  absl::Status ready = Resume(grant, lease, [&trial](const std::string& bytes) {
+    return trial.Restore(bytes);
+  });
+  absl::StatusOr<TrainOutcome> outcome =
+      ready.ok() ? trial.Run(&session) : absl::StatusOr<TrainOutcome>(ready);
+  std::error_code ignored;
+  std::filesystem::remove_all(script_options.attempt_dir, ignored);
+  return outcome;
+}
+
+std::string WorkerAgent::AttemptLogPath(const LeaseRef& lease) const {
+  return absl::StrCat(options_.attempt_dir, "/logs/", lease.sweep_id, "/", lease.trial,
+                      "/attempt-", lease.fencing_token, ".log");
+}
+
 WorkerAgent::Attempt WorkerAgent::Train(const LeaseGrant& grant, const LeaseRef& lease) {
   Attempt attempt;
   absl::StatusOr<TrialConfig> config = ParseTrialConfig(grant.plan_json);
   LeaseSession session(link_.get(), lease, heartbeat_interval_, &stop_,
                        config.ok() ? &*config : nullptr, checkpoints_.get());
-  absl::StatusOr<std::shared_ptr<const DataSplits>> data =
-      config.ok() ? Prepare(*config) : config.status();
-  if (!data.ok()) {
-    attempt.outcome = data.status();
+  if (!config.ok()) {
+    attempt.outcome = config.status();
+  } else if (config->train.command) {
+    attempt.outcome = RunScript(grant, lease, *config, session);
   } else {
-    Trainer trainer(*config, *data, TrainerOptions{options_.device});
-    trainer.set_fencing_token(lease.fencing_token);
-    absl::Status ready = trainer.Init();
-    if (ready.ok()) ready = Resume(grant, lease, trainer);
-    session.StartedAt(trainer.step());
-    attempt.outcome = ready.ok() ? trainer.Train(&session) : absl::StatusOr<TrainOutcome>(ready);
+    attempt.outcome = RunBuiltin(grant, lease, *config, session);
   }
   if (attempt.outcome.ok()) session.Flush();
   attempt.unsent = session.TakeBuffer();

@@ -20,6 +20,7 @@
 #define LRSWEEP_WORKER_AGENT_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -30,6 +31,7 @@
 #include "worker/artifact_cache.h"
 #include "worker/checkpoint_store.h"
 #include "worker/coordinator_link.h"
+#include "worker/lease_session.h"
 #include "worker/trainer.h"
 
 namespace lrsweep {
@@ -50,6 +52,13 @@ struct AgentOptions {
   // Downloaded models and data files, by digest; shared by the workers of a node. Default:
   // DefaultWorkerStateDir()/artifacts.
   std::string artifact_dir;
+  // Command trials: the Python client package's folder (put on the program's PYTHONPATH), and
+  // where attempts run (their trial.json, checkpoint folders) and keep their logs.
+  std::string python_dir;
+  std::string attempt_dir;
+  // How long a SIGTERM gives the worker (--grace-seconds): a program being preempted gets most
+  // of it to checkpoint.
+  absl::Duration grace = absl::Seconds(30);
 };
 
 // $XDG_STATE_HOME/lrsweep/worker, else ~/.local/state/lrsweep/worker, else
@@ -75,10 +84,20 @@ class WorkerAgent {
     int64_t preempt_checkpoint = -1;  // the checkpoint a preemption stored; -1: none
   };
   Attempt Train(const LeaseGrant& grant, const LeaseRef& lease);
+  // A built-in trial's attempt: the Trainer, resumed from the newest usable checkpoint.
+  absl::StatusOr<TrainOutcome> RunBuiltin(const LeaseGrant& grant, const LeaseRef& lease,
+                                          TrialConfig& config, LeaseSession& session);
+  // A command trial's attempt: the user's program trains (script_trial.h).
+  absl::StatusOr<TrainOutcome> RunScript(const LeaseGrant& grant, const LeaseRef& lease,
+                                         const TrialConfig& config, LeaseSession& session);
   // The trial's data, with its model and data files fetched into the artifact cache.
   absl::StatusOr<std::shared_ptr<const DataSplits>> Prepare(TrialConfig& config);
   // Restores the newest checkpoint of the lease that verifies; none usable means from scratch.
-  absl::Status Resume(const LeaseGrant& grant, const LeaseRef& lease, Trainer& trainer);
+  // `restore` loads one checkpoint's bytes (Trainer::Restore, ScriptTrial::Restore).
+  absl::Status Resume(const LeaseGrant& grant, const LeaseRef& lease,
+                      const std::function<absl::Status(const std::string&)>& restore);
+  // Where a command trial's attempt keeps its log on this worker.
+  std::string AttemptLogPath(const LeaseRef& lease) const;
   // Reports the attempt's outcome, retrying while the coordinator is unreachable.
   absl::Status Report(const LeaseRef& lease, Attempt& attempt);
   absl::Status ReportOnce(const LeaseRef& lease, const Attempt& attempt);

@@ -181,6 +181,14 @@ class GrpcCoordinatorLink final : public CoordinatorLink {
     return Call(&v1::WorkerService::Stub::RegisterCheckpoint, request, &response);
   }
 
+  absl::Status AppendTrialLog(const LeaseRef& lease, const std::string& text) override {
+    v1::AppendTrialLogRequest request;
+    *request.mutable_lease() = ToProto(lease);
+    request.set_text(text);
+    v1::AppendTrialLogResponse response;
+    return Call(&v1::WorkerService::Stub::AppendTrialLog, request, &response);
+  }
+
  private:
   // One unary call with the deadline policy: `timeout` (default: rpc_deadline), cancellable
   // through `canceller` when given.

@@ -109,6 +109,10 @@ class CoordinatorLink {
   // Records on the trial that its checkpoint at `step` could not be written.
   virtual absl::Status ReportCheckpointFailure(const LeaseRef& lease, int64_t step,
                                                const std::string& error) = 0;
+  // Appends a command trial's output to the attempt's log on the coordinator.
+  virtual absl::Status AppendTrialLog(const LeaseRef& lease, const std::string& text) {
+    return absl::UnimplementedError("this link keeps no trial logs");
+  }
 };
 
 // The link over gRPC to the coordinator at `address` (HOST:PORT).

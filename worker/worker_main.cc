@@ -11,6 +11,7 @@
 #include <signal.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -26,6 +27,18 @@
 
 namespace lrsweep {
 namespace {
+
+// The Python client beside this build: <prefix>/bin/lrsweep-worker -> <prefix>/python;
+// $LRSWEEP_PYTHON_DIR overrides.
+std::string DefaultPythonDir() {
+  if (const char* dir = std::getenv("LRSWEEP_PYTHON_DIR"); dir != nullptr && *dir != '\0') {
+    return dir;
+  }
+  std::error_code error;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error) return "python";
+  return (exe.parent_path().parent_path() / "python").string();
+}
 
 int Main(int argc, char** argv) {
   BlockTerminationSignals();
@@ -59,6 +72,16 @@ int Main(int argc, char** argv) {
                  "Cache of the models and data files sweeps name, by SHA-256 (kept across "
                  "trials and worker restarts)")
       ->capture_default_str();
+  options.attempt_dir = DefaultWorkerStateDir() + "/attempts";
+  app.add_option("--attempt-dir", options.attempt_dir,
+                 "Command trials: where each attempt's program runs its checkpoint folders "
+                 "(running/, removed after the attempt) and the worker keeps its logs (logs/)")
+      ->capture_default_str();
+  options.python_dir = DefaultPythonDir();
+  app.add_option("--python-dir", options.python_dir,
+                 "Command trials: the folder of the Python client package `lrsweep`, put on "
+                 "the program's PYTHONPATH")
+      ->capture_default_str();
   std::string checkpoint_store = "coordinator";
   app.add_option("--checkpoint-store", checkpoint_store,
                  "coordinator: upload checkpoints to the coordinator; shared:DIR: write them to "
@@ -71,6 +94,7 @@ int Main(int argc, char** argv) {
     return 2;
   }
   options.checkpoint_store = *store;
+  options.grace = absl::Seconds(grace_seconds);
   try {
     options.device = torch::Device(device);
   } catch (const std::exception& e) {

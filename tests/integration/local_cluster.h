@@ -93,7 +93,8 @@ class LocalCluster {
         Bin() + "/lrsweep-worker", "--coordinator", address_, "--threads", "1", "--name",
         absl::StrCat("test-", index), "--grace-seconds", "20", "--checkpoint-dir",
         absl::StrCat(dir_.path(), "/worker-", index), "--artifact-dir",
-        absl::StrCat(dir_.path(), "/artifacts-", index)};
+        absl::StrCat(dir_.path(), "/artifacts-", index), "--attempt-dir",
+        absl::StrCat(dir_.path(), "/attempts-", index)};
     argv.insert(argv.end(), flags.begin(), flags.end());
     auto worker = ChildProcess::Start(argv, absl::StrCat(dir_.path(), "/worker-", index, ".log"));
     EXPECT_TRUE(worker.ok()) << worker.status();

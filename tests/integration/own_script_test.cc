@@ -1,0 +1,155 @@
+// A user's own training script swept end to end: real coordinator and worker processes run
+// tests/scripts/train_script.py (PyTorch, with Debian's python3-torch) through train.command and
+// the Python client. Several schedules complete on two workers with the LR the script applied
+// equal to `lrsweep schedule` at every step; killed and preempted attempts end bit-identical to
+// an undisturbed run; a script that raises, never reports, or cannot start fails its trial with
+// the reason; `lrsweep logs` shows what the script printed.
+#include <signal.h>
+
+#include <map>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/integration/local_cluster.h"
+
+namespace lrsweep {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using testing::LocalCluster;
+using testing::TempDir;
+
+std::string Script() { return testing::SourceDir() + "/tests/scripts/train_script.py"; }
+
+// A sweep of the test script; `extra` adds lines under train: (indented by two spaces).
+std::string ScriptSweep(const std::string& name, const std::string& extra,
+                        const std::string& parameters) {
+  return "name: " + name + R"(
+metric: {name: val_accuracy}
+max_failures: 1
+train:
+  command: [/usr/bin/python3, )" + Script() + R"(]
+  steps: 48
+  steps_per_epoch: 8
+  batch_size: 64
+  checkpoint: {every_steps: 6}
+)" + extra + "schedule: {type: cosine, lr: 0.1}\nparameters:\n" + parameters;
+}
+
+// The LR at every step of a trial's planned schedule, from `lrsweep schedule`.
+std::vector<double> PlannedLrs(const TempDir& dir, const v1::TrialInfo& trial) {
+  const nlohmann::json plan = nlohmann::json::parse(trial.plan_json());
+  const std::string file = dir.Write(absl::StrCat("schedule-", trial.trial(), ".yaml"),
+                                     nlohmann::json{{"schedule", plan.at("schedule")}}.dump());
+  const testing::CommandResult printed = testing::RunLrsweep(
+      absl::StrCat("schedule ", file, " --format json --total-steps ", trial.total_steps()));
+  EXPECT_EQ(printed.exit_code, 0) << printed.err;
+  return nlohmann::json::parse(printed.out).at("lr").get<std::vector<double>>();
+}
+
+TEST(OwnScriptTest, SchedulesCompleteOnTwoWorkersWithExactlyThePlannedLr) {
+  TempDir dir;
+  const std::string file = dir.Write("sweep.yaml", ScriptSweep("script", "", R"(
+  - schedule.type: cosine
+  - schedule.type: wsd
+    schedule.decay_steps: 12
+  - schedule.type: onecycle
+    schedule.lr: 0.2
+  - schedule.type: step
+    schedule.step_size: 10
+    schedule.warmup: {steps: 5}
+)"));
+  LocalCluster cluster;
+  cluster.StartWorker();
+  cluster.StartWorker();
+  const std::string sweep = cluster.SubmitFile(file);
+  ASSERT_FALSE(sweep.empty());
+  ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(180))) << cluster.dir();
+  const std::vector<v1::TrialInfo> trials = cluster.Trials(sweep);
+  ASSERT_EQ(trials.size(), 4u);
+  for (const v1::TrialInfo& trial : trials) {
+    ASSERT_EQ(trial.state(), v1::COMPLETED) << trial.trial() << ": " << trial.reason();
+    const nlohmann::json final = nlohmann::json::parse(trial.final_metrics_json());
+    EXPECT_GT(final.at("val_accuracy").get<double>(), 0.8) << trial.params_json();
+    auto points = cluster.client().GetMetrics(sweep, trial.trial());
+    ASSERT_TRUE(points.ok()) << points.status();
+    const std::vector<double> planned = PlannedLrs(dir, trial);
+    ASSERT_EQ(points->size(), planned.size()) << "one report per step";
+    for (const v1::MetricPoint& point : *points) {
+      EXPECT_EQ(point.lr(), planned[static_cast<size_t>(point.step() - 1)])
+          << trial.params_json() << " at step " << point.step();
+    }
+  }
+  const testing::CommandResult logs = testing::RunLrsweep(
+      absl::StrCat("logs ", sweep, " 0 --tail 3 --coordinator ", cluster.address()));
+  EXPECT_EQ(logs.exit_code, 0) << logs.err;
+  EXPECT_THAT(logs.out, AllOf(HasSubstr("lrsweep {\"step\": 48"), HasSubstr("exited with code 0")));
+}
+
+TEST(OwnScriptTest, KilledAndPreemptedScriptsEndBitIdenticalToAnUndisturbedRun) {
+  TempDir dir;
+  const std::string file = dir.Write(
+      "sweep.yaml", ScriptSweep("script-resume", "  args: {step_sleep: 0.03}\n", R"(
+  schedule.type: [cosine, onecycle, plateau]
+)"));
+  std::map<int64_t, std::string> reference;
+  {
+    LocalCluster undisturbed;
+    undisturbed.StartWorker();
+    undisturbed.StartWorker();
+    const std::string sweep = undisturbed.SubmitFile(file);
+    ASSERT_TRUE(undisturbed.WaitUntilFinished(sweep, absl::Seconds(180)));
+    reference = undisturbed.FinalMetrics(sweep);
+  }
+  LocalCluster cluster({.heartbeat_ms = 100, .lease_timeout_ms = 600});
+  std::vector<int> live = {cluster.StartWorker(), cluster.StartWorker()};
+  const std::string sweep = cluster.SubmitFile(file);
+  int interruptions = 0;
+  for (int round = 0; round < 6 && !cluster.WaitUntilFinished(sweep, absl::ZeroDuration()); ++round) {
+    absl::SleepFor(absl::Milliseconds(2200));  // the script's start (importing torch) and steps
+    const size_t victim = static_cast<size_t>(round) % live.size();
+    cluster.KillWorker(live[victim], round % 2 == 0 ? SIGTERM : SIGKILL);
+    if (round % 2 == 0) EXPECT_EQ(cluster.WaitWorker(live[victim], absl::Seconds(30)), 0);
+    ++interruptions;
+    live[victim] = cluster.StartWorker();
+  }
+  ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(240))) << cluster.dir();
+  EXPECT_GE(interruptions, 3);
+  int64_t preemptions = 0;
+  for (const v1::TrialInfo& trial : cluster.Trials(sweep)) {
+    EXPECT_EQ(trial.state(), v1::COMPLETED) << trial.trial() << ": " << trial.reason();
+    preemptions += trial.preemptions();
+  }
+  EXPECT_GE(preemptions, 2);
+  EXPECT_EQ(cluster.FinalMetrics(sweep), reference);
+}
+
+TEST(OwnScriptTest, AFailingSilentOrMissingScriptFailsItsTrialWithTheReason) {
+  TempDir dir;
+  const std::string file = dir.Write("sweep.yaml", ScriptSweep("script-bad",
+                                                               "  report_timeout_minutes: 0.05\n",
+                                                               R"(
+  - train.args.mode: [raise, silent]
+  - train.command: [[/nonexistent/python3, train.py]]
+)"));
+  LocalCluster cluster;
+  cluster.StartWorker();
+  const std::string sweep = cluster.SubmitFile(file);
+  ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(120))) << cluster.dir();
+  std::map<int64_t, v1::TrialInfo> trials;
+  for (const v1::TrialInfo& trial : cluster.Trials(sweep)) trials[trial.trial()] = trial;
+  ASSERT_EQ(trials.size(), 3u);
+  for (const auto& [index, trial] : trials) EXPECT_EQ(trial.state(), v1::FAILED) << index;
+  EXPECT_THAT(trials[0].reason(), AllOf(HasSubstr("exited with code 1"),
+                                        HasSubstr("ValueError: boom at step 3")));
+  EXPECT_THAT(trials[1].reason(), HasSubstr("reported nothing for 0.05 minutes"));
+  EXPECT_THAT(trials[2].reason(), HasSubstr("cannot run '/nonexistent/python3'"));
+  const testing::CommandResult logs = testing::RunLrsweep(
+      absl::StrCat("logs ", sweep, " 0 --coordinator ", cluster.address()));
+  EXPECT_THAT(logs.out, AllOf(HasSubstr("stderr: Traceback"), HasSubstr("boom at step 3")));
+}
+
+}  // namespace
+}  // namespace lrsweep
