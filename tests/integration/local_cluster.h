@@ -116,6 +116,27 @@ class LocalCluster {
     if (signal_number == SIGKILL) workers_[static_cast<size_t>(index)].Terminate(absl::Seconds(1));
   }
 
+  // While `sweep` runs, up to `rounds` times: waits `pause`, then stops one of the `live` workers
+  // in turn, alternately by `first_signal` and the other of SIGKILL / SIGTERM, and starts a
+  // replacement. A SIGTERMed worker must exit 0 (it checkpoints and gives its trial back).
+  // Returns the interruptions made.
+  int InterruptWorkers(const std::string& sweep, int rounds, absl::Duration pause,
+                       int first_signal, std::vector<int>& live) {
+    int interruptions = 0;
+    for (int round = 0; round < rounds && !WaitUntilFinished(sweep, absl::ZeroDuration());
+         ++round) {
+      absl::SleepFor(pause);
+      const size_t victim = static_cast<size_t>(round) % live.size();
+      const int other = first_signal == SIGKILL ? SIGTERM : SIGKILL;
+      const int signal_number = round % 2 == 0 ? first_signal : other;
+      KillWorker(live[victim], signal_number);
+      if (signal_number == SIGTERM) EXPECT_EQ(WaitWorker(live[victim], absl::Seconds(30)), 0);
+      ++interruptions;
+      live[victim] = StartWorker();
+    }
+    return interruptions;
+  }
+
   std::string Submit(const std::string& yaml) {
     auto response = client_->Submit(yaml, "test.yaml");
     EXPECT_TRUE(response.ok()) << response.status();

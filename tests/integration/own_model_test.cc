@@ -109,15 +109,8 @@ TEST(OwnModelTest, KilledAndPreemptedTrialsEndBitIdenticalToAnUndisturbedRun) {
   LocalCluster cluster({.heartbeat_ms = 100, .lease_timeout_ms = 500});
   std::vector<int> live = {cluster.StartWorker(), cluster.StartWorker()};
   const std::string sweep = cluster.SubmitFile(file);
-  int interruptions = 0;
-  for (int round = 0; round < 6 && !cluster.WaitUntilFinished(sweep, absl::ZeroDuration()); ++round) {
-    absl::SleepFor(absl::Milliseconds(900));
-    const size_t victim = static_cast<size_t>(round) % live.size();
-    cluster.KillWorker(live[victim], round % 2 == 0 ? SIGKILL : SIGTERM);
-    if (round % 2 == 1) cluster.WaitWorker(live[victim], absl::Seconds(20));
-    ++interruptions;
-    live[victim] = cluster.StartWorker();
-  }
+  const int interruptions =
+      cluster.InterruptWorkers(sweep, 6, absl::Milliseconds(900), SIGKILL, live);
   ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(240))) << cluster.dir();
   EXPECT_GE(interruptions, 3);
   int64_t preemptions = 0;

@@ -106,15 +106,9 @@ TEST(OwnScriptTest, KilledAndPreemptedScriptsEndBitIdenticalToAnUndisturbedRun) 
   LocalCluster cluster({.heartbeat_ms = 100, .lease_timeout_ms = 600});
   std::vector<int> live = {cluster.StartWorker(), cluster.StartWorker()};
   const std::string sweep = cluster.SubmitFile(file);
-  int interruptions = 0;
-  for (int round = 0; round < 6 && !cluster.WaitUntilFinished(sweep, absl::ZeroDuration()); ++round) {
-    absl::SleepFor(absl::Milliseconds(2200));  // the script's start (importing torch) and steps
-    const size_t victim = static_cast<size_t>(round) % live.size();
-    cluster.KillWorker(live[victim], round % 2 == 0 ? SIGTERM : SIGKILL);
-    if (round % 2 == 0) EXPECT_EQ(cluster.WaitWorker(live[victim], absl::Seconds(30)), 0);
-    ++interruptions;
-    live[victim] = cluster.StartWorker();
-  }
+  // Pauses long enough for a script to start (importing torch) and train some steps.
+  const int interruptions =
+      cluster.InterruptWorkers(sweep, 6, absl::Milliseconds(2200), SIGTERM, live);
   ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(240))) << cluster.dir();
   EXPECT_GE(interruptions, 3);
   int64_t preemptions = 0;
