@@ -56,7 +56,6 @@ class Axis {
     if (!std::isfinite(low)) low = 0, high = 1;
     if (log_) {
       if (!std::isfinite(smallest_positive)) smallest_positive = 1e-8;
-      floor_ = smallest_positive;
       low_ = std::pow(10, std::floor(std::log10(smallest_positive)));
       high_ = std::pow(10, std::ceil(std::log10(std::max(high, smallest_positive))));
       if (high_ <= low_) high_ = low_ * 10;
@@ -72,7 +71,9 @@ class Axis {
   double Y(double v) const {
     double fraction;
     if (log_) {
-      v = std::max(v, floor_);
+      // Zero and values below the lowest tick sit on the bottom edge; the rest where they are,
+      // so that every tick label is drawn at its own value.
+      v = v > 0 ? std::max(v, low_) : low_;
       fraction = (std::log10(v) - std::log10(low_)) / (std::log10(high_) - std::log10(low_));
     } else {
       fraction = (v - low_) / (high_ - low_);
@@ -92,7 +93,7 @@ class Axis {
 
  private:
   bool log_;
-  double low_ = 0, high_ = 1, floor_ = 0, step_ = 0.2;
+  double low_ = 0, high_ = 1, step_ = 0.2;
 };
 
 // Points of one series, reduced to min/max per pixel column when longer than the plot is wide.

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "fmt/format.h"
+#include "nlohmann/json.hpp"
 
 namespace lrsweep {
 namespace {
@@ -209,6 +210,42 @@ std::optional<Diagnosis> Plateau(const Series& train, const Series& val, int64_t
   return std::nullopt;
 }
 
+// The trial's resolved schedule mapping (from its plan), or an empty object.
+nlohmann::json PlannedSchedule(const TrialRecord& trial) {
+  const nlohmann::json plan = nlohmann::json::parse(trial.plan_json, nullptr, false);
+  if (plan.is_discarded() || !plan.is_object() || !plan.contains("schedule") ||
+      !plan["schedule"].is_object()) {
+    return nlohmann::json::object();
+  }
+  return plan["schedule"];
+}
+
+// What to change after a divergence, in this schedule's own terms: a one-cycle or WSD schedule
+// already warms up, and a second warmup block is what the linter flags.
+std::string DivergedFix(const nlohmann::json& schedule) {
+  const std::string type = schedule.value("type", "");
+  if (type == "onecycle") {
+    return "lower max_lr, or warm up longer and from lower: raise pct_start (e.g. 0.3 -> 0.4) or "
+           "div_factor (e.g. 25 -> 50)";
+  }
+  if (type == "wsd" || type == "inverse_sqrt") {
+    return "lower the peak LR, or lengthen its warmup_steps (e.g. x2)";
+  }
+  if (schedule.contains("warmup")) {
+    return "lower the peak LR, or lengthen the warmup (e.g. warmup.fraction x2)";
+  }
+  return "lower the peak LR, or add warmup: {fraction: 0.05}";
+}
+
+// A long flat stretch: a schedule that already restarts or reacts to plateaus is told how to do
+// that sooner.
+std::string PlateauFix(const nlohmann::json& schedule) {
+  const std::string type = schedule.value("type", "");
+  if (type == "plateau") return "reduce sooner: lower patience (e.g. halve it) or cooldown";
+  if (type == "cosine_restarts") return "restart sooner: lower t_0";
+  return "try warm restarts (cosine_restarts) or reduce-on-plateau";
+}
+
 }  // namespace
 
 std::vector<Diagnosis> DiagnoseTrial(const TrialRecord& trial,
@@ -218,7 +255,7 @@ std::vector<Diagnosis> DiagnoseTrial(const TrialRecord& trial,
   if (trial.state == TrialState::kDiverged) {
     const int64_t at = history.empty() ? 0 : history.back().step;
     found.push_back({trial.trial, "diverged", at, at, trial.reason,
-                     "lower the peak LR, or add warmup: {fraction: 0.05}"});
+                     DivergedFix(PlannedSchedule(trial))});
     return found;
   }
   const Series train = TrainLoss(history);
@@ -230,6 +267,9 @@ std::vector<Diagnosis> DiagnoseTrial(const TrialRecord& trial,
   for (Diagnosis& spike : SpikesAtLrChanges(history, train)) candidates.push_back(spike);
   const bool early = candidates[1].has_value();
   if (!early) candidates.push_back(Plateau(train, val, total));
+  if (candidates.back() && candidates.back()->code == "plateau") {
+    candidates.back()->fix = PlateauFix(PlannedSchedule(trial));
+  }
   for (std::optional<Diagnosis>& candidate : candidates) {
     if (!candidate) continue;
     candidate->trial = trial.trial;

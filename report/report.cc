@@ -65,8 +65,15 @@ void RankConfigurations(SweepReport& report) {
     rank.trials.push_back(trial.trial);
     if (trial.state == TrialState::kCompleted && trial.score) rank.scores.push_back(*trial.score);
   }
+  std::map<int64_t, std::map<TrialState, int64_t>> states;
+  for (const TrialRecord& trial : report.trials) ++states[trial.config][trial.state];
   for (auto& [config, rank] : by_config) {
     rank.stats = Summarize(rank.scores);
+    std::vector<std::string> parts;
+    for (const auto& [state, count] : states[config]) {
+      parts.push_back(fmt::format("{} {}", count, TrialStateName(state)));
+    }
+    rank.states = absl::StrJoin(parts, ", ");
     report.ranking.push_back(rank);
   }
   const bool maximize = report.sweep.record.maximize;
@@ -76,7 +83,9 @@ void RankConfigurations(SweepReport& report) {
                      if (!a.scored()) return a.config < b.config;
                      return Better(maximize, a.stats.mean, b.stats.mean);
                    });
-  for (size_t i = 0; i < report.ranking.size(); ++i) report.ranking[i].rank = int64_t(i) + 1;
+  for (size_t i = 0; i < report.ranking.size(); ++i) {
+    report.ranking[i].rank = report.ranking[i].scored() ? int64_t(i) + 1 : 0;
+  }
 }
 
 void CompareTopTwo(SweepReport& report) {
@@ -88,8 +97,11 @@ void CompareTopTwo(SweepReport& report) {
   const ConfigRank& next = report.ranking[1];
   report.significance.p_value = WelchTwoSidedP(best.scores, next.scores);
   if (!report.significance.p_value) {
-    report.significance.note =
-        "cannot tell: run at least 2 seeds per configuration (seeds: [0, 1, 2])";
+    report.significance.note = fmt::format(
+        "Whether rank 1 really beats rank 2 cannot be told yet: {} ran with a single seed, and "
+        "scores change from seed to seed. Add seeds to the sweep (for example `seeds: [0, 1, 2]`) "
+        "to get error bars and a significance test.",
+        best.stats.n < 2 && next.stats.n < 2 ? "each of them" : "one of them");
     return;
   }
   report.significance.significant = *report.significance.p_value < 0.05;
@@ -120,7 +132,11 @@ void BestPerFamily(SweepReport& report) {
 
 void StableLrRanges(SweepReport& report) {
   std::map<std::string, std::map<double, double>> best_by_lr;  // family -> peak LR -> best mean
+  std::map<std::string, std::set<double>> tried;  // family -> every peak LR run, scored or not
   const bool maximize = report.sweep.record.maximize;
+  for (const ConfigRank& rank : report.ranking) {
+    if (rank.peak_lr > 0) tried[rank.schedule_type].insert(rank.peak_lr);
+  }
   for (const ConfigRank& rank : report.ranking) {
     if (!rank.scored() || rank.peak_lr <= 0) continue;
     auto& by_lr = best_by_lr[rank.schedule_type];
@@ -132,7 +148,7 @@ void StableLrRanges(SweepReport& report) {
   for (const FamilyBest& family : report.family_best) {
     const auto& by_lr = best_by_lr[family.family];
     if (by_lr.empty()) continue;
-    Sensitivity s{family.family, 0, 0, 0, static_cast<int64_t>(by_lr.size())};
+    Sensitivity s{family.family, 0, 0, 0, static_cast<int64_t>(tried[family.family].size())};
     double best = by_lr.begin()->second;
     for (const auto& [lr, mean] : by_lr) {
       if (Better(maximize, mean, best) || (mean == best && s.best_lr == 0)) best = mean, s.best_lr = lr;
@@ -191,11 +207,24 @@ std::string MarkdownRanking(const SweepReport& report) {
                      sweep.metric_name);
   out += "|---:|---|---:|---|---:|---|---|\n";
   for (const ConfigRank& rank : report.ranking) {
+    if (!rank.scored()) continue;
     out += fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", rank.rank, rank.schedule_type,
                        MeanText(rank.stats), CiText(rank.stats), rank.stats.n,
                        ParamsText(rank.params), absl::StrJoin(rank.trials, ", "));
   }
-  return out + fmt::format("\n{}\n", report.significance.note);
+  out += fmt::format("\n{}\n", report.significance.note);
+  std::string unranked;
+  for (const ConfigRank& rank : report.ranking) {
+    if (rank.scored()) continue;
+    unranked += fmt::format("| {} | {} | {} | {} |\n", rank.schedule_type,
+                            ParamsText(rank.params), absl::StrJoin(rank.trials, ", "),
+                            rank.states);
+  }
+  if (!unranked.empty()) {
+    out += "\n## Not ranked (no score yet, or none: diverged, failed, unfinished)\n\n"
+           "| schedule | parameters | trials | states |\n|---|---|---|---|\n" + unranked;
+  }
+  return out;
 }
 
 std::string MarkdownFamilies(const SweepReport& report) {
@@ -276,7 +305,8 @@ nlohmann::ordered_json TrialsJson(const SweepReport& report) {
 nlohmann::ordered_json RankingJson(const SweepReport& report) {
   nlohmann::ordered_json ranking = nlohmann::ordered_json::array();
   for (const ConfigRank& rank : report.ranking) {
-    ranking.push_back({{"rank", rank.rank},
+    ranking.push_back({{"rank", rank.scored() ? nlohmann::ordered_json(rank.rank) : nullptr},
+                       {"states", rank.states},
                        {"config", rank.config},
                        {"schedule", rank.schedule_type},
                        {"params", rank.params},
@@ -368,7 +398,8 @@ std::string RenderCsv(const SweepReport& report) {
     return v ? fmt::format("{}", *v) : std::string();
   };
   for (const ConfigRank& rank : report.ranking) {
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", rank.rank, rank.config,
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n",
+                       rank.scored() ? std::to_string(rank.rank) : std::string(), rank.config,
                        rank.schedule_type, rank.peak_lr,
                        rank.scored() ? fmt::format("{}", rank.stats.mean) : "",
                        optional(rank.stats.std), optional(rank.stats.ci95_low),

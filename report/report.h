@@ -3,8 +3,8 @@
 //
 // Configurations (trials equal but for the seed) are ranked by the mean score of their completed
 // trials, best first, with n, standard deviation and the 95% confidence interval of the mean
-// (Student t); configurations without a score (every trial diverged, failed or unfinished) rank
-// last. The report also says whether the best configuration is significantly better than the
+// (Student t); configurations without a score (every trial diverged, failed or unfinished) get
+// no rank and are listed after the ranked ones with their trials' states. The report also says whether the best configuration is significantly better than the
 // runner-up (Welch's t-test, p < 0.05), shows the best configuration of each schedule family with
 // its gain over constant LR, each family's stable peak-LR range (peak LRs within `tolerance` of
 // its best), and the diagnoses of every trial's curves. Nothing is dropped: DIVERGED and FAILED
@@ -36,7 +36,7 @@ struct ReportOptions {
 };
 
 struct ConfigRank {
-  int64_t rank = 0;  // 1-based
+  int64_t rank = 0;  // 1-based among the scored configurations; 0: not ranked (no score)
   int64_t config = 0;
   nlohmann::ordered_json params;
   std::string schedule_type;
@@ -44,6 +44,7 @@ struct ConfigRank {
   SeedStats stats;       // over scored (completed) trials
   std::vector<double> scores;
   std::vector<int64_t> trials;
+  std::string states;  // its trials' states, e.g. "2 DIVERGED, 1 FAILED" (why it has no score)
   bool scored() const { return stats.n > 0; }
 };
 
@@ -59,7 +60,7 @@ struct Sensitivity {
   double best_lr = 0.0;
   double lr_min = 0.0;  // the stable range: peak LRs whose mean is within tolerance of the best
   double lr_max = 0.0;
-  int64_t lrs_tried = 0;
+  int64_t lrs_tried = 0;  // distinct peak LRs the family's configurations ran, scored or not
 };
 
 struct Significance {

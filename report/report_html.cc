@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_replace.h"
 #include "common/yaml_reader.h"
 #include "report/report.h"
+#include "report/report_tables.h"
 #include "fmt/format.h"
 #include "schedule/schedule.h"
 #include "schedule/schedule_parser.h"
@@ -35,9 +37,6 @@ std::string Script(const char* begin, const char* end) {
   return absl::StrReplaceAll(std::string(begin, end), {{"</script", "<\\/script"}});
 }
 
-std::string Escape(const std::string& text) {
-  return absl::StrReplaceAll(text, {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}});
-}
 
 Json ParseOr(const std::string& text) {
   Json parsed = Json::parse(text, nullptr, false);
@@ -88,8 +87,12 @@ Json MetricVsLr(const SweepReport& report) {
         *std::min_element(rank.scores.begin(), rank.scores.end()));
     const double high = rank.stats.ci95_high.value_or(
         *std::max_element(rank.scores.begin(), rank.scores.end()));
+    // An accuracy's interval lies in [0, 1]: a t-interval over few seeds can overshoot it.
+    const bool bounded = absl::StrContains(report.sweep.record.metric_name, "accuracy");
     rows.push_back({{"schedule", rank.schedule_type}, {"peak_lr", rank.peak_lr},
-                    {"mean", rank.stats.mean}, {"low", low}, {"high", high},
+                    {"mean", rank.stats.mean},
+                    {"low", bounded ? std::clamp(low, 0.0, 1.0) : low},
+                    {"high", bounded ? std::clamp(high, 0.0, 1.0) : high},
                     {"config", rank.config}});
   }
   const std::string metric = report.sweep.record.metric_name;
@@ -182,8 +185,10 @@ Json LossCurves(const SweepReport& report) {
 }
 
 // One swept parameter of every scored configuration scaled to [0, 1]: numbers by their range
-// (log for LRs), categories by their order of appearance.
-void AddScaledParameter(const SweepReport& report, const std::string& key, Json& rows) {
+// (log for LRs), categories by their order of appearance. `labels` receives what the axis of the
+// parameter shows: each category, or the smallest and largest number, at its scaled position.
+void AddScaledParameter(const SweepReport& report, const std::string& key, Json& rows,
+                        Json& labels) {
   std::vector<std::string> categories;
   double low = INFINITY, high = -INFINITY;
   bool numeric = true, logarithmic = key.find("lr") != std::string::npos;
@@ -200,6 +205,21 @@ void AddScaledParameter(const SweepReport& report, const std::string& key, Json&
         categories.push_back(v.dump());
       }
     }
+  }
+  auto label = [&](double scaled, const std::string& text) {
+    labels.push_back({{"parameter", key}, {"scaled", scaled}, {"label", text}});
+  };
+  if (!numeric) {
+    for (size_t i = 0; i < categories.size(); ++i) {
+      const Json value = Json::parse(categories[i]);
+      label(categories.size() > 1 ? double(i) / double(categories.size() - 1) : 0.5,
+            value.is_string() ? value.get<std::string>() : categories[i]);
+    }
+  } else if (high > low) {
+    label(0, fmt::format("{:g}", low));
+    label(1, fmt::format("{:g}", high));
+  } else if (std::isfinite(low)) {
+    label(0.5, fmt::format("{:g}", low));
   }
   for (const ConfigRank& rank : report.ranking) {
     if (!rank.params.contains(key) || !rank.scored()) continue;
@@ -228,21 +248,30 @@ Json ParallelCoordinates(const SweepReport& report) {
     }
   }
   Json rows = Json::array();
-  for (const std::string& key : keys) AddScaledParameter(report, key, rows);
+  Json labels = Json::array();
+  for (const std::string& key : keys) AddScaledParameter(report, key, rows, labels);
+  const Json x = {{"field", "parameter"}, {"type", "nominal"}, {"sort", keys}, {"title", nullptr}};
+  const Json y = {{"field", "scaled"}, {"type", "quantitative"}, {"title", "scaled value"},
+                  {"axis", {{"labels", false}, {"ticks", false}}}};
   return {{"$schema", "https://vega.github.io/schema/vega-lite/v5.json"},
           {"title", "Swept parameters of every configuration, coloured by score"},
           {"width", std::max<int>(300, 130 * static_cast<int>(keys.size()))}, {"height", 260},
-          {"data", {{"values", rows}}},
-          {"mark", {{"type", "line"}, {"point", true}, {"opacity", 0.7}}},
-          {"encoding", {{"x", {{"field", "parameter"}, {"type", "nominal"}, {"sort", keys},
-                               {"title", nullptr}}},
-                        {"y", {{"field", "scaled"}, {"type", "quantitative"},
-                               {"title", "scaled value"}}},
-                        {"detail", {{"field", "config"}, {"type", "nominal"}}},
-                        {"color", {{"field", "score"}, {"type", "quantitative"},
-                                   {"scale", {{"scheme", "viridis"}}}}},
-                        {"tooltip", Json::array({{{"field", "config"}}, {{"field", "parameter"}},
-                                                 {{"field", "value"}}, {{"field", "score"}}})}}}};
+          {"layer",
+           Json::array(
+               {{{"data", {{"values", rows}}},
+                 {"mark", {{"type", "line"}, {"point", true}, {"opacity", 0.7}}},
+                 {"encoding", {{"x", x}, {"y", y},
+                               {"detail", {{"field", "config"}, {"type", "nominal"}}},
+                               {"color", {{"field", "score"}, {"type", "quantitative"},
+                                          {"scale", {{"scheme", "viridis"}}}}},
+                               {"tooltip", Json::array({{{"field", "config"}},
+                                                        {{"field", "parameter"}},
+                                                        {{"field", "value"}},
+                                                        {{"field", "score"}}})}}}},
+                // Each axis's values: the categories, or the range of the numbers.
+                {{"data", {{"values", labels}}},
+                 {"mark", {{"type", "text"}, {"align", "left"}, {"dx", 6}, {"fontSize", 11}}},
+                 {"encoding", {{"x", x}, {"y", y}, {"text", {{"field", "label"}}}}}}})}};
 }
 
 Json SensitivityChart(const SweepReport& report) {
@@ -263,7 +292,9 @@ Json SensitivityChart(const SweepReport& report) {
                          {"encoding", {{"y", {{"field", "schedule"}, {"type", "nominal"}}},
                                        {"x", x},
                                        {"x2", {{"field", "lr_max"}}},
-                                       {"color", {{"field", "schedule"}, {"type", "nominal"}}}}}},
+                                       // The y axis names each family: a legend would repeat it.
+                                       {"color", {{"field", "schedule"}, {"type", "nominal"},
+                                                  {"legend", nullptr}}}}}},
                         {{"mark", {{"type", "point"}, {"filled", true}, {"size", 80},
                                    {"color", "black"}}},
                          {"encoding", {{"y", {{"field", "schedule"}, {"type", "nominal"}}},
@@ -286,19 +317,19 @@ std::string RenderHtml(const SweepReport& report) {
       "body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 1100px; }}\n"
       "table {{ border-collapse: collapse; margin: 1em 0; font-size: 14px; }}\n"
       "td, th {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; }}\n"
-      ".chart {{ margin: 1.5em 0; }}\n#errors {{ color: #b00; }}\n</style>\n",
-      Escape(sweep.name));
+      ".chart {{ margin: 1.5em 0; }}\n#errors {{ color: #b00; }}\n{1}</style>\n",
+      HtmlEscape(sweep.name), kReportTableStyle);
   page += "<script>" + Script(lrsweep_vega_js_begin, lrsweep_vega_js_end) + "</script>\n";
   page += "<script>" + Script(lrsweep_vega_lite_js_begin, lrsweep_vega_lite_js_end) + "</script>\n";
   page += "<script>" + Script(lrsweep_vega_embed_js_begin, lrsweep_vega_embed_js_end) +
           "</script>\n</head><body>\n";
-  page += fmt::format("<h1>{} <small>({})</small></h1>\n", Escape(sweep.name), Escape(sweep.id));
-  // The Markdown tables, as preformatted text (they read well as they are).
-  page += "<pre id=\"summary\">" + Escape(RenderMarkdown(report)) + "</pre>\n";
+  page += fmt::format("<h1>{} <small>({})</small></h1>\n", HtmlEscape(sweep.name), HtmlEscape(sweep.id));
+  page += RenderHtmlTables(report);
   for (size_t i = 0; i < charts.size(); ++i) {
     page += fmt::format("<div class=\"chart\" id=\"chart{}\"></div>\n", i + 1);
   }
   page += "<pre id=\"errors\"></pre>\n<script>\n";
+  page += kSortableTablesScript;
   page += "const specs = " + absl::StrReplaceAll(charts.dump(), {{"</", "<\\/"}}) + ";\n";
   page += R"js(
 function reportError(message) {

@@ -45,12 +45,12 @@ void TrialLog::Append(const std::string& line) {
   pending_.append(line).push_back('\n');
 }
 
-bool TrialLog::SendPending() {
+absl::Status TrialLog::SendPending() {
   std::string text;
   size_t take = 0;
   {
     absl::MutexLock lock(&mu_);
-    if (pending_.empty()) return true;
+    if (pending_.empty()) return absl::OkStatus();
     take = std::min(pending_.size(), kMaxSend);
     text = pending_.substr(0, take);
     if (dropped_ && take == pending_.size()) {
@@ -59,10 +59,10 @@ bool TrialLog::SendPending() {
     }
   }
   const absl::Status sent = link_->AppendTrialLog(lease_, text);
-  if (!sent.ok() && IsRetryable(sent)) return true;  // kept for the next round
+  if (!sent.ok() && IsRetryable(sent)) return sent;  // kept for the next round
   absl::MutexLock lock(&mu_);
   pending_.erase(0, take);
-  return sent.ok();
+  return sent;
 }
 
 void TrialLog::SendLoop() {
@@ -72,14 +72,17 @@ void TrialLog::SendLoop() {
       absl::MutexLock lock(&mu_);
       ending = mu_.AwaitWithTimeout(absl::Condition(&ended_), kSendInterval);
     }
-    if (!SendPending()) return;  // a lost lease or an old coordinator: the local file has it
+    const absl::Status sent = SendPending();
+    // A lost lease or an old coordinator: the local file has it all.
+    if (!sent.ok() && !IsRetryable(sent)) return;
   }
-  for (int round = 0; round < 8; ++round) {  // the rest, without waiting forever
+  // The rest, while the coordinator answers: the attempt's report must not wait on its log.
+  for (int round = 0; round < 8; ++round) {
     {
       absl::MutexLock lock(&mu_);
       if (pending_.empty()) return;
     }
-    if (!SendPending()) return;
+    if (!SendPending().ok()) return;
   }
 }
 

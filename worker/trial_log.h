@@ -32,8 +32,9 @@ class TrialLog {
 
  private:
   void SendLoop();
-  // Sends what is pending; false when the coordinator refused it for good.
-  bool SendPending() ABSL_LOCKS_EXCLUDED(mu_);
+  // Sends (up to 1 MiB of) what is pending; kept for the next round when the coordinator is
+  // unreachable, dropped when it refused.
+  absl::Status SendPending() ABSL_LOCKS_EXCLUDED(mu_);
 
   CoordinatorLink* const link_;
   const LeaseRef lease_;

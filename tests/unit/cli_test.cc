@@ -1,5 +1,6 @@
 // The lrsweep binary as users and their scripts see it: output formats, the PyTorch-equal CSV,
 // exit codes, and messages that name the file, line and column.
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -94,6 +95,45 @@ TEST(CliScheduleTest, JsonAndSvgFormats) {
   EXPECT_THAT(svg.out, HasSubstr("<polyline"));
   EXPECT_THAT(svg.out, HasSubstr("(log scale)"));
   EXPECT_THAT(svg.out, HasSubstr("momentum"));
+}
+
+// The y of the SVG text element whose content is `label` (-1 when there is none).
+double LabelY(const std::string& svg, const std::string& label) {
+  const size_t text = svg.find(">" + label + "</text>");
+  if (text == std::string::npos) return -1;
+  const size_t y = svg.rfind(" y=\"", text);
+  double value = -1;
+  if (!absl::SimpleAtod(svg.substr(y + 4, svg.find('"', y + 4) - y - 4), &value)) return -1;
+  return value;
+}
+
+TEST(CliScheduleTest, LogScaleTickLabelsSitAtTheirOwnValues) {
+  TempDir dir;
+  // Cosine from 0.1 down to 3.07e-5: the lowest decade tick, 1e-05, lies below the curve.
+  const std::string file = dir.Write(
+      "cosine.yaml", "schedule: {type: cosine, lr: 0.1, eta_min: 3.07e-5}\n");
+  const testing::CommandResult svg =
+      RunLrsweep("schedule " + file + " --total-steps 100 --format svg --log-scale");
+  ASSERT_EQ(svg.exit_code, 0) << svg.err;
+  const double tick = LabelY(svg.out, "1e-05") - 4;  // labels are drawn 4px below their line
+  const double top_tick = LabelY(svg.out, "0.1") - 4;
+  ASSERT_GT(tick, 0) << svg.out;
+  // The curve's lowest point (largest y) lies log10(min / 1e-5) of the 4 decades above the 1e-05
+  // line, not on it.
+  const size_t points = svg.out.find("points=\"") + 8;
+  double lowest = 0;
+  for (absl::string_view pair : absl::StrSplit(
+           svg.out.substr(points, svg.out.find('"', points) - points), ' ', absl::SkipEmpty())) {
+    double y = 0;
+    ASSERT_TRUE(absl::SimpleAtod(pair.substr(pair.find(',') + 1), &y));
+    lowest = std::max(lowest, y);
+  }
+  const testing::CommandResult json =
+      RunLrsweep("schedule " + file + " --total-steps 100 --format json");
+  const std::vector<double> lrs = nlohmann::json::parse(json.out).at("lr").get<std::vector<double>>();
+  const double smallest = *std::min_element(lrs.begin(), lrs.end());
+  ASSERT_GT(smallest, 2e-5);
+  EXPECT_NEAR(tick - lowest, (tick - top_tick) * std::log10(smallest / 1e-5) / 4, 1.0);
 }
 
 TEST(CliScheduleTest, LintWarningsGoToStderr) {

@@ -90,6 +90,19 @@ TEST(ReportBrowserTest, EveryChartRendersOfflineWithoutErrors) {
     EXPECT_THAT(section, HasSubstr("<svg")) << "chart " << chart << " drew nothing";
     EXPECT_THAT(section, HasSubstr("class=\"marks\"")) << "chart " << chart;
   }
+  // The tables are real tables with their headers and rows, the best row marked.
+  for (const char* section : {"id=\"ranking\"", "id=\"families\"", "id=\"stable-lr\"",
+                              "id=\"verdict\""}) {
+    EXPECT_THAT(dom, HasSubstr(section));
+  }
+  EXPECT_THAT(dom, HasSubstr("<th>schedule.lr</th>")) << "swept values are columns";
+  EXPECT_THAT(dom, HasSubstr("<tr class=\"best\">"));
+  EXPECT_THAT(dom, ::testing::Not(HasSubstr("<pre id=\"summary\">")));
+  // The parallel-coordinates chart names the categories of schedule.type on its axis.
+  const size_t parallel = dom.find("id=\"chart4\"");
+  ASSERT_NE(parallel, std::string::npos);
+  EXPECT_THAT(dom.substr(parallel, dom.find("id=\"chart5\"") - parallel),
+              ::testing::AllOf(HasSubstr(">onecycle<"), HasSubstr(">constant<")));
   // Kept next to the test binary for a person to look at.
   const std::string screenshot =
       (std::filesystem::path(testing::Setting("LRSWEEP_BIN", LRSWEEP_BIN_DEFAULT)) /

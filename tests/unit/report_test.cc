@@ -10,6 +10,7 @@
 namespace lrsweep {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -103,6 +104,55 @@ TEST(ReportTest, RanksConfigurationsAcrossSeedsWithFamiliesAndStableRanges) {
   EXPECT_THAT(html, ::testing::Not(HasSubstr("<script src=")));  // nothing fetched from a network
 }
 
+TEST(ReportTest, OnlyScoredConfigurationsAreRankedAndEveryTriedLrCounts) {
+  std::vector<TrialRecord> trials = {
+      Trial(0, 0, TrialState::kFailed, std::nullopt, "cosine", 0.02),
+      Trial(1, 1, TrialState::kCompleted, 0.90, "cosine", 0.1),
+      Trial(2, 2, TrialState::kDiverged, std::nullopt, "onecycle", 1.0),
+      Trial(3, 3, TrialState::kCompleted, 0.85, "onecycle", 0.1),
+  };
+  const SweepReport report = BuildReport(View(true), trials);
+  ASSERT_EQ(report.ranking.size(), 4u);
+  EXPECT_EQ(report.ranking[0].rank, 1);
+  EXPECT_EQ(report.ranking[1].rank, 2);
+  EXPECT_EQ(report.ranking[2].rank, 0);  // no score: no rank, even when listed
+  EXPECT_EQ(report.ranking[2].states, "1 FAILED");
+  EXPECT_EQ(report.sensitivity[0].family, "cosine");
+  EXPECT_EQ(report.sensitivity[0].lrs_tried, 2) << "0.02 failed but was tried";
+  const std::string markdown = RenderMarkdown(report);
+  EXPECT_THAT(markdown, HasSubstr("## Not ranked"));
+  EXPECT_THAT(markdown, HasSubstr("| cosine | schedule.type=cosine schedule.lr=0.02 | 0 | "
+                                  "1 FAILED |"));
+  EXPECT_THAT(markdown, ::testing::Not(HasSubstr("| 3 | cosine")));
+  EXPECT_TRUE(RenderJson(report)["ranking"][2]["rank"].is_null());
+  // One seed each: said in plain words, with what to change.
+  EXPECT_THAT(report.significance.note,
+              AllOf(HasSubstr("single seed"), HasSubstr("seeds: [0, 1, 2]")));
+  EXPECT_THAT(report.significance.note, ::testing::Not(HasSubstr("cannot tell:")));
+}
+
+TEST(ReportTest, HtmlTablesAreRealSortableTablesWithTheBestRowAndTheVerdict) {
+  std::vector<TrialRecord> trials = {
+      Trial(0, 0, TrialState::kCompleted, 0.80, "cosine", 0.1),
+      Trial(1, 0, TrialState::kCompleted, 0.02, "cosine", 0.1),  // a wide interval
+      Trial(2, 1, TrialState::kCompleted, 0.85, "onecycle", 0.3),
+      Trial(3, 1, TrialState::kCompleted, 0.86, "onecycle", 0.3),
+  };
+  const std::string html = RenderHtml(BuildReport(View(true), trials));
+  EXPECT_THAT(html, AllOf(HasSubstr("<table class=\"sortable\">"), HasSubstr("<tr class=\"best\">"),
+                          HasSubstr("<th>schedule.lr</th>"), HasSubstr("id=\"verdict\""),
+                          HasSubstr("<td class=\"num\" data-sort=\"0.3\">0.3</td>")));
+  EXPECT_THAT(html, ::testing::Not(HasSubstr("schedule.type=")));
+  EXPECT_THAT(html, ::testing::Not(HasSubstr("<pre id=\"summary\">")));
+  // The accuracy band of the metric-vs-LR chart stays in [0, 1].
+  const size_t start = html.find("const specs = ") + 14;
+  const nlohmann::json specs = nlohmann::json::parse(html.substr(start, html.find(";\n", start) - start));
+  for (const nlohmann::json& row : specs[0]["data"]["values"]) {
+    EXPECT_GE(row["low"].get<double>(), 0.0);
+    EXPECT_LE(row["high"].get<double>(), 1.0);
+  }
+}
+
 TEST(ReportTest, MinimizedMetricRanksLowestFirst) {
   const SweepReport report = BuildReport(
       View(false), {Trial(0, 0, TrialState::kCompleted, 0.3, "cosine", 0.1),
@@ -162,6 +212,24 @@ TEST(DiagnosesTest, Diverged) {
   curve.trial.state = TrialState::kDiverged;
   curve.trial.reason = "diverged at step 9 (lr 1)";
   EXPECT_THAT(Codes(curve), ElementsAre("diverged"));
+}
+
+TEST(DiagnosesTest, TheFixForADivergenceFitsItsSchedule) {
+  auto fix = [](const std::string& schedule) {
+    Curve curve = Make(10, [](int64_t) { return 2.0; }, [](int64_t) { return 1.0; },
+                       [](int64_t) { return 2.0; });
+    curve.trial.state = TrialState::kDiverged;
+    curve.trial.plan_json = R"({"schedule": )" + schedule + "}";
+    return DiagnoseTrial(curve.trial, curve.points).at(0).fix;
+  };
+  // One-cycle warms up already: a warmup block would be the double warmup the linter flags.
+  EXPECT_THAT(fix(R"({"type": "onecycle", "max_lr": 1.0})"),
+              AllOf(HasSubstr("pct_start"), ::testing::Not(HasSubstr("warmup:"))));
+  EXPECT_THAT(fix(R"({"type": "wsd", "lr": 1.0, "warmup_steps": 10})"),
+              AllOf(HasSubstr("warmup_steps"), ::testing::Not(HasSubstr("warmup:"))));
+  EXPECT_THAT(fix(R"({"type": "cosine", "lr": 1.0, "warmup": {"steps": 5}})"),
+              HasSubstr("lengthen the warmup"));
+  EXPECT_THAT(fix(R"({"type": "cosine", "lr": 1.0})"), HasSubstr("add warmup: {fraction: 0.05}"));
 }
 
 TEST(DiagnosesTest, LrReachesZeroBeforeTheEnd) {
