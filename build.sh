@@ -3,7 +3,7 @@
 # and runs.
 #
 #   ./build.sh demo    the main job: the example sweep, planned, and its schedules drawn
-#   ./build.sh test    the whole test suite (ctest)
+#   ./build.sh test    the whole test suite (ctest), then each fuzz target for FUZZ_SECONDS (45)
 #   ./build.sh build   only install and build
 #
 # BUILD_DIR (default: build) and JOBS (default: 2) may be set in the environment.
@@ -35,8 +35,9 @@ case "${1:-}" in
     ;;
   test)
     build
-    cd "$BUILD_DIR"
-    ctest --output-on-failure -j"$JOBS"
+    (cd "$BUILD_DIR" && ctest --output-on-failure -j"$JOBS")
+    # Every libFuzzer target for a short while (clang; `make fuzz` runs them longer).
+    bash fuzz/run.sh "${FUZZ_SECONDS:-45}"
     ;;
   *)
     echo "usage: $0 demo|test|build" >&2

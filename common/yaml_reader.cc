@@ -23,6 +23,59 @@ namespace {
 // yaml-cpp keeps every pair of a mapping and answers lookups with the first, so a repeated key
 // would silently drop the later block. Walks the tree without recursion (deep nesting cannot
 // exhaust the stack) and with a budget (aliases of aliases cannot make it exponential).
+constexpr uintmax_t kMaxYamlBytes = uintmax_t{4} << 20;
+
+absl::Status TooLarge(absl::string_view file, uintmax_t bytes) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      file, ": ", bytes / (1 << 20), " MiB; a sweep or schedule file is at most ",
+      kMaxYamlBytes / (1 << 20), " MiB (they are a few KB): is this the right file?"));
+}
+
+// The length of the UTF-8 sequence at text[i], or 0 when it is not one (overlong forms,
+// surrogates and code points past U+10FFFF included).
+size_t Utf8SequenceLength(absl::string_view text, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = byte(i);
+  if (lead < 0x80) return 1;
+  size_t length = 0;
+  uint32_t code = 0;
+  if ((lead & 0xE0) == 0xC0) length = 2, code = lead & 0x1F;
+  else if ((lead & 0xF0) == 0xE0) length = 3, code = lead & 0x0F;
+  else if ((lead & 0xF8) == 0xF0) length = 4, code = lead & 0x07;
+  else return 0;
+  if (i + length > text.size()) return 0;
+  for (size_t k = 1; k < length; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    code = (code << 6) | (byte(i + k) & 0x3F);
+  }
+  static constexpr uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (code < kSmallest[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return 0;
+  return length;
+}
+
+// YAML is Unicode text, and every name and value ends up in JSON (trial plans, reports), which
+// must be valid UTF-8: bytes of another encoding are refused where they are.
+absl::Status CheckUtf8(absl::string_view text, absl::string_view file) {
+  int64_t line = 1, column = 1;
+  for (size_t i = 0; i < text.size();) {
+    const size_t length = Utf8SequenceLength(text, i);
+    if (length == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          file, ":", line, ":", column, ": not UTF-8 text (byte 0x",
+          absl::Hex(static_cast<unsigned char>(text[i]), absl::kZeroPad2),
+          "); save the file as UTF-8"));
+    }
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+    i += length;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckDuplicateKeys(const YAML::Node& root, absl::string_view file) {
   constexpr int64_t kMaxVisits = 2000000;
   std::vector<YAML::Node> pending = {root};
@@ -60,6 +113,8 @@ absl::Status CheckDuplicateKeys(const YAML::Node& root, absl::string_view file) 
 }  // namespace
 
 absl::StatusOr<YAML::Node> ParseYaml(absl::string_view text, absl::string_view file) {
+  if (text.size() > kMaxYamlBytes) return TooLarge(file, text.size());
+  if (absl::Status utf8 = CheckUtf8(text, file); !utf8.ok()) return utf8;
   try {
     YAML::Node root = YAML::Load(std::string(text));
     if (absl::Status duplicates = CheckDuplicateKeys(root, file); !duplicates.ok()) {
@@ -80,6 +135,8 @@ absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
         absl::StrCat(path, ": is a directory; give the YAML file itself (e.g. ", path,
                      "/sweep.yaml)"));
   }
+  const uintmax_t size = std::filesystem::file_size(path, error);
+  if (!error && size > kMaxYamlBytes) return TooLarge(path, size);
   std::ifstream in(path);
   if (!in) {
     return absl::InvalidArgumentError(

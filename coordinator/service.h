@@ -1,7 +1,7 @@
 // The gRPC edge of lrsweep-coordinator: SweepService and WorkerService on the callback API.
 //
-// Each handler checks the request's required fields (INVALID_ARGUMENT naming the field), calls one
-// Coordinator method and converts the result; no logic lives here. WatchSweep streams an event on
+// Each unary handler calls its gRPC-free step (service_steps.h: the request's checks, one
+// Coordinator call, the response) and answers with ToGrpcStatus; no logic lives here. WatchSweep streams an event on
 // every change of the sweep until it ends.
 //
 //   Coordinator* coordinator = ...;

@@ -164,6 +164,13 @@ absl::StatusOr<CheckpointIdentity> UnpackCheckpointFolder(const std::string& byt
         UNZ_OK) {
       return absl::DataLossError("checkpoint archive: unreadable entry");
     }
+    // lrsweep writes stored entries, which cannot be larger than the archive: anything else is
+    // damage (and must not make the reader allocate what a corrupt header claims).
+    if (info.compression_method != 0 || info.uncompressed_size > bytes.size()) {
+      return absl::DataLossError(absl::StrCat("checkpoint archive: entry '", name,
+                                              "' is not what lrsweep writes (compressed, or "
+                                              "larger than the archive)"));
+    }
     if (!SafeEntryName(name)) {
       return absl::DataLossError(absl::StrCat("checkpoint archive: entry '", name,
                                               "' points outside its folder"));

@@ -136,6 +136,20 @@ TEST(CliScheduleTest, LogScaleTickLabelsSitAtTheirOwnValues) {
   EXPECT_NEAR(tick - lowest, (tick - top_tick) * std::log10(smallest / 1e-5) / 4, 1.0);
 }
 
+TEST(CliPlanTest, AHundredMegabyteFileIsRefusedBeforeItIsRead) {
+  TempDir dir;
+  const std::string file = dir.path() + "/huge.yaml";
+  {
+    std::ofstream out(file);
+    const std::string line = "# " + std::string(1021, 'x') + "\n";
+    for (int i = 0; i < 100 * 1024; ++i) out << line;  // 100 MiB of comments
+  }
+  const testing::CommandResult plan = RunLrsweep("plan " + file);
+  EXPECT_EQ(plan.exit_code, 2) << plan.err;
+  EXPECT_THAT(plan.err, AllOf(HasSubstr("huge.yaml: 100 MiB"), HasSubstr("at most 4 MiB")));
+  std::filesystem::remove(file);
+}
+
 TEST(CliScheduleTest, LintWarningsGoToStderr) {
   TempDir dir;
   const std::string file = dir.Write("s.yaml", "schedule:\n  type: cosine\n  lr: 0.1\n");

@@ -58,6 +58,20 @@ parameters:
               AllOf(HasSubstr("sweep.yaml:4:1: key 'parameters'"), HasSubstr("first at line 3")));
 }
 
+TEST(SweepPlannerTest, TextThatIsNotUtf8IsRefusedWhereItIs) {
+  // Found by fuzz/fuzz_sweep_parser: a Latin-1 byte in a value crashed the JSON of the plan.
+  absl::StatusOr<SweepSpec> sweep = ParseSweep("name: ok\ntrain: {epochs: 1}\n# caf\xe9\n",
+                                               "latin1.yaml");
+  ASSERT_FALSE(sweep.ok());
+  EXPECT_EQ(sweep.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(sweep.status().message()),
+              AllOf(HasSubstr("latin1.yaml:3:6: not UTF-8 text (byte 0xe9)"),
+                    HasSubstr("save the file as UTF-8")));
+  const absl::StatusOr<SweepSpec> utf8 =
+      ParseSweep("name: caf\xc3\xa9\ntrain: {epochs: 1}\nschedule: {type: cosine, lr: 0.1}\n", "utf8.yaml");
+  EXPECT_TRUE(utf8.ok()) << utf8.status();
+}
+
 TEST(SweepPlannerTest, AnchorsOfAnchorsAreRefusedInBoundedTime) {
   std::string yaml = "name: bomb\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
   for (int i = 1; i < 9; ++i) {
