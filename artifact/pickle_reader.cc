@@ -203,6 +203,8 @@ class Machine {
     if (marks_.empty()) return Error(at, "no MARK");
     const size_t mark = marks_.back();
     marks_.pop_back();
+    // Found by fuzz/fuzz_checkpoint_reader: items popped after a MARK leave it above the stack.
+    if (mark > stack_.size()) return Error(at, "MARK above the top of the stack");
     std::vector<Value> items(stack_.begin() + static_cast<std::ptrdiff_t>(mark), stack_.end());
     stack_.resize(mark);
     return items;

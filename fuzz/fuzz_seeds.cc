@@ -35,8 +35,10 @@ lrsweep::v1::LeaseRef Lease() {
   return lease;
 }
 
-void WriteRequests(const fs::path& dir) {
-  namespace v1 = lrsweep::v1;
+namespace v1 = lrsweep::v1;
+
+// The requests that name a sweep, and the two that need none of the fixture's state.
+void WriteSweepRequests(const fs::path& dir) {
   v1::GetSweepRequest get;
   get.set_sweep_id("fuzz-000001");
   WriteRequest(dir, 0, get);
@@ -53,6 +55,18 @@ void WriteRequests(const fs::path& dir) {
   v1::StatArtifactsRequest stat;
   stat.add_sha256(std::string(64, 'a'));
   WriteRequest(dir, 4, stat);
+  v1::SubmitSweepRequest submit;
+  submit.set_yaml("name: s\ntrain: {steps: 4, batch_size: 8, data: {type: synthetic}}\n"
+                  "schedule: {type: cosine, lr: 0.1}\n");
+  submit.set_base_dir("/tmp");
+  WriteRequest(dir, 14, submit);
+  v1::CancelSweepRequest cancel;
+  cancel.set_sweep_id("fuzz-000001");
+  WriteRequest(dir, 15, cancel);
+}
+
+// The requests a worker sends.
+void WriteWorkerRequests(const fs::path& dir) {
   v1::RegisterWorkerRequest worker;
   worker.set_name("w");
   worker.set_device("cpu");
@@ -93,14 +107,6 @@ void WriteRequests(const fs::path& dir) {
   v1::UnregisterWorkerRequest unregister;
   unregister.set_worker_id("w-1");
   WriteRequest(dir, 13, unregister);
-  v1::SubmitSweepRequest submit;
-  submit.set_yaml("name: s\ntrain: {steps: 4, batch_size: 8, data: {type: synthetic}}\n"
-                  "schedule: {type: cosine, lr: 0.1}\n");
-  submit.set_base_dir("/tmp");
-  WriteRequest(dir, 14, submit);
-  v1::CancelSweepRequest cancel;
-  cancel.set_sweep_id("fuzz-000001");
-  WriteRequest(dir, 15, cancel);
   v1::AcquireLeaseRequest acquire;
   acquire.set_worker_id("w-1");
   WriteRequest(dir, 16, acquire);
@@ -122,6 +128,7 @@ int main(int argc, char** argv) {
   auto archive = lrsweep::PackCheckpointFolder(folder.string(), {"s-1", 1, 5, 1, 0.5, 1.0});
   if (archive.ok()) Write(out / "checkpoint_reader" / "folder-archive", *archive);
   fs::remove_all(out / "scratch");
-  WriteRequests(out / "rpc_requests");
+  WriteSweepRequests(out / "rpc_requests");
+  WriteWorkerRequests(out / "rpc_requests");
   return 0;
 }

@@ -24,6 +24,8 @@ constexpr size_t kStderrTail = 20;
 constexpr absl::Duration kPollInterval = absl::Milliseconds(100);
 // After the program's main process exits, what it started gets this long to close its output.
 constexpr absl::Duration kExitGrace = absl::Seconds(5);
+// A stopped (cancelled) trial's program gets this long after SIGTERM before SIGKILL.
+constexpr absl::Duration kStopGrace = absl::Seconds(5);
 
 // The metric keys a report may carry, besides step.
 const std::set<std::string>& KnownReportKeys() {
@@ -220,7 +222,13 @@ void ScriptTrial::HandleLine(const ScriptProcess::Line& line, TrainingObserver* 
 
 void ScriptTrial::Supervise(TrainingObserver* observer, ScriptProcess& process) {
   const StopRequest stop = observer->ShouldStop();
-  if (stop == StopRequest::kStop) End(Ending::kStopped, "trial stopped; killing the program");
+  if (stop == StopRequest::kStop && ending_ != Ending::kStopped) {
+    // Cancelled, or the lease is gone: the program's should_stop() turns true and it may exit
+    // on its own for a moment; its result counts for nothing either way.
+    End(Ending::kStopped, "trial stopped (cancelled, or the lease was lost); stopping the program");
+    term_sent_ = std::min(term_sent_, absl::Now());
+    process.SignalGroup(SIGTERM);
+  }
   if (stop == StopRequest::kPreempt && ending_ == Ending::kRunning) {
     ending_ = Ending::kPreempting;
     term_sent_ = absl::Now();
@@ -234,11 +242,13 @@ void ScriptTrial::Supervise(TrainingObserver* observer, ScriptProcess& process) 
         fmt::format("reported nothing for {:g} minutes (train.report_timeout_minutes); killed",
                     config_.train.command->report_timeout_minutes));
   }
-  const bool grace_over = absl::Now() - term_sent_ >
-                          absl::Seconds(config_.train.command->stop_grace_seconds);
-  if ((ending_ != Ending::kRunning && ending_ != Ending::kPreempting) || grace_over) {
-    process.SignalGroup(SIGKILL);
-  }
+  const absl::Duration grace = ending_ == Ending::kStopped
+                                   ? kStopGrace
+                                   : absl::Seconds(config_.train.command->stop_grace_seconds);
+  const bool grace_over = absl::Now() - term_sent_ > grace;
+  const bool kill_now = ending_ == Ending::kDiverged || ending_ == Ending::kTimedOut ||
+                        ending_ == Ending::kBadReport;
+  if (kill_now || grace_over) process.SignalGroup(SIGKILL);
 }
 
 absl::StatusOr<TrainOutcome> ScriptTrial::Run(TrainingObserver* observer) {

@@ -7,10 +7,10 @@
 //   lrsweep {"step": 10, "train_loss": 0.42, "lr": 0.1}    a metric point (lr defaults to the plan)
 //   lrsweep {"checkpoint": "/abs/dir", "step": 500}          a finished checkpoint folder
 // Every line of stdout and stderr goes to the attempt's log. The worker applies the DIVERGED
-// rule to reported training losses, kills the process group when the lease is lost or the
-// trial cancelled, forwards SIGTERM on preemption (the program checkpoints and exits 0), and
-// fails an attempt that exits non-zero (the last stderr line is the reason) or reports nothing
-// for train.report_timeout_minutes.
+// rule to reported training losses, forwards SIGTERM on preemption (the program checkpoints and
+// exits 0), SIGTERMs and 5 s later kills the process group when the trial is cancelled or its
+// lease lost, and fails an attempt that exits non-zero (the last stderr line is the reason) or
+// reports nothing for train.report_timeout_minutes.
 //
 //   ScriptTrial trial(config, plan_json, lease, options);
 //   RETURN_IF_ERROR(trial.Restore(checkpoint_bytes));      // optional: resume

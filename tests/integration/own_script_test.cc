@@ -145,5 +145,29 @@ TEST(OwnScriptTest, AFailingSilentOrMissingScriptFailsItsTrialWithTheReason) {
   EXPECT_THAT(logs.out, AllOf(HasSubstr("stderr: Traceback"), HasSubstr("boom at step 3")));
 }
 
+TEST(OwnScriptTest, ACancelledTrialsScriptIsAskedToStopThenKilled) {
+  TempDir dir;
+  const std::string file = dir.Write(
+      "sweep.yaml", ScriptSweep("script-cancel", "  args: {step_sleep: 0.3}\n",
+                                "  schedule.type: cosine\n"));
+  LocalCluster cluster;
+  cluster.StartWorker();
+  const std::string sweep = cluster.SubmitFile(file);
+  ASSERT_TRUE(cluster.WaitFor(sweep, absl::Seconds(60), [](const std::vector<v1::TrialInfo>& trials) {
+    return !trials.empty() && trials[0].step() >= 2;
+  }));
+  ASSERT_TRUE(cluster.client().Cancel(sweep).ok());
+  ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(30)));
+  EXPECT_EQ(cluster.Trials(sweep)[0].state(), v1::CANCELLED);
+  // The worker is free again within the grace, and says what it did in the trial's log.
+  ASSERT_TRUE(cluster.WaitFor(sweep, absl::Seconds(30), [&](const std::vector<v1::TrialInfo>&) {
+    return cluster.WorkerLog(0).find("trial 0 stopped") != std::string::npos;
+  })) << cluster.WorkerLog(0);
+  const testing::CommandResult logs = testing::RunLrsweep(
+      absl::StrCat("logs ", sweep, " 0 --coordinator ", cluster.address()));
+  EXPECT_THAT(logs.out, AllOf(HasSubstr("trial stopped (cancelled"),
+                              HasSubstr("program exited with code 0")));
+}
+
 }  // namespace
 }  // namespace lrsweep
