@@ -63,6 +63,10 @@ ScriptTrial::ScriptTrial(TrialConfig config, std::string plan_json, LeaseRef lea
   fs::create_directories(fs::path(options_.attempt_dir) / "checkpoints", ignored);
 }
 
+double ScriptTrial::WallSeconds() const {
+  return wall_offset_ + absl::ToDoubleSeconds(absl::Now() - started_);
+}
+
 void ScriptTrial::Log(const std::string& line) const {
   if (options_.log) options_.log(line);
 }
@@ -124,7 +128,7 @@ absl::StatusOr<MetricPoint> ScriptTrial::ToPoint(const nlohmann::json& message) 
   point.test_accuracy = OptionalNumber(message, "test_accuracy");
   point.examples_per_second = OptionalNumber(message, "examples_per_second").value_or(0.0);
   const std::optional<double> wall = OptionalNumber(message, "wall_seconds");
-  point.wall_seconds = wall ? *wall : wall_offset_ + absl::ToDoubleSeconds(absl::Now() - started_);
+  point.wall_seconds = wall ? *wall : WallSeconds();
   for (const auto& [key, value] : message.items()) {
     if (KnownReportKeys().count(key) == 0 && unknown_keys_.insert(key).second) {
       Log(absl::StrCat("lrsweep-worker: metric '", key, "' is not one lrsweep records (train_loss, "
@@ -181,7 +185,7 @@ void ScriptTrial::HandleCheckpoint(const nlohmann::json& message, TrainingObserv
   const int64_t step = message.at("step").get<int64_t>();
   CheckpointIdentity identity{lease_.sweep_id, lease_.trial, step, lease_.fencing_token,
                               first_loss_,
-                              wall_offset_ + absl::ToDoubleSeconds(absl::Now() - started_)};
+                              WallSeconds()};
   absl::StatusOr<std::string> bytes = PackCheckpointFolder(folder, identity);
   std::error_code ignored;
   fs::remove_all(folder, ignored);  // stored (or not) now: the program does not read it again

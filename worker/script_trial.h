@@ -68,6 +68,8 @@ class ScriptTrial {
 
   absl::Status WriteTrialFile(const std::string& path) const;
   void Log(const std::string& line) const;
+  // Training time: earlier attempts' (from the checkpoint) plus this attempt's so far.
+  double WallSeconds() const;
   void HandleLine(const ScriptProcess::Line& line, TrainingObserver* observer);
   void HandleReport(const nlohmann::json& message, TrainingObserver* observer);
   void HandleCheckpoint(const nlohmann::json& message, TrainingObserver* observer);
