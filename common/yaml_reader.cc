@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/suggest.h"
 
@@ -280,7 +281,12 @@ nlohmann::ordered_json YamlToJson(const YAML::Node& node) {
   }
   if (!node.IsScalar()) return nullptr;
   const std::string& text = node.Scalar();
-  if (node.Tag() != "!") {  // unquoted: try number and bool like YAML does
+  // Unquoted: a number or bool as YAML reads it. Only text that starts like a number (a digit, a
+  // sign, or the '.' of .5 and .inf) is tried as one: the conversions throw on anything else, and
+  // a throw per word made planning a large sweep slow.
+  const bool may_be_number = !text.empty() && (absl::ascii_isdigit(text[0]) || text[0] == '-' ||
+                                               text[0] == '+' || text[0] == '.');
+  if (node.Tag() != "!" && may_be_number) {
     try {
       size_t used = 0;
       const long long as_int = std::stoll(text, &used);
@@ -291,8 +297,8 @@ nlohmann::ordered_json YamlToJson(const YAML::Node& node) {
       return node.as<double>();
     } catch (...) {
     }
-    if (text == "true" || text == "false") return text == "true";
   }
+  if (node.Tag() != "!" && (text == "true" || text == "false")) return text == "true";
   return text;
 }
 

@@ -18,13 +18,19 @@
 namespace lrsweep {
 namespace {
 
-// Where one swept value is in the sweep file, so that each trial can take it from its own fresh
-// parse of the file (with its position), or the value itself when it was sampled.
+// Trials planned from one parse of the sweep's text (see Resolve): the parse is paid once per
+// batch, and the nodes the batch's trials add are freed with it.
+constexpr size_t kTrialsPerParse = 16;
+
+// Where one swept value is in the sweep file, so that each trial can take it from a parse of the
+// file (with its position), or the value itself when it was sampled.
 struct ValueRef {
   std::string path;
   size_t grid = 0;
   int64_t index = -1;      // position in the axis' list (or a choice's values); -1: the value
-  std::optional<YAML::Node> sampled;  // a number drawn from a distribution
+  // A number drawn from a distribution, as YAML text. Text, not a node: a node kept here would
+  // be merged with the tree of the first trial that used it and keep that whole tree alive.
+  std::optional<std::string> sampled;
 };
 
 // One configuration: a value for each axis of one grid.
@@ -32,11 +38,12 @@ struct Configuration {
   std::vector<ValueRef> values;
 };
 
-// The node a ValueRef points to inside `root`, a parse of the sweep's text. Taking values from a
-// per-trial parse (instead of sharing one tree between all trials) keeps yaml-cpp's node memory
-// per trial: sharing nodes across trees merges their memory, which grows with every trial.
+// The node a ValueRef points to inside `root`, a parse of the sweep's text. yaml-cpp never frees
+// a node while any node of its tree lives, and every node a trial's mappings are assembled from
+// joins that tree; so a parse is shared by a batch of trials only (kTrialsPerParse), which bounds
+// the memory planning holds.
 YAML::Node Resolve(const YAML::Node& root, const ValueRef& ref) {
-  if (ref.sampled) return *ref.sampled;
+  if (ref.sampled) return YAML::Node(*ref.sampled);
   const YAML::Node parameters = root["parameters"];
   const YAML::Node grid = parameters.IsSequence() ? parameters[ref.grid] : parameters;
   const YAML::Node value = grid[ref.path];
@@ -97,7 +104,7 @@ size_t UniformIndex(std::mt19937_64& rng, size_t n) {
   return std::min(n - 1, static_cast<size_t>(Uniform01(rng) * static_cast<double>(n)));
 }
 
-YAML::Node NumberNode(double value) { return YAML::Node(fmt::format("{}", value)); }
+std::string NumberText(double value) { return fmt::format("{}", value); }
 
 ValueRef Sample(const ParameterAxis& axis, size_t grid, std::mt19937_64& rng) {
   ValueRef ref{axis.path, grid, -1, std::nullopt};
@@ -109,16 +116,17 @@ ValueRef Sample(const ParameterAxis& axis, size_t grid, std::mt19937_64& rng) {
   const double u = Uniform01(rng);
   switch (d.kind) {
     case Distribution::Kind::kUniform:
-      ref.sampled = NumberNode(d.min + u * (d.max - d.min));
+      ref.sampled = NumberText(d.min + u * (d.max - d.min));
       break;
     case Distribution::Kind::kLogUniform:
-      ref.sampled = NumberNode(std::exp(std::log(d.min) + u * (std::log(d.max) - std::log(d.min))));
+      ref.sampled =
+          NumberText(std::exp(std::log(d.min) + u * (std::log(d.max) - std::log(d.min))));
       break;
     case Distribution::Kind::kIntUniform:
-      ref.sampled = YAML::Node(std::to_string(
+      ref.sampled = std::to_string(
           static_cast<int64_t>(d.min) +
           std::min(static_cast<int64_t>(d.max - d.min),
-                   static_cast<int64_t>(u * (d.max - d.min + 1)))));
+                   static_cast<int64_t>(u * (d.max - d.min + 1))));
       break;
     case Distribution::Kind::kChoice:
       ref.index = static_cast<int64_t>(UniformIndex(rng, d.values.size()));
@@ -231,11 +239,11 @@ absl::Status ResolveCommandWorkdir(const SweepSpec& sweep, TrainSpec* train) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<TrialPlan> PlanTrial(const SweepSpec& sweep, const Configuration& configuration,
-                                    int64_t config_index, int64_t seed, int64_t index) {
+// `root` is a parse of the sweep's text (see Resolve); positions are those of the file.
+absl::StatusOr<TrialPlan> PlanTrial(const SweepSpec& sweep, const YAML::Node& root,
+                                    const Configuration& configuration, int64_t config_index,
+                                    int64_t seed, int64_t index) {
   const YamlReader reader(sweep.file);
-  // A fresh parse per trial (see Resolve); positions are those of the file.
-  const YAML::Node root = YAML::Load(sweep.text);
   Overrides overrides;
   for (const ValueRef& ref : configuration.values) overrides.emplace_back(ref.path, Resolve(root, ref));
   TrialPlan trial;
@@ -344,10 +352,12 @@ absl::StatusOr<SweepPlan> PlanSweep(const SweepSpec& sweep) {
                                                         : RandomConfigurations(sweep);
   SweepPlan plan;
   plan.trials.reserve(static_cast<size_t>(count));
+  YAML::Node root;
   for (size_t c = 0; c < configurations.size(); ++c) {
     for (int64_t seed : sweep.seeds) {
+      if (plan.trials.size() % kTrialsPerParse == 0) root.reset(YAML::Load(sweep.text));
       ASSIGN_OR_RETURN(TrialPlan trial,
-                       PlanTrial(sweep, configurations[c], static_cast<int64_t>(c), seed,
+                       PlanTrial(sweep, root, configurations[c], static_cast<int64_t>(c), seed,
                                  static_cast<int64_t>(plan.trials.size())));
       plan.trials.push_back(std::move(trial));
     }
