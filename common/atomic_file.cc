@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -50,16 +51,17 @@ absl::Status RenameDurably(const std::string& from, const std::string& to) {
 
 // --- TempFile ---
 
-absl::StatusOr<TempFile> TempFile::Create(const std::string& path) {
+absl::StatusOr<TempFile> TempFile::Create(const std::string& path, Digest digest) {
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return IoError("create", path, errno);
-  return TempFile(path, fd);
+  return TempFile(path, fd, digest == Digest::kSha256);
 }
 
 TempFile::TempFile(TempFile&& other) noexcept
     : path_(std::move(other.path_)),
       fd_(std::exchange(other.fd_, -1)),
       size_(other.size_),
+      hashed_(other.hashed_),
       hasher_(std::move(other.hasher_)) {
   other.path_.clear();
 }
@@ -70,6 +72,7 @@ TempFile& TempFile::operator=(TempFile&& other) noexcept {
     path_ = std::exchange(other.path_, std::string());
     fd_ = std::exchange(other.fd_, -1);
     size_ = other.size_;
+    hashed_ = other.hashed_;
     hasher_ = std::move(other.hasher_);
   }
   return *this;
@@ -95,7 +98,7 @@ absl::Status TempFile::Append(absl::string_view bytes) {
     }
     written += static_cast<size_t>(n);
   }
-  hasher_.Update(bytes);
+  if (hashed_) hasher_.Update(bytes);
   size_ += static_cast<int64_t>(bytes.size());
   return absl::OkStatus();
 }
@@ -111,18 +114,37 @@ absl::Status TempFile::CommitTo(const std::string& target) {
 }
 
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view bytes) {
-  absl::StatusOr<TempFile> temp = TempFile::Create(absl::StrCat(path, ".tmp-", getpid()));
+  absl::StatusOr<TempFile> temp =
+      TempFile::Create(absl::StrCat(path, ".tmp-", getpid()), TempFile::Digest::kNone);
   if (!temp.ok()) return temp.status();
   if (absl::Status written = temp->Append(bytes); !written.ok()) return written;
   return temp->CommitTo(path);
 }
 
 absl::StatusOr<std::string> ReadBinaryFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
+  // Read straight into a string sized from fstat: a checkpoint is read once, not copied through
+  // streams. A file that grows meanwhile is read to its end.
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  struct stat info {};
+  std::string bytes;
+  if (fstat(fd, &info) == 0 && info.st_size > 0) bytes.resize(static_cast<size_t>(info.st_size));
+  size_t done = 0;
+  while (true) {
+    if (done == bytes.size()) bytes.resize(bytes.size() + (1 << 16));
+    const ssize_t n = read(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int error = errno;
+      close(fd);
+      return IoError("read", path, error);
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  close(fd);
+  bytes.resize(done);
+  return bytes;
 }
 
 absl::Status ReadFileInChunks(const std::string& path, size_t chunk_bytes,

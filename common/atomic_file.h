@@ -45,9 +45,12 @@ class Sha256Hasher {
 
 class TempFile {
  public:
+  enum class Digest { kSha256, kNone };
   // Creates (or truncates) `path` for writing. Errors name the path; a full disk is
-  // RESOURCE_EXHAUSTED.
-  static absl::StatusOr<TempFile> Create(const std::string& path);
+  // RESOURCE_EXHAUSTED. With Digest::kNone nothing is hashed (sha256_hex() is empty): for a
+  // writer that knows its bytes, hashing them again would cost more than writing them.
+  static absl::StatusOr<TempFile> Create(const std::string& path,
+                                         Digest digest = Digest::kSha256);
   TempFile(TempFile&& other) noexcept;
   TempFile& operator=(TempFile&& other) noexcept;
   ~TempFile();  // deletes the file unless committed
@@ -59,16 +62,18 @@ class TempFile {
 
   const std::string& path() const { return path_; }
   int64_t size() const { return size_; }
-  // Of everything appended; once, after the last Append.
-  std::string sha256_hex() { return hasher_.FinalHex(); }
+  // Of everything appended; once, after the last Append. Empty for Digest::kNone.
+  std::string sha256_hex() { return hashed_ ? hasher_.FinalHex() : std::string(); }
 
  private:
-  TempFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  TempFile(std::string path, int fd, bool hashed)
+      : path_(std::move(path)), fd_(fd), hashed_(hashed) {}
   void Discard();
 
   std::string path_;
   int fd_ = -1;
   int64_t size_ = 0;
+  bool hashed_ = true;
   Sha256Hasher hasher_;
 };
 

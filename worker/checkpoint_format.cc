@@ -1,5 +1,6 @@
 #include "worker/checkpoint_format.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -36,15 +37,40 @@ absl::Status Corrupt(absl::string_view what) {
 
 }  // namespace
 
+CheckpointBuilder::CheckpointBuilder(const std::string& header_json, size_t reserve) {
+  out_.reserve(std::max(reserve, kMagicSize + 20 + header_json.size() + kDigestSize));
+  out_.append(kMagic, kMagicSize);
+  Append<uint32_t>(out_, kCheckpointFormatVersion);
+  Append<uint64_t>(out_, header_json.size());
+  out_ += header_json;
+  payload_length_at_ = out_.size();
+  Append<uint64_t>(out_, 0);  // filled in by Finish
+}
+
+std::function<size_t(const void*, size_t)> CheckpointBuilder::PayloadWriter() {
+  return [this](const void* data, size_t size) {
+    out_.append(static_cast<const char*>(data), size);
+    return size;
+  };
+}
+
+void CheckpointBuilder::AppendPayload(absl::string_view bytes) {
+  out_.append(bytes.data(), bytes.size());
+}
+
+std::string CheckpointBuilder::Finish() && {
+  const uint64_t payload_size = out_.size() - payload_length_at_ - sizeof(uint64_t);
+  for (size_t i = 0; i < sizeof(uint64_t); ++i) {
+    out_[payload_length_at_ + i] = static_cast<char>((payload_size >> (8 * i)) & 0xff);
+  }
+  out_ += Sha256(out_);
+  return std::move(out_);
+}
+
 std::string EncodeCheckpoint(const std::string& header_json, absl::string_view payload) {
-  std::string out(kMagic, kMagicSize);
-  Append<uint32_t>(out, kCheckpointFormatVersion);
-  Append<uint64_t>(out, header_json.size());
-  out += header_json;
-  Append<uint64_t>(out, payload.size());
-  out.append(payload.data(), payload.size());
-  out += Sha256(out);
-  return out;
+  CheckpointBuilder builder(header_json, header_json.size() + payload.size() + 64);
+  builder.AppendPayload(payload);
+  return std::move(builder).Finish();
 }
 
 absl::StatusOr<DecodedCheckpoint> DecodeCheckpoint(absl::string_view bytes) {
@@ -73,7 +99,7 @@ absl::StatusOr<DecodedCheckpoint> DecodeCheckpoint(absl::string_view bytes) {
   }
   in.remove_prefix(header_size);
   if (!Read(in, &payload_size) || in.size() != payload_size) return Corrupt("payload cut short");
-  decoded.payload = std::string(in);
+  decoded.payload = in;
   return decoded;
 }
 

@@ -9,14 +9,20 @@
 // Decoding checks the magic, version, lengths and checksum, so a torn or corrupted file is
 // refused (DATA_LOSS naming what is wrong) instead of loaded.
 //
-//   std::string bytes = EncodeCheckpoint(header.dump(), payload);
-//   ASSIGN_OR_RETURN(DecodedCheckpoint decoded, DecodeCheckpoint(bytes));
+// A CheckpointBuilder writes the payload straight into the checkpoint's bytes as a serializer
+// produces it (torch's OutputArchive::save_to(function)), so a checkpoint is never held twice.
 //
-// Thread safety: stateless functions.
+//   CheckpointBuilder builder(header.dump(), expected_size);
+//   archive.save_to(builder.PayloadWriter());
+//   std::string bytes = std::move(builder).Finish();
+//   ASSIGN_OR_RETURN(DecodedCheckpoint decoded, DecodeCheckpoint(bytes));  // views into bytes
+//
+// Thread safety: stateless functions; a CheckpointBuilder is used by one thread.
 #ifndef LRSWEEP_WORKER_CHECKPOINT_FORMAT_H_
 #define LRSWEEP_WORKER_CHECKPOINT_FORMAT_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -29,7 +35,23 @@ inline constexpr uint32_t kCheckpointFormatVersion = 1;
 
 struct DecodedCheckpoint {
   nlohmann::json header;
-  std::string payload;
+  absl::string_view payload;  // into the decoded bytes, which must outlive it
+};
+
+class CheckpointBuilder {
+ public:
+  // `reserve`: the expected size of the whole checkpoint (the previous one's is a good guess),
+  // so that the bytes are not moved while they grow.
+  explicit CheckpointBuilder(const std::string& header_json, size_t reserve = 0);
+  // Appends payload bytes; the form OutputArchive::save_to takes.
+  std::function<size_t(const void*, size_t)> PayloadWriter();
+  void AppendPayload(absl::string_view bytes);
+  // Fills in the payload length and appends the checksum.
+  std::string Finish() &&;
+
+ private:
+  std::string out_;
+  size_t payload_length_at_;  // where the payload length goes
 };
 
 std::string EncodeCheckpoint(const std::string& header_json, absl::string_view payload);

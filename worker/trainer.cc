@@ -312,9 +312,12 @@ absl::StatusOr<std::string> Trainer::Checkpoint(int64_t fencing_token) {
       archive.write("rng_device",
                     at::globalContext().defaultGenerator(options_.device).get_state());
     }
-    std::ostringstream payload;
-    archive.save_to(payload);
-    return EncodeCheckpoint(header.dump(), payload.str());
+    // Serialized straight into the checkpoint's bytes, sized like the previous checkpoint.
+    CheckpointBuilder builder(header.dump(), last_checkpoint_size_ + 4096);
+    archive.save_to(builder.PayloadWriter());
+    std::string bytes = std::move(builder).Finish();
+    last_checkpoint_size_ = bytes.size();
+    return bytes;
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("trial ", config_.trial, ": checkpoint at step ",
                                             step_, " failed: ", e.what()));
@@ -333,9 +336,8 @@ absl::Status Trainer::Restore(const std::string& bytes) {
                        header.at("seed").dump(), ", not trial ", config_.trial));
     }
     ASSIGN_OR_RETURN(ScheduleState schedule_state, ScheduleStateFromJson(header.at("schedule")));
-    std::istringstream payload(decoded.payload);
     torch::serialize::InputArchive archive, model_archive, optimizer_archive;
-    archive.load_from(payload, options_.device);
+    archive.load_from(decoded.payload.data(), decoded.payload.size(), options_.device);
     archive.read("model", model_archive);
     archive.read("optimizer", optimizer_archive);
     model_->Load(model_archive);

@@ -150,6 +150,7 @@ class Trainer {
   std::chrono::steady_clock::time_point train_started_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_point_ = train_started_;  // for examples/s
   int64_t current_fencing_token_ = 0;
+  size_t last_checkpoint_size_ = 0;  // to size the next checkpoint's bytes up front
 };
 
 }  // namespace lrsweep
