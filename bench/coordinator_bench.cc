@@ -34,12 +34,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 
-// Resident memory of a process, from /proc (kB).
-int64_t ResidentKb(pid_t pid) {
+// Resident memory of a process, from /proc (kB): now (VmRSS), or its peak (VmHWM).
+int64_t ResidentKb(pid_t pid, const std::string& field = "VmRSS:") {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
+    if (line.rfind(field, 0) == 0) return std::stoll(line.substr(field.size()));
   }
   return -1;
 }
@@ -126,11 +126,16 @@ int Main(int argc, char** argv) {
     return status;
   }
   CoordinatorClient client(address, absl::Minutes(10));
+  const auto submit_start = Clock::now();
   const auto submitted = client.Submit(BookkeepingSweepYaml("bench", std::max(sweep_size, trials)), "bench.yaml");
   if (!submitted.ok()) {
     std::cerr << submitted.status() << "\n";
     return 1;
   }
+  const double submit_seconds = std::chrono::duration<double>(Clock::now() - submit_start).count();
+  // What planning and storing the sweep cost the coordinator: its peak, and what it keeps.
+  const int64_t peak_after_submit = ResidentKb(coordinator->process.pid(), "VmHWM:");
+  const int64_t resident_after_submit = ResidentKb(coordinator->process.pid());
 
   std::atomic<int64_t> completed{0}, points{0};
   std::vector<std::vector<double>> handoffs(static_cast<size_t>(workers));
@@ -197,7 +202,11 @@ int Main(int argc, char** argv) {
                                    {"trials_per_second", double(trials) / seconds},
                                    {"metric_points_per_second", double(points.load()) / seconds},
                                    {"handoff_p50_ms", Percentile(all, 0.50)},
-                                   {"handoff_p99_ms", Percentile(all, 0.99)}};
+                                   {"handoff_p99_ms", Percentile(all, 0.99)},
+                                   {"submit_seconds", submit_seconds},
+                                   {"coordinator_peak_mb_submitting", peak_after_submit / 1024.0},
+                                   {"coordinator_rss_mb_after_submit",
+                                    resident_after_submit / 1024.0}};
   std::cout << result.dump() << std::endl;
   return 0;
 }

@@ -278,7 +278,7 @@ absl::Status CheckModelDataLoss(const FieldReader& fields, const TrainSpec& trai
 const std::vector<std::string>& TrainKeys() {
   static const auto* keys = new std::vector<std::string>{
       "model", "data", "optimizer", "loss", "epochs", "steps", "batch_size", "accumulate",
-      "clip_grad_norm", "eval_every_steps", "command", "workdir", "env",
+      "clip_grad_norm", "eval_every_steps", "test", "command", "workdir", "env",
       "report_timeout_minutes", "stop_grace_seconds", "args", "steps_per_epoch", "checkpoint"};
   return *keys;
 }
@@ -311,7 +311,8 @@ namespace {
 
 // The built-in trainer's keys, which a command trial does not take.
 const std::vector<std::string> kBuiltinTrainKeys = {
-    "model", "data", "optimizer", "loss", "accumulate", "clip_grad_norm", "eval_every_steps"};
+    "model", "data", "optimizer", "loss", "accumulate", "clip_grad_norm", "eval_every_steps",
+    "test"};
 
 absl::StatusOr<TrainSpec> ParseCommandTrain(const YAML::Node& node, const YamlReader& reader,
                                             absl::string_view path) {
@@ -399,6 +400,7 @@ absl::StatusOr<TrainSpec> ParseTrainSpec(const YAML::Node& node, const YamlReade
     train.clip_grad_norm = clip;
   }
   RETURN_IF_ERROR(fields.OptionalInt("eval_every_steps", &train.eval_every_steps, 1));
+  RETURN_IF_ERROR(fields.Bool("test", &train.test));
   if (train.TrainExamples() < train.batch_size) {
     return fields.Error("batch_size",
                         absl::StrCat("is larger than the ", train.TrainExamples(),
@@ -495,6 +497,7 @@ nlohmann::ordered_json TrainSpecToJson(const TrainSpec& train) {
   out["accumulate"] = train.accumulate;
   if (train.clip_grad_norm) out["clip_grad_norm"] = *train.clip_grad_norm;
   if (train.eval_every_steps) out["eval_every_steps"] = *train.eval_every_steps;
+  if (!train.test) out["test"] = false;
   return out;
 }
 

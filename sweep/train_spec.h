@@ -88,6 +88,9 @@ struct TrainSpec {
   int64_t accumulate = 1;  // micro-batches per optimizer step
   std::optional<double> clip_grad_norm;
   std::optional<int64_t> eval_every_steps;  // default: once per epoch
+  // The test set is evaluated once, after the last step. Ranking never uses it, so a sweep that
+  // only wants the ranking turns it off (test: false) and saves that pass in every trial.
+  bool test = true;
   // Set: the user's program trains (command_spec.h); model, data, optimizer and loss are its
   // business, and the horizon is steps, or epochs x steps_per_epoch.
   std::optional<CommandSpec> command;

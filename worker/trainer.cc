@@ -41,6 +41,8 @@ absl::Status Trainer::Init() {
   classification_ = config_.train.Classification();
   RETURN_IF_ERROR(BuildModel());
   RETURN_IF_ERROR(BuildOptimizer());
+  batch_inputs_ = torch::empty({0}, data_->train.inputs.options());
+  batch_targets_ = torch::empty({0}, data_->train.targets.options());
   return ProbeOneBatch();
 }
 
@@ -171,10 +173,13 @@ double Trainer::OptimizerStep(const torch::Tensor& order, int64_t begin, int64_t
   for (int64_t start = begin; start < end; start += batch) {
     const int64_t stop = std::min(end, start + batch);
     const torch::Tensor index = order.slice(0, start, stop);
-    const torch::Tensor inputs = data_->train.inputs.index_select(0, index);
-    const torch::Tensor targets = data_->train.targets.index_select(0, index);
+    // Gathered into buffers kept across steps: no allocation per step. The previous batch's
+    // backward pass, which saved these tensors, is over.
+    torch::index_select_out(batch_inputs_, data_->train.inputs, 0, index);
+    torch::index_select_out(batch_targets_, data_->train.targets, 0, index);
     // Summed and divided by the whole step's examples: accumulation equals one big batch.
-    torch::Tensor loss = SummedLoss(inputs, targets) / static_cast<double>(end - begin);
+    torch::Tensor loss =
+        SummedLoss(batch_inputs_, batch_targets_) / static_cast<double>(end - begin);
     loss.backward();
     loss_sum += loss.item<double>();
   }
@@ -244,7 +249,8 @@ absl::Status Trainer::ProbeOneBatch() {
 }
 
 Evaluation Trainer::Evaluate(const Dataset& data) {
-  torch::NoGradGuard no_grad;
+  // Inference mode: no autograd bookkeeping at all (no version counters, no views tracked).
+  c10::InferenceMode inference;
   model_->SetTraining(false);
   double loss = 0;
   int64_t correct = 0;
@@ -461,7 +467,7 @@ void Trainer::EvaluateAfterStep(bool epoch_ends, MetricPoint* point) {
       !IsPlateauByStep()) {
     FeedPlateauAtEpochEnd(Evaluate(data_->val));
   }
-  if (step_ == config_.total_steps && data_->test.size() > 0) {
+  if (step_ == config_.total_steps && train.test && data_->test.size() > 0) {
     point->test_accuracy = Evaluate(data_->test).accuracy;
   }
 }

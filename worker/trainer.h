@@ -135,6 +135,9 @@ class Trainer {
   // put name strings on the training path).
   std::vector<torch::Tensor> parameters_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  // The micro-batch being trained on, gathered from the training set (reused every step).
+  torch::Tensor batch_inputs_;
+  torch::Tensor batch_targets_;
   std::vector<double> group_lr_scales_;  // per optimizer param group: lr = schedule lr x scale
   bool classification_ = true;          // accuracy is measured
   std::unique_ptr<Schedule> schedule_;

@@ -168,6 +168,26 @@ train:
 schedule: {type: plateau, lr: 0.003, patience: 0, factor: 0.5, warmup: {steps: 2}}
 )";
 
+TEST(TrainerTest, TheTestSetIsEvaluatedAtTheEndUnlessTurnedOff) {
+  RecordingObserver tested;
+  absl::StatusOr<TrainOutcome> with_test = TrainTrial(Config(kSynthetic), &tested);
+  ASSERT_TRUE(with_test.ok()) << with_test.status();
+  EXPECT_TRUE(with_test->last.test_accuracy.has_value());
+  for (size_t i = 0; i + 1 < tested.points.size(); ++i) {
+    EXPECT_FALSE(tested.points[i].test_accuracy.has_value()) << "step " << i;
+  }
+
+  std::string yaml = kSynthetic;
+  yaml.replace(yaml.find("  accumulate: 2\n"), 0, "  test: false\n");
+  RecordingObserver untested;
+  absl::StatusOr<TrainOutcome> without = TrainTrial(Config(yaml), &untested);
+  ASSERT_TRUE(without.ok()) << without.status();
+  EXPECT_FALSE(without->last.test_accuracy.has_value());
+  // Ranking is unaffected: validation and training are the same numbers.
+  EXPECT_EQ(without->last.val_accuracy, with_test->last.val_accuracy);
+  EXPECT_EQ(without->last.train_loss, with_test->last.train_loss);
+}
+
 TEST(TrainerTest, ResumingFromACheckpointAtAnyStepIsBitIdentical) {
   torch::set_num_threads(1);
   const TrialConfig config = Config(kStateful);
