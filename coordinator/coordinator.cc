@@ -322,18 +322,21 @@ absl::StatusOr<Directive> Coordinator::ReportMetrics(const LeaseRef& lease,
 absl::Status Coordinator::CompleteTrial(const LeaseRef& lease, bool diverged,
                                         const std::string& reason,
                                         const std::vector<MetricPoint>& points) {
-  Deferred deferred;
-  BeginCommit();
-  absl::StatusOr<StoreWrite> write = PlanCompletion(lease, diverged, reason, points);
-  const absl::Status status = write.ok() ? PersistAndApply(*write, &deferred) : write.status();
-  EndCommit(&deferred);
-  RunDeferred(deferred);
-  return status;
+  ASSIGN_OR_RETURN(const TrialOutcome outcome, ScoreCompletion(lease, diverged, reason, points));
+  return Transition([&](const TrialTable& table) -> absl::StatusOr<StoreWrite> {
+    ASSIGN_OR_RETURN(const TrialRecord* trial, table.Leased(lease));
+    const bool cancelled = trial->state == TrialState::kCancelled;  // the cancellation stands
+    ASSIGN_OR_RETURN(StoreWrite write, table.Complete(lease, outcome, NowMs()));
+    if (!cancelled && !points.empty()) {
+      write.metrics.push_back({lease.sweep_id, lease.trial, points});
+    }
+    return write;
+  });
 }
 
-absl::StatusOr<StoreWrite> Coordinator::PlanCompletion(const LeaseRef& lease, bool diverged,
-                                                       const std::string& reason,
-                                                       const std::vector<MetricPoint>& points) {
+absl::StatusOr<TrialOutcome> Coordinator::ScoreCompletion(const LeaseRef& lease, bool diverged,
+                                                          const std::string& reason,
+                                                          const std::vector<MetricPoint>& points) {
   TrialRecord trial;
   SweepRecord sweep;
   {
@@ -343,21 +346,15 @@ absl::StatusOr<StoreWrite> Coordinator::PlanCompletion(const LeaseRef& lease, bo
     ASSIGN_OR_RETURN(SweepView view, table_.GetSweep(lease.sweep_id));
     sweep = view.record;
   }
-  const bool cancelled = trial.state == TrialState::kCancelled;  // the cancellation stands
   TrialOutcome outcome;
   outcome.diverged = diverged;
   outcome.reason = reason;
-  if (!cancelled) {
-    // The score comes from the whole history, read outside the lock (only this lease writes
-    // the trial's metrics) with the last points, which are stored with the outcome.
-    ASSIGN_OR_RETURN(std::vector<MetricPoint> history,
-                     store_->GetMetrics(lease.sweep_id, lease.trial));
-    outcome = ScoreOutcome(MergePoints(std::move(history), points), diverged, reason, sweep);
-  }
-  absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(StoreWrite write, table_.Complete(lease, outcome, NowMs()));
-  if (!cancelled && !points.empty()) write.metrics.push_back({lease.sweep_id, lease.trial, points});
-  return write;
+  if (trial.state == TrialState::kCancelled) return outcome;  // not scored: it stays cancelled
+  // The score comes from the whole history, read without the locks (only this lease writes the
+  // trial's metrics) with the last points, which are stored with the outcome.
+  ASSIGN_OR_RETURN(std::vector<MetricPoint> history,
+                   store_->GetMetrics(lease.sweep_id, lease.trial));
+  return ScoreOutcome(MergePoints(std::move(history), points), diverged, reason, sweep);
 }
 
 absl::Status Coordinator::FailTrial(const LeaseRef& lease, const std::string& reason) {

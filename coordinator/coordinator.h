@@ -12,11 +12,14 @@
 // without counting as a failure; a failure is retried until max_failures.
 //
 // Locking: a transition is planned on the table under the coordinator's lock (`mu_`), persisted
-// without it, then applied under it again. Transitions are serialized by a second lock
+// without it, then applied under it again. Commits are serialized by a second lock
 // (`commit_mu_`, taken first), so no two plans race; reads, heartbeats and parking an idle worker
-// take only `mu_`, and so never wait behind an fsync. Workers asking for work are served in
-// batches by whoever holds `commit_mu_` (coordinator_dispatch.cc): all grants of a round go out
-// in one write. The store group-commits writes that wait together into one fsync.
+// take only `mu_`, and so never wait behind an fsync. Transitions are group-committed
+// (coordinator_dispatch.cc): each queues its plan, and whoever holds `commit_mu_` plans every
+// queued transition on distinct trials into one write, makes it durable once, applies it, and
+// only then are their callers answered. Workers asking for work are served the same way, all
+// grants of a round in one write. The store group-commits writes that wait together into one
+// fsync.
 //
 //   ASSIGN_OR_RETURN(auto store, OpenSqliteStore(dir + "/lrsweep.db"));
 //   ASSIGN_OR_RETURN(auto coordinator, Coordinator::Create(store.get(), CoordinatorOptions{}));
@@ -161,13 +164,28 @@ class Coordinator {
   // Work to run once the locks are released.
   using Deferred = std::vector<std::function<void()>>;
   using Plan = std::function<absl::StatusOr<StoreWrite>(const TrialTable&)>;
+  // A transition waiting to be committed, on its caller's stack.
+  struct QueuedTransition {
+    const Plan* plan;
+    absl::Status result;
+    bool done = false;
+  };
 
   Coordinator(Store* store, CoordinatorOptions options);
   absl::Status Load();
 
   // Plans a transition on the table, persists it, applies it, then serves parked workers and
-  // notifies watchers. An empty write changes nothing.
+  // notifies watchers; with every other transition queued meanwhile on other trials, in one
+  // write. An empty write changes nothing.
   absl::Status Transition(const Plan& plan) ABSL_LOCKS_EXCLUDED(commit_mu_, mu_);
+  // Commits one batch of the queued transitions: planned in queue order until one touches a
+  // trial an earlier one of the batch does (it waits for the next batch), persisted in one
+  // write, applied, and marked done with their results.
+  void CommitQueued(Deferred* deferred) ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Takes the next batch off queued_ into `batch`, its rows merged into `merged`.
+  void PlanBatch(std::vector<QueuedTransition*>* batch, StoreWrite* merged)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_, mu_);
   // Persists `write` and makes it visible; watchers are told. OK and nothing done for an empty one.
   absl::Status PersistAndApply(const StoreWrite& write, Deferred* deferred)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) ABSL_LOCKS_EXCLUDED(mu_);
@@ -188,11 +206,12 @@ class Coordinator {
   void AnswerWithGrants(const StoreWrite& grants, std::vector<Waiter> waiters, Deferred* deferred)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   LeaseGrant GrantOf(const TrialRecord& granted);
-  // The outcome of the lease's trial, scored from its metric history, as rows to persist.
-  absl::StatusOr<StoreWrite> PlanCompletion(const LeaseRef& lease, bool diverged,
-                                            const std::string& reason,
-                                            const std::vector<MetricPoint>& points)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  // The outcome of the lease's trial, scored from its metric history and `points`. Read before
+  // the commit: only this lease writes the trial's metrics.
+  absl::StatusOr<TrialOutcome> ScoreCompletion(const LeaseRef& lease, bool diverged,
+                                               const std::string& reason,
+                                               const std::vector<MetricPoint>& points)
+      ABSL_LOCKS_EXCLUDED(commit_mu_, mu_);
   // Stores an uploaded checkpoint whose digest matched: renamed into place and recorded.
   absl::Status StoreUpload(const LeaseRef& lease, int64_t step, TempFile& upload,
                            const std::string& sha256_hex, int64_t size, Deferred* deferred)
@@ -229,6 +248,8 @@ class Coordinator {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   // A parked worker needs serving (see ServeIfRequested).
   bool dispatch_requested_ ABSL_GUARDED_BY(mu_) = false;
+  // Transitions waiting for the next commit, in arrival order.
+  std::vector<QueuedTransition*> queued_ ABSL_GUARDED_BY(mu_);
 
   std::thread timer_;
 };

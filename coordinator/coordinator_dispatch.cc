@@ -7,6 +7,9 @@
 // Whoever holds commit_mu_ serves every parked waiter before releasing it — all grants of a
 // round in one write — so a worker never queues behind other workers' fsyncs one by one. If
 // nobody holds it, the asking worker takes it and serves itself (and whoever else is parked).
+#include <iterator>
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "coordinator/coordinator.h"
@@ -21,17 +24,97 @@ int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 // --- Transitions: plan under mu_, persist without it, apply under it ---
 
 absl::Status Coordinator::Transition(const Plan& plan) {
-  Deferred deferred;
-  BeginCommit();
-  absl::StatusOr<StoreWrite> write;
+  QueuedTransition mine{&plan, absl::OkStatus()};
   {
     absl::MutexLock lock(&mu_);
-    write = plan(table_);
+    queued_.push_back(&mine);
   }
-  const absl::Status status = write.ok() ? PersistAndApply(*write, &deferred) : write.status();
+  Deferred deferred;
+  BeginCommit();
+  // The holder of commit_mu_ before this thread may have committed this transition with its own.
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (mine.done) break;
+    }
+    CommitQueued(&deferred);
+  }
   EndCommit(&deferred);
   RunDeferred(deferred);
-  return status;
+  absl::MutexLock lock(&mu_);
+  return mine.result;
+}
+
+void Coordinator::CommitQueued(Deferred* deferred) {
+  std::vector<QueuedTransition*> batch;
+  StoreWrite merged;
+  {
+    absl::MutexLock lock(&mu_);
+    PlanBatch(&batch, &merged);
+  }
+  // Durable before anything is applied or answered; the lock is free meanwhile.
+  const absl::Status persisted = merged.empty() ? absl::OkStatus() : store_->Write(merged);
+  absl::MutexLock lock(&mu_);
+  if (persisted.ok() && !merged.empty()) {
+    table_.Apply(merged, absl::Now());
+    NotifyWatchers(deferred);
+  }
+  for (QueuedTransition* queued : batch) {
+    if (queued->result.ok()) queued->result = persisted;
+    queued->done = true;
+  }
+}
+
+namespace {
+
+void AppendWrite(StoreWrite write, StoreWrite& into) {
+  auto move_all = [](auto& from, auto& to) {
+    to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+  };
+  move_all(write.trials, into.trials);
+  move_all(write.metrics, into.metrics);
+  move_all(write.sweep_states, into.sweep_states);
+  move_all(write.added_checkpoints, into.added_checkpoints);
+  move_all(write.deleted_checkpoints, into.deleted_checkpoints);
+}
+
+using TrialKey = std::pair<std::string, int64_t>;
+
+bool TouchesAny(const StoreWrite& write, const std::set<TrialKey>& touched) {
+  for (const TrialRecord& row : write.trials) {
+    if (touched.count({row.sweep_id, row.trial}) > 0) return true;
+  }
+  for (const MetricAppend& append : write.metrics) {
+    if (touched.count({append.sweep_id, append.trial}) > 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void Coordinator::PlanBatch(std::vector<QueuedTransition*>* batch, StoreWrite* merged) {
+  std::set<TrialKey> touched;
+  size_t taken = 0;
+  for (; taken < queued_.size(); ++taken) {
+    QueuedTransition* queued = queued_[taken];
+    absl::StatusOr<StoreWrite> write = (*queued->plan)(table_);
+    if (!write.ok()) {
+      queued->result = write.status();
+      batch->push_back(queued);
+      continue;
+    }
+    // Planned on the table as it is, so it must not depend on an earlier plan of this batch:
+    // one that touches the same trial is planned again in the next batch, after that one.
+    if (TouchesAny(*write, touched)) break;
+    for (const TrialRecord& row : write->trials) touched.insert({row.sweep_id, row.trial});
+    for (const MetricAppend& append : write->metrics) touched.insert({append.sweep_id, append.trial});
+    AppendWrite(*std::move(write), *merged);
+    batch->push_back(queued);
+  }
+  queued_.erase(queued_.begin(), queued_.begin() + static_cast<std::ptrdiff_t>(taken));
+  // Each plan saw the others' trials unfinished: the last trials of a sweep finishing in one
+  // batch end it here.
+  table_.AddSweepEnds(*merged);
 }
 
 absl::Status Coordinator::PersistAndApply(const StoreWrite& write, Deferred* deferred) {

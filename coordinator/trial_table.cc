@@ -327,6 +327,15 @@ void TrialTable::FinishSweepIfDone(const std::string& sweep_id, StoreWrite& writ
   if (unfinished == 0) write.sweep_states.emplace_back(sweep_id, SweepState::kFinished);
 }
 
+void TrialTable::AddSweepEnds(StoreWrite& write) const {
+  std::set<std::string> sweeps;
+  for (const TrialRecord& row : write.trials) sweeps.insert(row.sweep_id);
+  for (const auto& [sweep_id, state] : write.sweep_states) sweeps.erase(sweep_id);
+  for (const std::string& sweep_id : sweeps) {
+    if (FindSweep(sweep_id) != nullptr) FinishSweepIfDone(sweep_id, write);
+  }
+}
+
 absl::StatusOr<StoreWrite> TrialTable::Complete(const LeaseRef& lease, const TrialOutcome& outcome,
                                                 int64_t now_ms) const {
   ASSIGN_OR_RETURN(const TrialRecord* trial, Leased(lease));

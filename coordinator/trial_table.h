@@ -128,6 +128,11 @@ class TrialTable {
   absl::StatusOr<StoreWrite> CheckpointFailed(const LeaseRef& lease, int64_t step,
                                               const std::string& error, int64_t now_ms) const;
 
+  // Adds to `write` the end of every sweep whose trials the write's rows finish together, when
+  // none of its transitions ended it alone (the last trials of a sweep completing in one batch).
+  // The write's trial rows must be distinct trials.
+  void AddSweepEnds(StoreWrite& write) const;
+
   // Makes a durable write visible. Progress fields (step, lr, latest metric), which metric
   // reports update concurrently, only move forward within an attempt.
   void Apply(const StoreWrite& write, absl::Time now);

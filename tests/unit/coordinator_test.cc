@@ -5,6 +5,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "absl/synchronization/notification.h"
 #include "common/atomic_file.h"
@@ -193,6 +194,51 @@ TEST_F(CoordinatorTest, CompletionScoresAndFinishesTheSweep) {
   EXPECT_EQ(Trial(sweep, 1).state, TrialState::kDiverged);
   EXPECT_FALSE(Trial(sweep, 1).score.has_value());
   EXPECT_EQ(Trial(sweep, 1).reason, "nan at 9");
+}
+
+// Completions that arrive together are committed together; each was planned seeing the others'
+// trials still running, so the batch itself must end the sweep, durably.
+TEST_F(CoordinatorTest, TheLastTrialsCompletingTogetherFinishTheSweepDurably) {
+  constexpr int kTrials = 16;
+  std::string yaml = kSweep;
+  yaml.replace(yaml.find("[0.1, 0.2]"), 10,
+               "[0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.11, 0.12, 0.13, "
+               "0.14, 0.15, 0.16]");
+  for (int round = 0; round < 5; ++round) {
+    const std::string sweep = coordinator_->SubmitSweep(yaml, "s.yaml")->sweep_id;
+    std::vector<LeaseRef> leases;
+    for (int w = 0; w < kTrials; ++w) {
+      const std::string worker = Worker();
+      std::optional<LeaseGrant> grant = Acquire(worker);
+      ASSERT_TRUE(grant.has_value());
+      leases.push_back(Ref(worker, *grant));
+    }
+    std::atomic<int> ready{0}, acknowledged{0};
+    std::vector<std::thread> threads;
+    for (const LeaseRef& lease : leases) {
+      threads.emplace_back([&, lease] {
+        ++ready;
+        while (ready.load() < kTrials) std::this_thread::yield();
+        MetricPoint last;
+        last.step = 9;
+        last.val_accuracy = 0.5 + 0.01 * static_cast<double>(lease.trial);
+        if (coordinator_->CompleteTrial(lease, false, "", {last}).ok()) ++acknowledged;
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    ASSERT_EQ(acknowledged.load(), kTrials);
+    EXPECT_EQ(coordinator_->GetSweep(sweep)->record.state, SweepState::kFinished)
+        << "round " << round;
+    Restart();  // what the store holds
+    EXPECT_EQ(coordinator_->GetSweep(sweep)->record.state, SweepState::kFinished)
+        << "round " << round;
+    for (int t = 0; t < kTrials; ++t) {
+      const TrialRecord trial = Trial(sweep, t);
+      EXPECT_EQ(trial.state, TrialState::kCompleted) << "round " << round << " trial " << t;
+      ASSERT_TRUE(trial.score.has_value());
+      EXPECT_DOUBLE_EQ(*trial.score, 0.5 + 0.01 * t);
+    }
+  }
 }
 
 TEST_F(CoordinatorTest, CancelTellsRunningWorkersToStop) {
