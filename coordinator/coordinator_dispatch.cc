@@ -7,6 +7,7 @@
 // Whoever holds commit_mu_ serves every parked waiter before releasing it — all grants of a
 // round in one write — so a worker never queues behind other workers' fsyncs one by one. If
 // nobody holds it, the asking worker takes it and serves itself (and whoever else is parked).
+#include <algorithm>
 #include <iterator>
 #include <set>
 
@@ -80,14 +81,12 @@ void AppendWrite(StoreWrite write, StoreWrite& into) {
 
 using TrialKey = std::pair<std::string, int64_t>;
 
-bool TouchesAny(const StoreWrite& write, const std::set<TrialKey>& touched) {
-  for (const TrialRecord& row : write.trials) {
-    if (touched.count({row.sweep_id, row.trial}) > 0) return true;
-  }
-  for (const MetricAppend& append : write.metrics) {
-    if (touched.count({append.sweep_id, append.trial}) > 0) return true;
-  }
-  return false;
+// The trials a write changes: its rows and its metric appends.
+std::vector<TrialKey> TrialsOf(const StoreWrite& write) {
+  std::vector<TrialKey> keys;
+  for (const TrialRecord& row : write.trials) keys.emplace_back(row.sweep_id, row.trial);
+  for (const MetricAppend& append : write.metrics) keys.emplace_back(append.sweep_id, append.trial);
+  return keys;
 }
 
 }  // namespace
@@ -105,9 +104,12 @@ void Coordinator::PlanBatch(std::vector<QueuedTransition*>* batch, StoreWrite* m
     }
     // Planned on the table as it is, so it must not depend on an earlier plan of this batch:
     // one that touches the same trial is planned again in the next batch, after that one.
-    if (TouchesAny(*write, touched)) break;
-    for (const TrialRecord& row : write->trials) touched.insert({row.sweep_id, row.trial});
-    for (const MetricAppend& append : write->metrics) touched.insert({append.sweep_id, append.trial});
+    const std::vector<TrialKey> trials = TrialsOf(*write);
+    if (std::any_of(trials.begin(), trials.end(),
+                    [&](const TrialKey& key) { return touched.count(key) > 0; })) {
+      break;
+    }
+    touched.insert(trials.begin(), trials.end());
     AppendWrite(*std::move(write), *merged);
     batch->push_back(queued);
   }

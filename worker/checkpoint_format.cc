@@ -49,7 +49,7 @@ CheckpointBuilder::CheckpointBuilder(const std::string& header_json, size_t rese
 
 std::function<size_t(const void*, size_t)> CheckpointBuilder::PayloadWriter() {
   return [this](const void* data, size_t size) {
-    out_.append(static_cast<const char*>(data), size);
+    AppendPayload(absl::string_view(static_cast<const char*>(data), size));
     return size;
   };
 }
