@@ -4,11 +4,15 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
+#include <set>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/suggest.h"
+#include "yaml-cpp/eventhandler.h"
+#include "yaml-cpp/parser.h"
 
 namespace lrsweep {
 namespace {
@@ -21,9 +25,6 @@ std::string KeyText(const YAML::Node& key) {
 
 namespace {
 
-// yaml-cpp keeps every pair of a mapping and answers lookups with the first, so a repeated key
-// would silently drop the later block. Walks the tree without recursion (deep nesting cannot
-// exhaust the stack) and with a budget (aliases of aliases cannot make it exponential).
 constexpr uintmax_t kMaxYamlBytes = uintmax_t{4} << 20;
 
 absl::Status TooLarge(absl::string_view file, uintmax_t bytes) {
@@ -77,16 +78,83 @@ absl::Status CheckUtf8(absl::string_view text, absl::string_view file) {
   return absl::OkStatus();
 }
 
-absl::Status CheckDuplicateKeys(const YAML::Node& root, absl::string_view file) {
-  constexpr int64_t kMaxVisits = 2000000;
+// Finds an alias used inside the node its anchor names (`&a [1, *a]`). yaml-cpp builds such a
+// node as a cycle, and every walk over it (the key checks, a parameter's value turned into JSON)
+// would then run until its budget or the stack ran out. Works on the parser's events, where the
+// anchors still open are known, before any tree is built.
+class AliasCycleFinder : public YAML::EventHandler {
+ public:
+  std::optional<YAML::Mark> cycle;  // where the alias is
+  std::string anchor;               // and the name of its anchor
+
+  void OnAnchor(const YAML::Mark&, const std::string& name) override { names_.push_back(name); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    if (cycle || open_.count(anchor) == 0) return;
+    cycle = mark;
+    this->anchor = anchor <= names_.size() ? names_[anchor - 1] : "";
+  }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    Open(anchor);
+  }
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    Open(anchor);
+  }
+  void OnSequenceEnd() override { Close(); }
+  void OnMapEnd() override { Close(); }
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+
+ private:
+  void Open(YAML::anchor_t anchor) {
+    collections_.push_back(anchor);
+    if (anchor != YAML::NullAnchor) open_.insert(anchor);
+  }
+  void Close() {
+    if (collections_.empty()) return;
+    open_.erase(collections_.back());
+    collections_.pop_back();
+  }
+
+  std::vector<YAML::anchor_t> collections_;  // the anchor of each collection still open, or 0
+  std::set<YAML::anchor_t> open_;
+  std::vector<std::string> names_;  // anchor ids count up from 1 in the order anchors appear
+};
+
+absl::Status CheckNoAliasCycle(const std::string& text, absl::string_view file) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  AliasCycleFinder finder;
+  parser.HandleNextDocument(finder);
+  if (!finder.cycle) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      file, ":", finder.cycle->line + 1, ":", finder.cycle->column + 1, ": alias *",
+      finder.anchor, " is used inside the node its anchor &", finder.anchor, " names, which "
+      "would make that node contain itself; copy the values instead of the alias."));
+}
+
+// yaml-cpp keeps every pair of a mapping and answers lookups with the first, so a repeated key
+// would silently drop the later block. Walks the tree without recursion (deep nesting cannot
+// exhaust the stack) and with a budget: aliases of aliases could make the tree exponentially
+// larger than its text, and every later walk (each trial's parameters, say) would pay for it.
+// Without aliases a node takes at least two bytes of text, so twice the text's length is room
+// for any ordinary reuse of an anchor.
+absl::Status CheckDuplicateKeys(const YAML::Node& root, absl::string_view file,
+                                size_t text_bytes) {
+  const int64_t max_visits = 10000 + 2 * static_cast<int64_t>(text_bytes);
   std::vector<YAML::Node> pending = {root};
   int64_t visits = 0;
   while (!pending.empty()) {
     const YAML::Node node = pending.back();
     pending.pop_back();
-    if (++visits > kMaxVisits) {
+    if (++visits > max_visits) {
       return absl::InvalidArgumentError(absl::StrCat(
-          file, ": more than ", kMaxVisits, " YAML nodes (counting each use of an alias); a "
+          file, ": more than ", max_visits, " YAML nodes (counting each use of an alias) in ",
+          text_bytes, " bytes; a "
           "sweep file is a few hundred. Remove the nested anchors and aliases."));
     }
     if (node.IsSequence()) {
@@ -117,8 +185,11 @@ absl::StatusOr<YAML::Node> ParseYaml(absl::string_view text, absl::string_view f
   if (text.size() > kMaxYamlBytes) return TooLarge(file, text.size());
   if (absl::Status utf8 = CheckUtf8(text, file); !utf8.ok()) return utf8;
   try {
-    YAML::Node root = YAML::Load(std::string(text));
-    if (absl::Status duplicates = CheckDuplicateKeys(root, file); !duplicates.ok()) {
+    const std::string copy(text);
+    if (absl::Status cycle = CheckNoAliasCycle(copy, file); !cycle.ok()) return cycle;
+    YAML::Node root = YAML::Load(copy);
+    if (absl::Status duplicates = CheckDuplicateKeys(root, file, text.size());
+        !duplicates.ok()) {
       return duplicates;
     }
     return root;

@@ -9,6 +9,11 @@
 # A crash is kept in $FUZZ_BUILD_DIR/crashes/<target>/ and fails the run (exit 1); turn it into
 # a regression test before fixing it. One line per target is appended to
 # $FUZZ_BUILD_DIR/fuzz-results.md (runs, coverage, corpus size, crashes).
+#
+# FUZZ_SEED and FUZZ_RUNS make a run repeatable: the same seed replays the same mutations, and
+# a target stops after FUZZ_RUNS inputs (or SECONDS, whichever comes first, so a slower machine
+# runs a prefix of the same sequence). The test command gates on such a run; `make fuzz`
+# explores with fresh seeds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-60}
@@ -59,6 +64,7 @@ for target in "${TARGETS[@]}"; do
   echo "fuzz: $target for ${SECONDS_EACH}s" >&2
   if (cd "$BUILD/crashes/$target" && \
       ASAN_OPTIONS=detect_leaks=0 "../../bin/$target" -max_total_time="$SECONDS_EACH" \
+        ${FUZZ_SEED:+-seed="$FUZZ_SEED"} ${FUZZ_RUNS:+-runs="$FUZZ_RUNS"} \
         -timeout=20 -rss_limit_mb=4096 -max_len=65536 -print_final_stats=1 \
         "../../corpus/$target") >"$log" 2>&1; then
     result="no crash"

@@ -85,6 +85,49 @@ TEST(SweepPlannerTest, AnchorsOfAnchorsAreRefusedInBoundedTime) {
               AllOf(HasSubstr("bomb.yaml"), HasSubstr("anchors and aliases")));
 }
 
+TEST(SweepPlannerTest, AnAliasInsideItsOwnAnchorIsRefusedWhereItIs) {
+  // yaml-cpp would build each of these as a node that contains itself.
+  const std::string head = "name: c\ntrain: {steps: 5, data: {type: synthetic}}\n";
+  for (const auto& [yaml, place] : std::vector<std::pair<std::string, std::string>>{
+           {head + "schedule: {type: cosine}\nparameters: {schedule.lr: &a [0.1, *a]}\n",
+            "c.yaml:4:36: alias *a"},
+           {"name: c\nschedule: &s {type: cosine, lr: 0.1, warmup: *s}\n", "c.yaml:2:46: alias *s"},
+           {"name: c\ntrain: &t\n  steps: 5\n  args: [1, {x: *t}]\n", "c.yaml:4:17: alias *t"}}) {
+    absl::StatusOr<SweepSpec> sweep = ParseSweep(yaml, "c.yaml");
+    EXPECT_TRUE(absl::IsInvalidArgument(sweep.status())) << yaml;
+    EXPECT_THAT(std::string(sweep.status().message()),
+                AllOf(HasSubstr(place), HasSubstr("contain itself"))) << yaml;
+  }
+}
+
+TEST(SweepPlannerTest, AliasesReuseValuesButCannotMultiplyEveryTrialsWork) {
+  // An anchor reused the ordinary way plans.
+  absl::StatusOr<SweepPlan> plan = PlanText(R"(name: reuse
+train: {steps: 5, data: {type: synthetic}, optimizer: &opt {type: sgd, momentum: 0.9}}
+schedule: {type: cosine, lr: 0.1}
+parameters:
+  - {train.optimizer: [*opt], schedule.lr: [0.1, 0.2]}
+  - {train.optimizer: [*opt], schedule.type: [constant]}
+)");
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->trials.size(), 3u);
+  // 900 bytes of aliases that every one of 200 trials' args would expand to 10^6 values.
+  std::string yaml = "name: x\ntrain:\n  command: [/bin/true]\n  steps: 600\n  args:\n"
+                     "    x0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n";
+  for (int i = 1; i < 6; ++i) {
+    yaml += "    x" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) yaml += std::string(j ? ", " : "") + "*a" + std::to_string(i - 1);
+    yaml += "]\n";
+  }
+  yaml += "schedule: {type: cosine, lr: 0.05}\nseeds: [";
+  for (int i = 0; i < 200; ++i) yaml += (i ? "," : "") + std::to_string(i);
+  yaml += "]\n";
+  absl::StatusOr<SweepSpec> sweep = ParseSweep(yaml, "args.yaml");
+  EXPECT_TRUE(absl::IsInvalidArgument(sweep.status()));
+  EXPECT_THAT(std::string(sweep.status().message()),
+              AllOf(HasSubstr("args.yaml"), HasSubstr("anchors and aliases")));
+}
+
 TEST(SweepPlannerTest, HostileValuesAreLocatedErrorsInBoundedTime) {
   const std::string head = "name: h\ntrain: {epochs: 1, data: {type: synthetic}}\n";
   struct Case {
