@@ -2,7 +2,9 @@
 
 #include <cmath>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "common/suggest.h"
 
@@ -91,18 +93,19 @@ class FieldReader {
 
 const std::vector<std::string> kModelKeys = {"type",  "hidden",           "channels",
                                              "width", "blocks_per_stage", "dropout",
-                                             "path",  "upload"};
+                                             "batch_norm", "path", "upload"};
 const std::vector<std::string> kDataKeys = {"type",           "val_fraction",  "path",
                                             "train_examples", "test_examples", "num_classes",
                                             "seed",           "train",         "val",
-                                            "test",           "upload"};
+                                            "test",           "upload",        "augment"};
+const std::vector<std::string> kAugmentKeys = {"random_crop", "hflip"};
 const std::vector<std::string> kOptimizerKeys = {"type",         "momentum", "nesterov",
                                                  "weight_decay", "betas",    "eps",
                                                  "param_groups"};
 const std::vector<std::string> kParamGroupKeys = {"prefix", "lr_scale", "weight_decay"};
 const std::vector<std::string> kLosses = {"cross_entropy", "mse", "bce_with_logits", "method"};
 const std::vector<std::string> kBuiltinModelKeys = {"hidden", "channels", "width",
-                                                    "blocks_per_stage", "dropout"};
+                                                    "blocks_per_stage", "dropout", "batch_norm"};
 const std::vector<std::string> kDataFileKeys = {"train", "val", "test"};
 
 // The manifest's entry for the file `key` names.
@@ -145,7 +148,29 @@ absl::Status ParseModel(FieldReader fields, const ArtifactManifest& artifacts, M
   if (model->channels.size() != 2) return fields.Error("channels", "cnn has exactly 2 conv layers");
   RETURN_IF_ERROR(fields.Int("width", &model->width, 1));
   RETURN_IF_ERROR(fields.Int("blocks_per_stage", &model->blocks_per_stage, 1));
+  RETURN_IF_ERROR(fields.Bool("batch_norm", &model->batch_norm));
+  if (model->batch_norm && model->type != "cnn") {
+    return fields.Error("batch_norm", model->type == "resnet"
+                                          ? "resnet always normalizes its batches; remove it"
+                                          : "is an option of model type cnn");
+  }
   return fields.Double("dropout", &model->dropout, 0.0, 0.95);
+}
+
+// data.augment: {random_crop: PIXELS, hflip: BOOL}. Whether the inputs are images is checked
+// with the model (CheckAugmentInputs).
+absl::Status ParseAugment(const FieldReader& data, AugmentSpec* augment) {
+  const YAML::Node node = data.node()["augment"];
+  const std::string path = JoinPath(data.path(), "augment");
+  RETURN_IF_ERROR(data.reader().RequireMap(node, path));
+  RETURN_IF_ERROR(data.reader().CheckKeys(node, path, kAugmentKeys));
+  FieldReader fields(node, data.reader(), path);
+  RETURN_IF_ERROR(fields.Int("random_crop", &augment->random_crop, 0));
+  if (augment->random_crop > 8) {
+    return fields.Error("random_crop", "must be at most 8 pixels (a 28x28 image shifted further "
+                                       "is mostly padding)");
+  }
+  return fields.Bool("hflip", &augment->hflip);
 }
 
 absl::Status ParseTensorsData(FieldReader fields, const ArtifactManifest& artifacts,
@@ -164,6 +189,7 @@ absl::Status ParseTensorsData(FieldReader fields, const ArtifactManifest& artifa
     return fields.Error("val_fraction", "give either a val file or val_fraction, not both");
   }
   ASSIGN_OR_RETURN(data->train_file, ResolveFile(fields, "train", artifacts));
+  if (fields.Has("augment")) RETURN_IF_ERROR(ParseAugment(fields, &data->augment));
   if (fields.Has("val")) {
     ASSIGN_OR_RETURN(data->val_file, ResolveFile(fields, "val", artifacts));
     data->val_fraction = 0;
@@ -192,6 +218,7 @@ absl::Status ParseData(FieldReader fields, const ArtifactManifest& artifacts, Da
   RETURN_IF_ERROR(fields.Int("train_examples", &data->train_examples, 2));
   RETURN_IF_ERROR(fields.Int("test_examples", &data->test_examples, 1));
   RETURN_IF_ERROR(fields.Int("num_classes", &data->num_classes, 2));
+  if (fields.Has("augment")) RETURN_IF_ERROR(ParseAugment(fields, &data->augment));
   return fields.Int("seed", &data->seed, 0);
 }
 
@@ -265,6 +292,16 @@ absl::Status CheckModelDataLoss(const FieldReader& fields, const TrainSpec& trai
   if (train.loss == "method" && builtin_model) {
     return fields.Error("loss", "method calls the TorchScript module's loss(inputs, targets); "
                                 "the built-in models have none");
+  }
+  const TensorFileSummary* tensors = train.data.train_file && train.data.train_file->tensors
+                                         ? &*train.data.train_file->tensors
+                                         : nullptr;
+  if (train.data.augment.Enabled() && tensors != nullptr &&
+      (tensors->input_shape.size() != 4 || absl::StartsWith(tensors->input_dtype, "int"))) {
+    return fields.Error("data", absl::StrCat(
+        "augment crops and flips images, but ", train.data.train_file->path, " holds ",
+        tensors->input_dtype, " inputs of shape [", absl::StrJoin(tensors->input_shape, ", "),
+        "]; it needs floating-point images [N, C, H, W]"));
   }
   if (train.data.type != "tensors" && train.loss != "cross_entropy" && train.loss != "method") {
     return fields.Error("loss", absl::StrCat(train.data.type, " has class labels: use "
@@ -425,7 +462,14 @@ nlohmann::ordered_json ModelToJson(const ModelSpec& spec) {
     model["blocks_per_stage"] = spec.blocks_per_stage;
   }
   model["dropout"] = spec.dropout;
+  if (spec.batch_norm) model["batch_norm"] = true;  // only when set: older plans stay as they were
   return model;
+}
+
+// Only when set: plans without augmentation stay as they were.
+void AddAugment(const AugmentSpec& spec, nlohmann::ordered_json* data) {
+  if (!spec.Enabled()) return;
+  (*data)["augment"] = {{"random_crop", spec.random_crop}, {"hflip", spec.hflip}};
 }
 
 nlohmann::ordered_json DataToJson(const DataSpec& spec) {
@@ -439,6 +483,7 @@ nlohmann::ordered_json DataToJson(const DataSpec& spec) {
     }
     if (spec.test_file) data["test"] = spec.test_file->path;
     data["upload"] = spec.train_file->upload;
+    AddAugment(spec.augment, &data);
     return data;
   }
   data["val_fraction"] = spec.val_fraction;
@@ -450,6 +495,7 @@ nlohmann::ordered_json DataToJson(const DataSpec& spec) {
     data["num_classes"] = spec.num_classes;
     data["seed"] = spec.seed;
   }
+  AddAugment(spec.augment, &data);
   return data;
 }
 

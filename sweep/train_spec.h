@@ -40,8 +40,18 @@ struct ModelSpec {
   int64_t width = 16;                        // resnet: channels of the first stage
   int64_t blocks_per_stage = 1;              // resnet: residual blocks in each of 3 stages
   double dropout = 0.0;
+  bool batch_norm = false;  // cnn: BatchNorm after each conv (running statistics at evaluation)
   // torchscript: the module file (torch.jit.script(model).save(path)), pinned by digest.
   ArtifactRef file;
+};
+
+// Augmentation of image batches [N, C, H, W] while training (never at evaluation). Drawn from
+// the trial seed and the step, not from a running generator, so that a resumed trial trains on
+// exactly the batches an uninterrupted one would.
+struct AugmentSpec {
+  int64_t random_crop = 0;  // pad each side by this many zero pixels, crop back at a random offset
+  bool hflip = false;       // mirror left-right with probability 1/2
+  bool Enabled() const { return random_crop > 0 || hflip; }
 };
 
 struct DataSpec {
@@ -55,6 +65,7 @@ struct DataSpec {
   int64_t seed = 0;               // synthetic only: the data itself (the trial seed shuffles)
   // tensors only: torch.save({"inputs": x, "targets": y}) files; val and test are optional.
   std::optional<ArtifactRef> train_file, val_file, test_file;
+  AugmentSpec augment;
 };
 
 // Parameters whose name starts with `prefix` train with lr x lr_scale (and their own weight

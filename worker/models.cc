@@ -33,31 +33,43 @@ class Mlp : public Model {
   torch::nn::Linear out_{nullptr};
 };
 
-// conv3x3 -> relu -> maxpool, twice, then a 32-unit hidden layer.
+// conv3x3 -> [batch norm ->] relu -> maxpool, twice, then a 32-unit hidden layer. With batch
+// norm the convolutions have no bias (the norm's shift replaces it), as in torchvision's models.
 class Cnn : public Model {
  public:
   Cnn(const ModelSpec& spec, int64_t num_classes)
       : dropout_(spec.dropout),
-        conv1_(register_module(
-            "conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, spec.channels[0], 3).padding(1)))),
-        conv2_(register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(
-                                            spec.channels[0], spec.channels[1], 3)
-                                            .padding(1)))),
-        fc_(register_module("fc", torch::nn::Linear(spec.channels[1] * 7 * 7, kCnnHidden))),
-        out_(register_module("out", torch::nn::Linear(kCnnHidden, num_classes))) {}
+        conv1_(register_module("conv1", Conv3x3(1, spec.channels[0], !spec.batch_norm))),
+        conv2_(register_module("conv2",
+                               Conv3x3(spec.channels[0], spec.channels[1], !spec.batch_norm))) {
+    if (spec.batch_norm) {
+      bn1_ = register_module("bn1", torch::nn::BatchNorm2d(spec.channels[0]));
+      bn2_ = register_module("bn2", torch::nn::BatchNorm2d(spec.channels[1]));
+    }
+    fc_ = register_module("fc", torch::nn::Linear(spec.channels[1] * 7 * 7, kCnnHidden));
+    out_ = register_module("out", torch::nn::Linear(kCnnHidden, num_classes));
+  }
 
   torch::Tensor forward(torch::Tensor x) override {
-    x = torch::max_pool2d(torch::relu(conv1_->forward(x)), 2);
-    x = torch::max_pool2d(torch::relu(conv2_->forward(x)), 2);
+    x = torch::max_pool2d(torch::relu(Normalized(bn1_, conv1_->forward(x))), 2);
+    x = torch::max_pool2d(torch::relu(Normalized(bn2_, conv2_->forward(x))), 2);
     x = torch::relu(fc_->forward(x.flatten(1)));
     if (dropout_ > 0) x = torch::dropout(x, dropout_, is_training());
     return out_->forward(x);
   }
 
  private:
+  static torch::nn::Conv2d Conv3x3(int64_t in, int64_t out, bool bias) {
+    return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).padding(1).bias(bias));
+  }
+  static torch::Tensor Normalized(torch::nn::BatchNorm2d& norm, torch::Tensor x) {
+    return norm.is_empty() ? x : norm->forward(x);
+  }
+
   double dropout_;
   torch::nn::Conv2d conv1_, conv2_;
-  torch::nn::Linear fc_, out_;
+  torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr};
+  torch::nn::Linear fc_{nullptr}, out_{nullptr};
 };
 
 class BasicBlock : public torch::nn::Module {

@@ -32,7 +32,10 @@ double Seconds(Clock::time_point since) {
 
 Trainer::Trainer(TrialConfig config, std::shared_ptr<const DataSplits> data,
                  TrainerOptions options)
-    : config_(std::move(config)), data_(std::move(data)), options_(options) {}
+    : config_(std::move(config)),
+      data_(std::move(data)),
+      options_(options),
+      augmenter_(config_.train.data.augment, config_.seed) {}
 
 absl::Status Trainer::Init() {
   ASSIGN_OR_RETURN(Schedule schedule, Schedule::Create(config_.schedule, config_.horizon()));
@@ -43,6 +46,15 @@ absl::Status Trainer::Init() {
   RETURN_IF_ERROR(BuildOptimizer());
   batch_inputs_ = torch::empty({0}, data_->train.inputs.options());
   batch_targets_ = torch::empty({0}, data_->train.targets.options());
+  if (augmenter_.enabled() && (data_->train.inputs.dim() != 4 ||
+                               !data_->train.inputs.is_floating_point())) {
+    std::ostringstream shape;
+    shape << data_->train.inputs.sizes();
+    return absl::InvalidArgumentError(absl::StrCat(
+        "train.data.augment crops and flips images [N, C, H, W], but the training inputs are ",
+        shape.str(), " of ", c10::toString(data_->train.inputs.scalar_type()),
+        "; remove augment for this data"));
+  }
   return ProbeOneBatch();
 }
 
@@ -177,6 +189,7 @@ double Trainer::OptimizerStep(const torch::Tensor& order, int64_t begin, int64_t
     // backward pass, which saved these tensors, is over.
     torch::index_select_out(batch_inputs_, data_->train.inputs, 0, index);
     torch::index_select_out(batch_targets_, data_->train.targets, 0, index);
+    augmenter_.Apply(step_, (start - begin) / batch, &batch_inputs_);
     // Summed and divided by the whole step's examples: accumulation equals one big batch.
     torch::Tensor loss =
         SummedLoss(batch_inputs_, batch_targets_) / static_cast<double>(end - begin);

@@ -30,6 +30,7 @@
 #include "sweep/records.h"
 #include "schedule/schedule.h"
 #include "torch/torch.h"
+#include "worker/augment.h"
 #include "worker/data.h"
 #include "worker/trainable_model.h"
 #include "worker/trial_config.h"
@@ -138,6 +139,7 @@ class Trainer {
   // The micro-batch being trained on, gathered from the training set (reused every step).
   torch::Tensor batch_inputs_;
   torch::Tensor batch_targets_;
+  BatchAugmenter augmenter_;  // train.data.augment, applied to each gathered micro-batch
   std::vector<double> group_lr_scales_;  // per optimizer param group: lr = schedule lr x scale
   bool classification_ = true;          // accuracy is measured
   std::unique_ptr<Schedule> schedule_;
