@@ -35,10 +35,20 @@ void BatchAugmenter::Apply(int64_t step, int64_t micro_batch, torch::Tensor* ima
       padded_ = torch::zeros(padded_sizes, images->options());
     }
     padded_.narrow(2, pad, height).narrow(3, pad, width).copy_(*images);
-    const auto offset = offsets.accessor<int64_t, 2>();
-    for (int64_t i = 0; i < n; ++i) {
-      (*images)[i].copy_(padded_[i].narrow(1, offset[i][0], height).narrow(2, offset[i][1], width));
-    }
+    // One gather for the whole batch (no per-image copies, which would be a kernel launch each
+    // on a GPU): image i takes rows dy_i .. dy_i + H and columns dx_i .. dx_i + W.
+    const torch::Tensor on_device = offsets.to(images->device());
+    const auto index_options = on_device.options();
+    const torch::Tensor rows =
+        on_device.select(1, 0).view({n, 1}) + torch::arange(height, index_options).view({1, height});
+    const torch::Tensor columns =
+        on_device.select(1, 1).view({n, 1}) + torch::arange(width, index_options).view({1, width});
+    using torch::indexing::Slice;
+    // Advanced indices around a slice put their dimensions first: [N, H, W, C].
+    const torch::Tensor cropped = padded_.index({torch::arange(n, index_options).view({n, 1, 1}),
+                                                 Slice(), rows.view({n, height, 1}),
+                                                 columns.view({n, 1, width})});
+    images->copy_(cropped.permute({0, 3, 1, 2}));
   }
   if (spec_.hflip) {
     const torch::Tensor mirror = flips.to(images->device()).to(torch::kBool).view({n, 1, 1, 1});
