@@ -7,6 +7,7 @@
 #include "common/atomic_file.h"
 #include "common/checkpoint_files.h"
 #include "common/status_macros.h"
+#include "rpc/client_security.h"
 #include "rpc/rpc_convert.h"
 #include "grpcpp/grpcpp.h"
 
@@ -24,9 +25,10 @@ std::string ResolveCoordinatorAddress(const std::string& flag) {
   return kDefaultCoordinator;
 }
 
-CoordinatorClient::CoordinatorClient(std::string address, absl::Duration deadline)
-    : address_(std::move(address)), deadline_(deadline) {
-  stub_ = v1::SweepService::NewStub(NewChannel(address_));
+CoordinatorClient::CoordinatorClient(std::string address, absl::Duration deadline,
+                                     ClientSecurity security)
+    : address_(std::move(address)), deadline_(deadline), security_(std::move(security)) {
+  stub_ = v1::SweepService::NewStub(NewChannel(address_, security_));
 }
 
 std::unique_ptr<grpc::ClientContext> CoordinatorClient::Context() const {
@@ -41,7 +43,8 @@ absl::Status CoordinatorClient::Check(const grpc::Status& status) const {
     return absl::UnavailableError(absl::StrCat(
         "cannot reach the coordinator at ", address_, " (", status.error_message(),
         "). Start lrsweep-coordinator, or point to it with --coordinator HOST:PORT or "
-        "LRSWEEP_COORDINATOR."));
+        "LRSWEEP_COORDINATOR.",
+        ConnectionHint(security_)));
   }
   return FromGrpcStatus(status);
 }

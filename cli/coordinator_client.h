@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "lrsweep/v1/lrsweep.grpc.pb.h"
+#include "rpc/client_security.h"
 #include "sweep/artifact_ref.h"
 
 namespace lrsweep {
@@ -29,7 +30,9 @@ std::string ResolveCoordinatorAddress(const std::string& flag);
 
 class CoordinatorClient {
  public:
-  explicit CoordinatorClient(std::string address, absl::Duration deadline = absl::Seconds(30));
+  // `security`: TLS and token (rpc/client_security.h); the default is plaintext, for loopback.
+  explicit CoordinatorClient(std::string address, absl::Duration deadline = absl::Seconds(30),
+                             ClientSecurity security = {});
 
   const std::string& address() const { return address_; }
 
@@ -61,6 +64,7 @@ class CoordinatorClient {
 
   std::string address_;
   absl::Duration deadline_;
+  ClientSecurity security_;
   std::unique_ptr<v1::SweepService::Stub> stub_;
 };
 

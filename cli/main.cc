@@ -26,7 +26,8 @@ std::optional<int> RejectUnknownCommand(CLI::App& app, int argc, char** argv) {
   for (const CLI::App* command : app.get_subcommands({})) commands.push_back(command->get_name());
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--coordinator") {
+    if (arg == "--coordinator" || arg == "--tls-ca" || arg == "--tls-cert" ||
+        arg == "--tls-key" || arg == "--token-file" || arg == "--tls-server-name") {
       ++i;  // its value
       continue;
     }
@@ -50,6 +51,8 @@ int Main(int argc, char** argv) {
   app.add_option("--coordinator", coordinator_flag,
                  "Coordinator HOST:PORT (default: $LRSWEEP_COORDINATOR or 127.0.0.1:7077)")
       ->check(HostPortValidator(/*allow_zero=*/false));
+  ClientSecurityFlags security_flags;
+  AddClientSecurityOptions(app, security_flags);
 
   ScheduleCommandOptions schedule_options;
   int64_t total_steps = 0;
@@ -142,7 +145,12 @@ int Main(int argc, char** argv) {
     std::cerr << "error: $LRSWEEP_COORDINATOR: " << bad << "\n";
     return 2;
   }
-  CoordinatorClient client(address);
+  absl::StatusOr<ClientSecurity> security = LoadClientSecurity(security_flags);
+  if (!security.ok()) {
+    std::cerr << "error: " << security.status().message() << "\n";
+    return 2;
+  }
+  CoordinatorClient client(address, absl::Seconds(30), *std::move(security));
   if (*submit) return ReportAndExitCode(RunSubmit(client, submit_file, std::cout, std::cerr).status());
   if (*status) return ReportAndExitCode(RunStatus(client, sweep_id, std::cout));
   if (*cancel) return ReportAndExitCode(RunCancel(client, sweep_id, std::cout));

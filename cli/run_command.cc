@@ -1,10 +1,10 @@
 #include "cli/run_command.h"
 
-
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <thread>
@@ -38,6 +38,16 @@ struct LocalCluster {
     if (coordinator) coordinator->Terminate(absl::Seconds(10));
   }
 };
+
+// The run's coordinator and workers talk in plaintext on loopback: the TLS and token settings a
+// user's shell holds for a cluster's coordinator must not reach them.
+void ForgetClusterSecurity() {
+  for (const char* variable :
+       {"LRSWEEP_TLS_CA", "LRSWEEP_TLS_CERT", "LRSWEEP_TLS_KEY", "LRSWEEP_TOKEN",
+        "LRSWEEP_TOKEN_FILE", "LRSWEEP_WORKER_TOKEN", "LRSWEEP_USER_TOKEN"}) {
+    unsetenv(variable);
+  }
+}
 
 absl::Status StartCoordinator(const RunCommandOptions& options, const std::string& bin,
                               LocalCluster* cluster, std::string* address) {
@@ -168,6 +178,7 @@ absl::Status RunRunCommand(const RunCommandOptions& options, std::ostream& out,
       1, std::min<int>(options.workers > 0 ? options.workers : cores,
                        static_cast<int>(plan.trials.size())));
   const int threads = std::max(1, cores / workers);
+  ForgetClusterSecurity();
 
   std::error_code error;
   std::filesystem::create_directories(options.data_dir + "/logs", error);

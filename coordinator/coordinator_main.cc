@@ -1,6 +1,10 @@
 // lrsweep-coordinator: serves sweeps to users and trials to workers over gRPC.
 //
 //   lrsweep-coordinator --listen 127.0.0.1:7077 --data-dir ./lrsweep-data
+//   lrsweep-coordinator init-secrets /etc/lrsweep --host coord.example.org   # then, off loopback:
+//   lrsweep-coordinator --listen 0.0.0.0:7077 --tls-cert /etc/lrsweep/server.pem \
+//       --tls-key /etc/lrsweep/server.key --worker-token-file /etc/lrsweep/worker.token \
+//       --user-token-file /etc/lrsweep/user.token --health-listen 0.0.0.0:7078
 //
 // State lives in DATA_DIR/lrsweep.db (SQLite, WAL). SIGTERM or SIGINT shuts down cleanly; a
 // kill -9 loses nothing that was acknowledged.
@@ -16,27 +20,26 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/command_line.h"
 #include "common/data_dir_lock.h"
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "common/termination_signals.h"
 #include "coordinator/coordinator.h"
-#include "rpc/rpc_convert.h"
+#include "coordinator/init_secrets.h"
+#include "coordinator/server_security.h"
 #include "coordinator/service.h"
 #include "coordinator/store.h"
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/grpcpp.h"
+#include "rpc/rpc_convert.h"
 
 namespace lrsweep {
 namespace {
 
 // What the coordinator keeps of one command-trial attempt's output.
 constexpr int64_t kMaxTrialLogBytes = int64_t{16} << 20;
-
-bool IsLoopback(const std::string& address) {
-  return absl::StartsWith(address, "127.") || absl::StartsWith(address, "localhost:") ||
-         absl::StartsWith(address, "[::1]:");
-}
 
 // Why `listen` (HOST:PORT) cannot be bound, found by trying it with a plain socket: gRPC only
 // says that it failed.
@@ -67,88 +70,152 @@ std::string WhyCannotListen(const std::string& listen) {
   return why;
 }
 
-int Main(int argc, char** argv) {
-  BlockTerminationSignals();
-  CLI::App app{"lrsweep-coordinator: leases sweep trials to workers and keeps their results"};
+struct CoordinatorFlags {
   std::string listen = "127.0.0.1:7077";
   std::string data_dir = "lrsweep-data";
   std::string port_file;
+  std::string health_listen;
   int64_t heartbeat_ms = 2000;
   int64_t lease_timeout_ms = 0;
-  app.add_option("--listen", listen, "HOST:PORT to serve on (port 0 picks a free one)")
+  std::string shared_checkpoint_dir;
+  int64_t max_artifact_mb = kDefaultMaxArtifactBytes >> 20;
+  ServerSecurityOptions security;
+};
+
+void AddServeOptions(CLI::App& app, CoordinatorFlags& flags) {
+  app.add_option("--listen", flags.listen, "HOST:PORT to serve on (port 0 picks a free one)")
       ->capture_default_str()
       ->check(HostPortValidator(/*allow_zero=*/true));
-  app.add_option("--data-dir", data_dir, "Directory of the state database")->capture_default_str();
-  app.add_option("--port-file", port_file, "Write the bound port to this file once serving");
-  app.add_option("--heartbeat-ms", heartbeat_ms, "Heartbeat interval asked of workers")
+  app.add_option("--data-dir", flags.data_dir, "Directory of the state database")
+      ->capture_default_str();
+  app.add_option("--port-file", flags.port_file, "Write the bound port to this file once serving");
+  app.add_option("--health-listen", flags.health_listen,
+                 "Also serve only the gRPC health service (grpc.health.v1), in plaintext and "
+                 "without tokens, on this HOST:PORT: for Kubernetes probes, which cannot use "
+                 "TLS")
+      ->check(HostPortValidator(/*allow_zero=*/false));
+  app.add_option("--heartbeat-ms", flags.heartbeat_ms, "Heartbeat interval asked of workers")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{10}, int64_t{600000}));
-  app.add_option("--lease-timeout-ms", lease_timeout_ms,
+  app.add_option("--lease-timeout-ms", flags.lease_timeout_ms,
                  "A lease not renewed for this long makes its trial PREEMPTED (leased again; "
                  "default: 3 heartbeats)")
       ->check(CLI::Range(int64_t{10}, int64_t{3600000}));
-  std::string shared_checkpoint_dir;
-  app.add_option("--shared-checkpoint-dir", shared_checkpoint_dir,
+  app.add_option("--shared-checkpoint-dir", flags.shared_checkpoint_dir,
                  "The shared checkpoint directory of workers run with --checkpoint-store "
                  "shared:DIR, as this machine mounts it: their checkpoints are then verified and "
                  "garbage-collected here (optional)")
       ->check(CLI::ExistingDirectory);
-  int64_t max_artifact_mb = kDefaultMaxArtifactBytes >> 20;
-  app.add_option("--max-artifact-mb", max_artifact_mb,
+  app.add_option("--max-artifact-mb", flags.max_artifact_mb,
                  "Largest model or data file `lrsweep submit` may upload; larger files go on a "
                  "path every node reads (upload: false)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
-  if (std::optional<int> exit_code = ParseCommandLine(app, argc, argv)) return *exit_code;
+  AddServerSecurityOptions(app, flags.security);
+}
 
-  if (lease_timeout_ms > 0 && lease_timeout_ms < 3 * heartbeat_ms) {
-    std::cerr << "warning: --lease-timeout-ms " << lease_timeout_ms << " is under three heartbeats ("
-              << 3 * heartbeat_ms << " ms at --heartbeat-ms " << heartbeat_ms
-              << "): one late heartbeat makes a healthy worker lose its trial. Use at least "
-              << 3 * heartbeat_ms << ".\n";
+int RunInitSecrets(const InitSecretsOptions& options) {
+  const absl::Status made = InitSecrets(options);
+  if (!made.ok()) {
+    std::cerr << "error: init-secrets: " << made.message() << "\n";
+    return absl::IsInvalidArgument(made) ? 2 : 1;
   }
-  if (!IsLoopback(listen)) {
-    std::cerr << "warning: listening on " << listen
-              << " without authentication: anyone who can reach it can submit sweeps and run "
-                 "trials. Bind to 127.0.0.1 or put it behind a private network.\n";
+  const std::string d = options.dir;
+  std::cout << "wrote " << absl::StrJoin(SecretFileNames(), ", ") << " to " << d
+            << "\n\ncoordinator:\n  lrsweep-coordinator --listen 0.0.0.0:7077 --tls-cert " << d
+            << "/server.pem --tls-key " << d << "/server.key \\\n      --worker-token-file " << d
+            << "/worker.token --user-token-file " << d << "/user.token\n"
+            << "workers (copy ca.pem and worker.token to each node):\n"
+               "  lrsweep-worker --coordinator HOST:7077 --tls-ca ca.pem --token-file "
+               "worker.token\n"
+            << "users (ca.pem and user.token):\n"
+               "  lrsweep --coordinator HOST:7077 --tls-ca ca.pem --token-file user.token status\n"
+            << "Keep ca.key offline; the certificate names localhost, 127.0.0.1, ::1"
+            << (options.hosts.empty() ? "" : " and " + absl::StrJoin(options.hosts, ", "))
+            << ".\n";
+  return 0;
+}
+
+void WarnAboutShortLeases(const CoordinatorFlags& flags) {
+  if (flags.lease_timeout_ms > 0 && flags.lease_timeout_ms < 3 * flags.heartbeat_ms) {
+    std::cerr << "warning: --lease-timeout-ms " << flags.lease_timeout_ms
+              << " is under three heartbeats (" << 3 * flags.heartbeat_ms
+              << " ms at --heartbeat-ms " << flags.heartbeat_ms
+              << "): one late heartbeat makes a healthy worker lose its trial. Use at least "
+              << 3 * flags.heartbeat_ms << ".\n";
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Coordinator>> OpenCoordinator(const CoordinatorFlags& flags,
+                                                            std::unique_ptr<Store>& store) {
+  ASSIGN_OR_RETURN(store, OpenSqliteStore(flags.data_dir + "/lrsweep.db"));
+  CoordinatorOptions options;
+  options.heartbeat_interval = absl::Milliseconds(flags.heartbeat_ms);
+  options.lease_timeout = absl::Milliseconds(
+      flags.lease_timeout_ms > 0 ? flags.lease_timeout_ms : 3 * flags.heartbeat_ms);
+  options.checkpoint_dir = flags.data_dir + "/checkpoints";
+  options.shared_checkpoint_dir = flags.shared_checkpoint_dir;
+  return Coordinator::Create(store.get(), options);
+}
+
+// The plaintext server of --health-listen: the health service only (grpc.health.v1 is added to
+// every server once EnableDefaultHealthCheckService is on).
+std::unique_ptr<grpc::Server> StartHealthServer(const std::string& listen) {
+  // gRPC refuses to build a server without a service of its own; this one answers every other
+  // method UNIMPLEMENTED.
+  static grpc::CallbackGenericService* const unimplemented = new grpc::CallbackGenericService;
+  grpc::ServerBuilder builder;
+  builder.RegisterCallbackGenericService(unimplemented);
+  int port = 0;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    std::cerr << "error: --health-listen " << listen << ": " << WhyCannotListen(listen) << "\n";
+    return nullptr;
+  }
+  return server;
+}
+
+void WritePortFile(const std::string& port_file, int port) {
+  if (port_file.empty()) return;
+  const std::string temp = port_file + ".tmp";
+  std::ofstream(temp) << port << "\n";
+  std::error_code error;
+  std::filesystem::rename(temp, port_file, error);
+}
+
+int Serve(const CoordinatorFlags& flags) {
+  WarnAboutShortLeases(flags);
+  absl::StatusOr<ServerSecurity> security = BuildServerSecurity(flags.security, flags.listen);
+  if (!security.ok()) {
+    std::cerr << "error: " << security.status().message() << "\n";
+    return 2;
   }
   std::error_code error;
-  std::filesystem::create_directories(data_dir, error);
+  std::filesystem::create_directories(flags.data_dir, error);
   if (error) {
-    std::cerr << "error: --data-dir " << data_dir << ": " << error.message() << "\n";
+    std::cerr << "error: --data-dir " << flags.data_dir << ": " << error.message() << "\n";
     return 2;
   }
   // One owner per data dir, taken before the store opens.
-  absl::StatusOr<DataDirLock> lock = DataDirLock::Acquire(data_dir);
-  if (!lock.ok()) {
-    std::cerr << "error: " << lock.status().message() << "\n";
-    return 1;
-  }
-  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(data_dir + "/lrsweep.db");
-  if (!store.ok()) {
-    std::cerr << "error: " << store.status().message() << "\n";
-    return 1;
-  }
-  CoordinatorOptions options;
-  options.heartbeat_interval = absl::Milliseconds(heartbeat_ms);
-  options.lease_timeout = absl::Milliseconds(lease_timeout_ms > 0 ? lease_timeout_ms
-                                                                  : 3 * heartbeat_ms);
-  options.checkpoint_dir = data_dir + "/checkpoints";
-  options.shared_checkpoint_dir = shared_checkpoint_dir;
+  absl::StatusOr<DataDirLock> lock = DataDirLock::Acquire(flags.data_dir);
+  std::unique_ptr<Store> store;
   absl::StatusOr<std::unique_ptr<Coordinator>> coordinator =
-      Coordinator::Create(store->get(), options);
+      lock.ok() ? OpenCoordinator(flags, store) : lock.status();
   if (!coordinator.ok()) {
     std::cerr << "error: " << coordinator.status().message() << "\n";
     return 1;
   }
 
-  const ArtifactStore artifacts(data_dir + "/artifacts", max_artifact_mb << 20);
-  TrialLogStore logs(data_dir + "/logs", kMaxTrialLogBytes);
+  const ArtifactStore artifacts(flags.data_dir + "/artifacts", flags.max_artifact_mb << 20);
+  TrialLogStore logs(flags.data_dir + "/logs", kMaxTrialLogBytes);
   SweepServiceImpl sweep_service(coordinator->get(), &artifacts, &logs);
   WorkerServiceImpl worker_service(coordinator->get(), &artifacts, &logs);
+  grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(flags.listen, security->credentials, &port);
   // One owner per port: gRPC would otherwise share it (SO_REUSEPORT) with another coordinator,
   // and clients would reach one or the other at random.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -157,26 +224,55 @@ int Main(int argc, char** argv) {
   builder.RegisterService(&worker_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
-    std::cerr << "error: cannot listen on " << listen << ": " << WhyCannotListen(listen) << "\n";
+    std::cerr << "error: cannot listen on " << flags.listen << ": " << WhyCannotListen(flags.listen)
+              << "\n";
     return 1;
   }
-  const std::string bound = absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
-  lock->Describe(absl::StrCat("lrsweep-coordinator serving on ", bound));
-  if (!port_file.empty()) {
-    const std::string temp = port_file + ".tmp";
-    std::ofstream(temp) << port << "\n";
-    std::filesystem::rename(temp, port_file, error);
+  std::unique_ptr<grpc::Server> health_server;
+  if (!flags.health_listen.empty()) {
+    health_server = StartHealthServer(flags.health_listen);
+    if (health_server == nullptr) return 1;
   }
-  std::cerr << "lrsweep-coordinator: serving on " << bound << ", data in " << data_dir << "\n";
+  const std::string bound =
+      absl::StrCat(flags.listen.substr(0, flags.listen.rfind(':')), ":", port);
+  lock->Describe(absl::StrCat("lrsweep-coordinator serving on ", bound));
+  WritePortFile(flags.port_file, port);
+  std::cerr << "lrsweep-coordinator: serving on " << bound << " (" << security->description
+            << "), data in " << flags.data_dir
+            << (flags.health_listen.empty() ? "" : ", health on " + flags.health_listen) << "\n";
 
   WaitForTerminationSignal();
   std::cerr << "lrsweep-coordinator: shutting down\n";
+  // Probes see NOT_SERVING from here on, so no new work is routed to this process.
+  server->GetHealthCheckService()->Shutdown();
+  if (health_server) health_server->GetHealthCheckService()->Shutdown();
   // Long-polls are answered first; unary calls finish within milliseconds. gRPC 1.51 then keeps
   // waiting for idle client connections until the deadline, so the deadline is short: anything
   // still in flight after it is cancelled, and its transaction either committed or did not.
   (*coordinator)->Shutdown();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+  if (health_server) health_server->Shutdown(std::chrono::system_clock::now());
   return 0;
+}
+
+int Main(int argc, char** argv) {
+  BlockTerminationSignals();
+  CLI::App app{"lrsweep-coordinator: leases sweep trials to workers and keeps their results"};
+  CoordinatorFlags flags;
+  AddServeOptions(app, flags);
+  InitSecretsOptions secrets;
+  CLI::App* init_secrets = app.add_subcommand(
+      "init-secrets",
+      "Write a CA, a server and a client certificate, and a worker and a user token into DIR, "
+      "for a coordinator with TLS and tokens (keys and tokens mode 0600)");
+  init_secrets->add_option("dir", secrets.dir, "Directory for the files (created 0700)")
+      ->required();
+  init_secrets->add_option("--host", secrets.hosts,
+                           "A DNS name or IP address clients reach the coordinator by (repeat "
+                           "it; localhost, 127.0.0.1 and ::1 are always included)");
+  if (std::optional<int> exit_code = ParseCommandLine(app, argc, argv)) return *exit_code;
+  if (*init_secrets) return RunInitSecrets(secrets);
+  return Serve(flags);
 }
 
 }  // namespace

@@ -51,6 +51,8 @@ TEST_PACKAGES=(
   python3-torch python3-numpy
   # the peers benchmarks compare against
   python3-optuna
+  # a single-node Slurm, to run deploy/slurm/ for real
+  slurm-wlm munge
 )
 
 PACKAGES=("${PRODUCT_PACKAGES[@]}")

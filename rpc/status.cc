@@ -28,7 +28,7 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   return out;
 }
 
-std::shared_ptr<grpc::Channel> NewChannel(const std::string& address) {
+grpc::ChannelArguments ChannelArgumentsWithLimits() {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
@@ -37,7 +37,12 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& address) {
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return args;
+}
+
+std::shared_ptr<grpc::Channel> NewChannel(const std::string& address) {
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
+                                   ChannelArgumentsWithLimits());
 }
 
 void ApplyServerLimits(grpc::ServerBuilder& builder) {

@@ -32,8 +32,10 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
 // An insecure channel with lrsweep's message limits, reconnecting within a second of the
-// coordinator's return.
+// coordinator's return. rpc/client_security.h has the TLS one.
 std::shared_ptr<grpc::Channel> NewChannel(const std::string& address);
+// The arguments of every lrsweep channel: message limits and a short reconnect backoff.
+grpc::ChannelArguments ChannelArgumentsWithLimits();
 // Applies lrsweep's message limits to a server.
 void ApplyServerLimits(grpc::ServerBuilder& builder);
 void SetDeadline(grpc::ClientContext& context, absl::Duration timeout);

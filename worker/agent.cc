@@ -84,6 +84,14 @@ void WorkerAgent::SayUnreachable(const absl::Status& status) {
             << status.message() << "); retrying\n";
 }
 
+bool WorkerAgent::IdleTooLong() const {
+  if (options_.exit_when_idle <= absl::ZeroDuration()) return false;
+  if (absl::Now() - last_work_ < options_.exit_when_idle) return false;
+  std::cerr << "lrsweep-worker: no trial for " << absl::FormatDuration(options_.exit_when_idle)
+            << "; exiting (--exit-when-idle)\n";
+  return true;
+}
+
 void WorkerAgent::RequestStop() {
   stop_.store(true);
   poll_.Cancel();
@@ -91,6 +99,7 @@ void WorkerAgent::RequestStop() {
 
 absl::Status WorkerAgent::Run() {
   RETURN_IF_ERROR(Register());
+  last_work_ = absl::Now();
   while (!stop_.load()) {
     absl::StatusOr<std::optional<LeaseGrant>> grant =
         link_->AcquireLease(worker_id_, options_.sweep_id, options_.lease_wait, &poll_);
@@ -106,9 +115,13 @@ absl::Status WorkerAgent::Run() {
       continue;
     }
     ResetBackoff();
-    if (!grant->has_value()) continue;
+    if (!grant->has_value()) {
+      if (IdleTooLong()) break;
+      continue;
+    }
     const absl::Status trial = RunTrial(**grant);
     if (!trial.ok()) std::cerr << "lrsweep-worker: " << trial.message() << "\n";
+    last_work_ = absl::Now();
   }
   // Goodbye: shown as stopped rather than lost (best effort).
   if (const absl::Status bye = link_->UnregisterWorker(worker_id_); bye.ok()) {

@@ -59,6 +59,9 @@ struct AgentOptions {
   // How long a SIGTERM gives the worker (--grace-seconds): a program being preempted gets most
   // of it to checkpoint.
   absl::Duration grace = absl::Seconds(30);
+  // Exit 0 after this long without a trial (--exit-when-idle): a batch job (a Slurm array task,
+  // a Kubernetes Job) then ends when its sweeps do instead of holding its GPU. Zero: never.
+  absl::Duration exit_when_idle = absl::ZeroDuration();
 };
 
 // $XDG_STATE_HOME/lrsweep/worker, else ~/.local/state/lrsweep/worker, else
@@ -103,6 +106,8 @@ class WorkerAgent {
   absl::Status ReportOnce(const LeaseRef& lease, const Attempt& attempt);
   // Logs that the coordinator cannot be reached, at most every 30 s.
   void SayUnreachable(const absl::Status& status);
+  // True (and says so) when --exit-when-idle is set and no trial ran for that long.
+  bool IdleTooLong() const;
   // Sleeps for the current backoff (with jitter) and doubles it, up to a cap.
   void Backoff();
   void ResetBackoff() { backoff_ = absl::Milliseconds(100); }
@@ -115,6 +120,7 @@ class WorkerAgent {
   absl::Duration heartbeat_interval_ = absl::Seconds(2);
   absl::Duration backoff_ = absl::Milliseconds(100);
   absl::Time last_unreachable_note_ = absl::InfinitePast();
+  absl::Time last_work_ = absl::InfinitePast();  // when a trial last ended (or the agent started)
   std::atomic<bool> stop_{false};
   // Cancels the long-poll in flight on RequestStop(), so that stopping is prompt.
   CallCanceller poll_;

@@ -5,6 +5,7 @@
 #include "common/checkpoint_files.h"
 #include "common/status_macros.h"
 #include "lrsweep/v1/lrsweep.grpc.pb.h"
+#include "rpc/client_security.h"
 #include "rpc/rpc_convert.h"
 #include "rpc/status.h"
 
@@ -44,8 +45,11 @@ namespace {
 
 class GrpcCoordinatorLink final : public CoordinatorLink {
  public:
-  GrpcCoordinatorLink(const std::string& address, absl::Duration rpc_deadline)
-      : stub_(v1::WorkerService::NewStub(NewChannel(address))), rpc_deadline_(rpc_deadline) {}
+  GrpcCoordinatorLink(const std::string& address, absl::Duration rpc_deadline,
+                      const ClientSecurity& security)
+      : stub_(v1::WorkerService::NewStub(NewChannel(address, security))),
+        rpc_deadline_(rpc_deadline),
+        connection_hint_(ConnectionHint(security)) {}
 
   absl::StatusOr<Registration> Register(const std::string& name, const std::string& device,
                                         int32_t threads) override {
@@ -54,7 +58,13 @@ class GrpcCoordinatorLink final : public CoordinatorLink {
     request.set_device(device);
     request.set_threads(threads);
     v1::RegisterWorkerResponse response;
-    RETURN_IF_ERROR(Call(&v1::WorkerService::Stub::RegisterWorker, request, &response));
+    const absl::Status called =
+        Call(&v1::WorkerService::Stub::RegisterWorker, request, &response);
+    // The first call says what to check when TLS cannot be set up; later calls need not.
+    if (absl::IsUnavailable(called)) {
+      return absl::UnavailableError(absl::StrCat(called.message(), ".", connection_hint_));
+    }
+    RETURN_IF_ERROR(called);
     return Registration{response.worker_id(),
                         absl::Milliseconds(std::max<int64_t>(10, response.heartbeat_interval_ms())),
                         absl::Milliseconds(response.lease_timeout_ms())};
@@ -213,6 +223,7 @@ class GrpcCoordinatorLink final : public CoordinatorLink {
 
   const std::unique_ptr<v1::WorkerService::Stub> stub_;
   const absl::Duration rpc_deadline_;
+  const std::string connection_hint_;  // appended when Register finds no coordinator
 };
 
 absl::Status GrpcCoordinatorLink::UploadCheckpoint(const LeaseRef& lease, int64_t step,
@@ -263,8 +274,9 @@ absl::StatusOr<std::string> GrpcCoordinatorLink::DownloadCheckpoint(
 }  // namespace
 
 std::unique_ptr<CoordinatorLink> NewGrpcCoordinatorLink(const std::string& address,
-                                                        absl::Duration rpc_deadline) {
-  return std::make_unique<GrpcCoordinatorLink>(address, rpc_deadline);
+                                                        absl::Duration rpc_deadline,
+                                                        const ClientSecurity& security) {
+  return std::make_unique<GrpcCoordinatorLink>(address, rpc_deadline, security);
 }
 
 }  // namespace lrsweep

@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "rpc/client_security.h"
 #include "sweep/lease.h"
 #include "sweep/records.h"
 
@@ -115,9 +116,11 @@ class CoordinatorLink {
   }
 };
 
-// The link over gRPC to the coordinator at `address` (HOST:PORT).
+// The link over gRPC to the coordinator at `address` (HOST:PORT), over TLS with a token when
+// `security` says so.
 std::unique_ptr<CoordinatorLink> NewGrpcCoordinatorLink(const std::string& address,
-                                                        absl::Duration rpc_deadline);
+                                                        absl::Duration rpc_deadline,
+                                                        const ClientSecurity& security = {});
 
 }  // namespace lrsweep
 

@@ -2,6 +2,9 @@
 //
 //   lrsweep-worker --coordinator 127.0.0.1:7077 --device cuda:0 --threads 4 --name gpu0
 //
+// Against a coordinator with TLS and tokens: --tls-ca ca.pem --token-file worker.token (or
+// $LRSWEEP_TLS_CA and $LRSWEEP_TOKEN_FILE / $LRSWEEP_TOKEN; see rpc/client_security.h).
+//
 // Run one worker per GPU. SIGTERM or SIGINT stops it: the running trial is checkpointed at its
 // next step, given back to the coordinator (PREEMPTED) and resumed by another worker; the worker
 // exits 0 within --grace-seconds.
@@ -87,7 +90,20 @@ int Main(int argc, char** argv) {
                  "coordinator: upload checkpoints to the coordinator; shared:DIR: write them to "
                  "DIR, a directory every worker mounts, and only register them")
       ->capture_default_str();
+  int64_t exit_when_idle_seconds = 0;
+  app.add_option("--exit-when-idle", exit_when_idle_seconds,
+                 "Exit 0 after this many seconds without a trial (checked after each lease "
+                 "poll, up to 10 s), so a batch job ends with its sweeps; 0: never")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 31));
+  ClientSecurityFlags security_flags;
+  AddClientSecurityOptions(app, security_flags);
   if (std::optional<int> exit_code = ParseCommandLine(app, argc, argv)) return *exit_code;
+  absl::StatusOr<ClientSecurity> security = LoadClientSecurity(security_flags);
+  if (!security.ok()) {
+    std::cerr << "error: " << security.status().message() << "\n";
+    return 2;
+  }
   absl::StatusOr<CheckpointStoreConfig> store = ParseCheckpointStoreFlag(checkpoint_store);
   if (!store.ok()) {
     std::cerr << "error: " << store.status().message() << "\n";
@@ -95,6 +111,7 @@ int Main(int argc, char** argv) {
   }
   options.checkpoint_store = *store;
   options.grace = absl::Seconds(grace_seconds);
+  options.exit_when_idle = absl::Seconds(exit_when_idle_seconds);
   try {
     options.device = torch::Device(device);
   } catch (const std::exception& e) {
@@ -108,7 +125,8 @@ int Main(int argc, char** argv) {
   }
   torch::set_num_threads(options.threads);
 
-  WorkerAgent agent(options, NewGrpcCoordinatorLink(options.coordinator, options.rpc_deadline));
+  WorkerAgent agent(options, NewGrpcCoordinatorLink(options.coordinator, options.rpc_deadline,
+                                                    *security));
   std::atomic<bool> finished{false};
   std::thread watcher([&agent, &finished, grace_seconds] {
     WaitForTerminationSignal();

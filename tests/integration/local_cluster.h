@@ -27,6 +27,7 @@
 #include "cli/submission.h"
 #include "gtest/gtest.h"
 #include "lrsweep/v1/lrsweep.grpc.pb.h"
+#include "rpc/client_security.h"
 #include "nlohmann/json.hpp"
 #include "tests/unit/test_util.h"
 
@@ -36,6 +37,7 @@ struct ClusterOptions {
   int64_t heartbeat_ms = 100;
   int64_t lease_timeout_ms = 3000;
   std::vector<std::string> coordinator_flags = {};  // added to lrsweep-coordinator's command line
+  ClientSecurity client_security = {};  // how client() connects: TLS and token, or plaintext
 };
 
 class LocalCluster {
@@ -43,7 +45,8 @@ class LocalCluster {
   explicit LocalCluster(ClusterOptions options = {}) : options_(options) {
     StartCoordinator("127.0.0.1:0");
     address_ = absl::StrCat("127.0.0.1:", port_);
-    client_ = std::make_unique<CoordinatorClient>(address_);
+    client_ = std::make_unique<CoordinatorClient>(address_, absl::Seconds(30),
+                                                  options_.client_security);
   }
 
   // kill -9 of the coordinator, then, `down` later, a new one on the same data dir and port.

@@ -62,12 +62,11 @@ inline std::string UserModelDir() {
 #endif
 }
 
-// Runs one of lrsweep's executables (lrsweep, lrsweep-worker, ...) with `args`.
-inline CommandResult RunBinary(const std::string& name, const std::string& args) {
-  const std::string binary = Setting("LRSWEEP_BIN", LRSWEEP_BIN_DEFAULT) + "/" + name;
+// Runs `command` with /bin/sh: its exit code, stdout and stderr.
+inline CommandResult RunCommand(const std::string& shell_command) {
   const TempDir scratch;
   const std::string err_file = scratch.path() + "/stderr";
-  const std::string command = binary + " " + args + " 2>" + err_file;
+  const std::string command = "{ " + shell_command + " ; } 2>" + err_file;
   CommandResult result;
   FILE* pipe = popen(command.c_str(), "r");
   std::array<char, 4096> buffer;
@@ -78,6 +77,11 @@ inline CommandResult RunBinary(const std::string& name, const std::string& args)
   std::ifstream err(err_file);
   result.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
   return result;
+}
+
+// Runs one of lrsweep's executables (lrsweep, lrsweep-worker, ...) with `args`.
+inline CommandResult RunBinary(const std::string& name, const std::string& args) {
+  return RunCommand(Setting("LRSWEEP_BIN", LRSWEEP_BIN_DEFAULT) + "/" + name + " " + args);
 }
 
 inline CommandResult RunLrsweep(const std::string& args) { return RunBinary("lrsweep", args); }
