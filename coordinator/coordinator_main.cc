@@ -26,7 +26,9 @@
 #include "common/data_dir_lock.h"
 #include "common/status_macros.h"
 #include "common/termination_signals.h"
+#include "common/metrics_endpoint.h"
 #include "coordinator/coordinator.h"
+#include "coordinator/coordinator_metrics.h"
 #include "coordinator/init_secrets.h"
 #include "coordinator/server_security.h"
 #include "coordinator/service.h"
@@ -75,6 +77,7 @@ struct CoordinatorFlags {
   std::string data_dir = "lrsweep-data";
   std::string port_file;
   std::string health_listen;
+  std::string metrics_listen;
   int64_t heartbeat_ms = 2000;
   int64_t lease_timeout_ms = 0;
   std::string shared_checkpoint_dir;
@@ -94,6 +97,10 @@ void AddServeOptions(CLI::App& app, CoordinatorFlags& flags) {
                  "without tokens, on this HOST:PORT: for Kubernetes probes, which cannot use "
                  "TLS")
       ->check(HostPortValidator(/*allow_zero=*/false));
+  app.add_option("--metrics-listen", flags.metrics_listen,
+                 "Serve Prometheus metrics on http://HOST:PORT/metrics: trials, sweeps and "
+                 "workers by state, leases, hand-offs, RPCs by method and code, checkpoints")
+      ->check(HostPortValidator(/*allow_zero=*/true));
   app.add_option("--heartbeat-ms", flags.heartbeat_ms, "Heartbeat interval asked of workers")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{10}, int64_t{600000}));
@@ -185,6 +192,63 @@ void WritePortFile(const std::string& port_file, int port) {
   std::filesystem::rename(temp, port_file, error);
 }
 
+// The server of --listen: both services and the health service, with the RPC metrics
+// interceptor when `metrics` is set. Null (after saying why) when it cannot listen.
+std::unique_ptr<grpc::Server> StartMainServer(const CoordinatorFlags& flags,
+                                              const ServerSecurity& security,
+                                              const std::vector<grpc::Service*>& services,
+                                              CoordinatorMetrics* metrics, int* port) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(flags.listen, security.credentials, port);
+  // One owner per port: gRPC would otherwise share it (SO_REUSEPORT) with another coordinator,
+  // and clients would reach one or the other at random.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  ApplyServerLimits(builder);
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  if (metrics != nullptr) {
+    builder.experimental().SetInterceptorCreators(metrics->InterceptorCreators());
+  }
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || *port == 0) {
+    std::cerr << "error: cannot listen on " << flags.listen << ": " << WhyCannotListen(flags.listen)
+              << "\n";
+    return nullptr;
+  }
+  return server;
+}
+
+// The optional listeners beside the main server: --health-listen and --metrics-listen.
+struct SideListeners {
+  std::unique_ptr<grpc::Server> health;
+  std::unique_ptr<MetricsEndpoint> metrics;
+};
+
+absl::StatusOr<SideListeners> StartSideListeners(const CoordinatorFlags& flags,
+                                                 const CoordinatorMetrics* metrics) {
+  SideListeners side;
+  if (!flags.health_listen.empty()) {
+    side.health = StartHealthServer(flags.health_listen);
+    if (side.health == nullptr) return absl::UnavailableError("no health server");
+  }
+  if (metrics != nullptr) {
+    ASSIGN_OR_RETURN(side.metrics, MetricsEndpoint::Start(flags.metrics_listen));
+    side.metrics->Register(metrics->registry());
+    side.metrics->Register(metrics->state_collector());
+  }
+  return side;
+}
+
+std::string Listening(const CoordinatorFlags& flags, int port, const ServerSecurity& security,
+                      const SideListeners& side) {
+  std::string text = absl::StrCat("serving on ", flags.listen.substr(0, flags.listen.rfind(':')),
+                                  ":", port, " (", security.description, "), data in ",
+                                  flags.data_dir);
+  if (side.health) absl::StrAppend(&text, ", health on ", flags.health_listen);
+  if (side.metrics) absl::StrAppend(&text, ", metrics on ", side.metrics->url());
+  return text;
+}
+
 int Serve(const CoordinatorFlags& flags) {
   WarnAboutShortLeases(flags);
   absl::StatusOr<ServerSecurity> security = BuildServerSecurity(flags.security, flags.listen);
@@ -207,51 +271,39 @@ int Serve(const CoordinatorFlags& flags) {
     std::cerr << "error: " << coordinator.status().message() << "\n";
     return 1;
   }
-
   const ArtifactStore artifacts(flags.data_dir + "/artifacts", flags.max_artifact_mb << 20);
   TrialLogStore logs(flags.data_dir + "/logs", kMaxTrialLogBytes);
   SweepServiceImpl sweep_service(coordinator->get(), &artifacts, &logs);
   WorkerServiceImpl worker_service(coordinator->get(), &artifacts, &logs);
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::ServerBuilder builder;
+  std::unique_ptr<CoordinatorMetrics> metrics;
+  if (!flags.metrics_listen.empty()) {
+    metrics = std::make_unique<CoordinatorMetrics>(coordinator->get());
+  }
   int port = 0;
-  builder.AddListeningPort(flags.listen, security->credentials, &port);
-  // One owner per port: gRPC would otherwise share it (SO_REUSEPORT) with another coordinator,
-  // and clients would reach one or the other at random.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  ApplyServerLimits(builder);
-  builder.RegisterService(&sweep_service);
-  builder.RegisterService(&worker_service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0) {
-    std::cerr << "error: cannot listen on " << flags.listen << ": " << WhyCannotListen(flags.listen)
-              << "\n";
-    return 1;
+  std::unique_ptr<grpc::Server> server = StartMainServer(
+      flags, *security, {&sweep_service, &worker_service}, metrics.get(), &port);
+  absl::StatusOr<SideListeners> side =
+      server ? StartSideListeners(flags, metrics.get()) : absl::UnavailableError("");
+  if (!side.ok()) {
+    if (!side.status().message().empty()) std::cerr << "error: " << side.status().message() << "\n";
+    return absl::IsInvalidArgument(side.status()) ? 2 : 1;
   }
-  std::unique_ptr<grpc::Server> health_server;
-  if (!flags.health_listen.empty()) {
-    health_server = StartHealthServer(flags.health_listen);
-    if (health_server == nullptr) return 1;
-  }
-  const std::string bound =
-      absl::StrCat(flags.listen.substr(0, flags.listen.rfind(':')), ":", port);
-  lock->Describe(absl::StrCat("lrsweep-coordinator serving on ", bound));
+  const std::string listening = Listening(flags, port, *security, *side);
+  lock->Describe("lrsweep-coordinator " + listening);
   WritePortFile(flags.port_file, port);
-  std::cerr << "lrsweep-coordinator: serving on " << bound << " (" << security->description
-            << "), data in " << flags.data_dir
-            << (flags.health_listen.empty() ? "" : ", health on " + flags.health_listen) << "\n";
+  std::cerr << "lrsweep-coordinator: " << listening << "\n";
 
   WaitForTerminationSignal();
   std::cerr << "lrsweep-coordinator: shutting down\n";
   // Probes see NOT_SERVING from here on, so no new work is routed to this process.
   server->GetHealthCheckService()->Shutdown();
-  if (health_server) health_server->GetHealthCheckService()->Shutdown();
+  if (side->health) side->health->GetHealthCheckService()->Shutdown();
   // Long-polls are answered first; unary calls finish within milliseconds. gRPC 1.51 then keeps
   // waiting for idle client connections until the deadline, so the deadline is short: anything
   // still in flight after it is cancelled, and its transaction either committed or did not.
   (*coordinator)->Shutdown();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
-  if (health_server) health_server->Shutdown(std::chrono::system_clock::now());
+  if (side->health) side->health->Shutdown(std::chrono::system_clock::now());
   return 0;
 }
 

@@ -32,8 +32,10 @@ PRODUCT_PACKAGES=(
   pybind11-dev python3-dev
   # compressed data files; reading torch.save archives without LibTorch
   zlib1g-dev libminizip-dev
-  # checksums, statistics
+  # checksums and TLS certificates, statistics
   libssl-dev libboost-dev
+  # the Prometheus endpoints of the coordinator and the worker
+  prometheus-cpp-dev
   # bundling the report's charting library (npm registry)
   nodejs npm
   # training (worker)
@@ -53,6 +55,8 @@ TEST_PACKAGES=(
   python3-optuna
   # a single-node Slurm, to run deploy/slurm/ for real
   slurm-wlm munge
+  # reading the Kubernetes manifests in the deploy-files check
+  python3-yaml
 )
 
 PACKAGES=("${PRODUCT_PACKAGES[@]}")

@@ -209,7 +209,7 @@ WorkerAgent::Attempt WorkerAgent::Train(const LeaseGrant& grant, const LeaseRef&
   Attempt attempt;
   absl::StatusOr<TrialConfig> config = ParseTrialConfig(grant.plan_json);
   LeaseSession session(link_.get(), lease, heartbeat_interval_, &stop_,
-                       config.ok() ? &*config : nullptr, checkpoints_.get());
+                       config.ok() ? &*config : nullptr, checkpoints_.get(), options_.metrics);
   if (!config.ok()) {
     attempt.outcome = config.status();
   } else if (config->train.command) {
@@ -225,11 +225,20 @@ WorkerAgent::Attempt WorkerAgent::Train(const LeaseGrant& grant, const LeaseRef&
   return attempt;
 }
 
+absl::string_view WorkerAgent::OutcomeName(const Attempt& attempt) {
+  if (attempt.lost) return "lease_lost";
+  if (absl::IsAborted(attempt.outcome.status())) return "preempted";
+  if (attempt.stopped && !attempt.outcome.ok()) return "stopped";
+  if (!attempt.outcome.ok()) return "failed";
+  return attempt.outcome->diverged ? "diverged" : "completed";
+}
+
 absl::Status WorkerAgent::RunTrial(const LeaseGrant& grant) {
   const LeaseRef lease{worker_id_, grant.sweep_id, grant.trial, grant.fencing_token};
   std::cerr << "lrsweep-worker: trial " << grant.trial << " of " << grant.sweep_id
             << " (attempt " << grant.fencing_token << ")\n";
   Attempt attempt = Train(grant, lease);
+  if (options_.metrics != nullptr) options_.metrics->OnAttemptEnded(OutcomeName(attempt));
   // Whatever happens next, this worker is done with the trial: its checkpoints are committed
   // where every worker finds them, and a local copy would only pile up.
   checkpoints_->Forget(lease);

@@ -31,6 +31,7 @@
 #include "worker/artifact_cache.h"
 #include "worker/checkpoint_store.h"
 #include "worker/coordinator_link.h"
+#include "worker/worker_metrics.h"
 #include "worker/lease_session.h"
 #include "worker/trainer.h"
 
@@ -62,6 +63,8 @@ struct AgentOptions {
   // Exit 0 after this long without a trial (--exit-when-idle): a batch job (a Slurm array task,
   // a Kubernetes Job) then ends when its sweeps do instead of holding its GPU. Zero: never.
   absl::Duration exit_when_idle = absl::ZeroDuration();
+  // Told of every step, checkpoint and attempt (--metrics-listen); not owned; may be null.
+  WorkerMetrics* metrics = nullptr;
 };
 
 // $XDG_STATE_HOME/lrsweep/worker, else ~/.local/state/lrsweep/worker, else
@@ -87,6 +90,8 @@ class WorkerAgent {
     int64_t preempt_checkpoint = -1;  // the checkpoint a preemption stored; -1: none
   };
   Attempt Train(const LeaseGrant& grant, const LeaseRef& lease);
+  // completed, diverged, failed, preempted, stopped or lease_lost (the metrics' label).
+  static absl::string_view OutcomeName(const Attempt& attempt);
   // A built-in trial's attempt: the Trainer, resumed from the newest usable checkpoint.
   absl::StatusOr<TrainOutcome> RunBuiltin(const LeaseGrant& grant, const LeaseRef& lease,
                                           TrialConfig& config, LeaseSession& session);

@@ -15,11 +15,13 @@ constexpr absl::Duration kBatchInterval = absl::Seconds(1);
 
 LeaseSession::LeaseSession(CoordinatorLink* link, const LeaseRef& lease,
                            absl::Duration heartbeat_interval, const std::atomic<bool>* shutdown,
-                           const TrialConfig* config, CheckpointStore* checkpoints)
+                           const TrialConfig* config, CheckpointStore* checkpoints,
+                           WorkerMetrics* metrics)
     : link_(link),
       lease_(lease),
       shutdown_(shutdown),
       config_(config),
+      metrics_(metrics),
       checkpoints_(checkpoints),
       heartbeat_([this, heartbeat_interval] { HeartbeatLoop(heartbeat_interval); }) {}
 
@@ -33,6 +35,7 @@ LeaseSession::~LeaseSession() {
 }
 
 void LeaseSession::OnPoint(const MetricPoint& point) {
+  if (metrics_ != nullptr) metrics_->OnPoint(point);
   buffer_.push_back(point);
   if (buffer_.size() >= kBatchPoints || absl::Now() - last_flush_ >= kBatchInterval) Flush();
 }
@@ -50,10 +53,12 @@ void LeaseSession::StartedAt(int64_t step) {
 
 bool LeaseSession::CheckpointDue(int64_t step) {
   if (config_ == nullptr) return false;
-  if (retry_) return step >= retry_->step || absl::Now() >= retry_->time;
-  return step - last_checkpoint_step_ >= config_->checkpoint_every_steps ||
-         absl::Now() - last_checkpoint_time_ >=
-             absl::Seconds(60 * config_->checkpoint_every_minutes);
+  const bool due = retry_ ? step >= retry_->step || absl::Now() >= retry_->time
+                          : step - last_checkpoint_step_ >= config_->checkpoint_every_steps ||
+                                absl::Now() - last_checkpoint_time_ >=
+                                    absl::Seconds(60 * config_->checkpoint_every_minutes);
+  if (due) checkpoint_due_since_ = absl::Now();
+  return due;
 }
 
 void LeaseSession::RetryCheckpointLater(int64_t step) {
@@ -63,12 +68,21 @@ void LeaseSession::RetryCheckpointLater(int64_t step) {
 }
 
 void LeaseSession::OnCheckpoint(int64_t step, std::string bytes) {
+  // A preemption's checkpoint was never "due": its time starts here.
+  const absl::Time began = checkpoint_due_since_.value_or(absl::Now());
+  checkpoint_due_since_.reset();
+  const int64_t size = static_cast<int64_t>(bytes.size());
+  const absl::Status stored = Store(step, std::move(bytes));
+  if (metrics_ != nullptr) metrics_->OnCheckpoint(size, absl::Now() - began, stored.ok());
+}
+
+absl::Status LeaseSession::Store(int64_t step, std::string bytes) {
   Flush();
   if (!buffer_.empty()) {
     std::cerr << "lrsweep-worker: checkpoint at step " << step
               << " not stored: earlier metrics are not acknowledged yet\n";
     RetryCheckpointLater(step);
-    return;
+    return absl::UnavailableError("earlier metrics are not acknowledged yet");
   }
   const absl::Status stored = checkpoints_->Save(lease_, step, bytes);
   if (!stored.ok()) {
@@ -76,12 +90,13 @@ void LeaseSession::OnCheckpoint(int64_t step, std::string bytes) {
               << stored.message() << "\n";
     Handle(stored);
     RetryCheckpointLater(step);
-    return;
+    return stored;
   }
   last_checkpoint_step_ = step;
   last_checkpoint_time_ = absl::Now();
   retry_.reset();
   stored_step_ = step;
+  return absl::OkStatus();
 }
 
 void LeaseSession::Flush() {

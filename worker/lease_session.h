@@ -33,6 +33,7 @@
 #include "worker/coordinator_link.h"
 #include "worker/trainer.h"
 #include "worker/trial_config.h"
+#include "worker/worker_metrics.h"
 
 namespace lrsweep {
 
@@ -40,9 +41,10 @@ class LeaseSession : public TrainingObserver {
  public:
   // `link`, `shutdown`, `config` (may be null: no periodic checkpoints) and `checkpoints` are not
   // owned and must outlive the session. `shutdown` set means: checkpoint and give the trial back.
+  // `metrics` (may be null) is told of every point and checkpoint.
   LeaseSession(CoordinatorLink* link, const LeaseRef& lease, absl::Duration heartbeat_interval,
                const std::atomic<bool>* shutdown, const TrialConfig* config,
-               CheckpointStore* checkpoints);
+               CheckpointStore* checkpoints, WorkerMetrics* metrics = nullptr);
   // Stops the heartbeat thread.
   ~LeaseSession() override;
 
@@ -72,12 +74,17 @@ class LeaseSession : public TrainingObserver {
   // try comes a tenth of the interval later rather than at every step: taking a checkpoint costs
   // a serialization of the model, and a disk that is full now is rarely free one step later.
   void RetryCheckpointLater(int64_t step);
+  // OnCheckpoint's work: flushes the metrics before it, then stores the checkpoint.
+  absl::Status Store(int64_t step, std::string bytes);
   void HeartbeatLoop(absl::Duration interval);
 
   CoordinatorLink* const link_;
   const LeaseRef lease_;
   const std::atomic<bool>* const shutdown_;
   const TrialConfig* const config_;
+  WorkerMetrics* const metrics_;
+  // When the pending checkpoint became due (CheckpointDue said so): its duration starts there.
+  std::optional<absl::Time> checkpoint_due_since_;
   CheckpointStore* const checkpoints_;
   int64_t last_checkpoint_step_ = 0;
   absl::Time last_checkpoint_time_ = absl::Now();

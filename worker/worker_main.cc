@@ -27,6 +27,8 @@
 #include "worker/agent.h"
 #include "worker/checkpoint_store.h"
 #include "worker/coordinator_link.h"
+#include "worker/worker_metrics.h"
+#include "common/metrics_endpoint.h"
 
 namespace lrsweep {
 namespace {
@@ -58,7 +60,9 @@ int Main(int argc, char** argv) {
   app.add_option("--threads", options.threads, "Intra-op threads for LibTorch")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
-  app.add_option("--name", options.name, "Name shown in lrsweep status");
+  if (const char* name = std::getenv("LRSWEEP_WORKER_NAME"); name != nullptr) options.name = name;
+  app.add_option("--name", options.name,
+                 "Name shown in lrsweep status (default: $LRSWEEP_WORKER_NAME, else the worker id)");
   app.add_option("--sweep", options.sweep_id, "Train only this sweep's trials (default: any)");
   int grace_seconds = 30;
   app.add_option("--grace-seconds", grace_seconds,
@@ -96,6 +100,11 @@ int Main(int argc, char** argv) {
                  "poll, up to 10 s), so a batch job ends with its sweeps; 0: never")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 31));
+  std::string metrics_listen;
+  app.add_option("--metrics-listen", metrics_listen,
+                 "Serve Prometheus metrics on http://HOST:PORT/metrics: steps/s, examples/s, "
+                 "LR, checkpoint time and bytes, trials by outcome")
+      ->check(HostPortValidator(/*allow_zero=*/true));
   ClientSecurityFlags security_flags;
   AddClientSecurityOptions(app, security_flags);
   if (std::optional<int> exit_code = ParseCommandLine(app, argc, argv)) return *exit_code;
@@ -124,6 +133,20 @@ int Main(int argc, char** argv) {
     return 2;
   }
   torch::set_num_threads(options.threads);
+  WorkerMetrics metrics;
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint;
+  if (!metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint =
+        MetricsEndpoint::Start(metrics_listen);
+    if (!endpoint.ok()) {
+      std::cerr << "error: " << endpoint.status().message() << "\n";
+      return 2;
+    }
+    metrics_endpoint = *std::move(endpoint);
+    metrics_endpoint->Register(metrics.registry());
+    options.metrics = &metrics;
+    std::cerr << "lrsweep-worker: metrics on " << metrics_endpoint->url() << "\n";
+  }
 
   WorkerAgent agent(options, NewGrpcCoordinatorLink(options.coordinator, options.rpc_deadline,
                                                     *security));
