@@ -21,12 +21,12 @@ const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
   return *buckets;
 }
 
+// gRPC's canonical code names, indexed by code (0 OK ... 16 UNAUTHENTICATED).
 const char* GrpcCodeName(int code) {
   static const char* const kNames[] = {
-      "OK",           "CANCELLED",          "UNKNOWN",        "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED", "NOT_FOUND",     "ALREADY_EXISTS", "PERMISSION_DENIED",
-      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL",          "UNAVAILABLE",    "DATA_LOSS",
+      "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+      "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+      "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
       "UNAUTHENTICATED"};
   return code >= 0 && code <= 16 ? kNames[code] : "UNKNOWN";
 }
@@ -123,7 +123,8 @@ class RpcMetricsInterceptor final : public grpc::experimental::Interceptor {
   void OnReceived(void* message) {
     if (message == nullptr) return;
     if (method_ == "WorkerService/UploadCheckpoint") {
-      upload_bytes_ += static_cast<int64_t>(static_cast<v1::CheckpointChunk*>(message)->data().size());
+      const auto* chunk = static_cast<v1::CheckpointChunk*>(message);
+      upload_bytes_ += static_cast<int64_t>(chunk->data().size());
     } else if (method_ == "WorkerService/RegisterCheckpoint") {
       const auto* request = static_cast<v1::RegisterCheckpointRequest*>(message);
       worker_failure_ = !request->error().empty();

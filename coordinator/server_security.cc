@@ -1,9 +1,7 @@
 #include "coordinator/server_security.h"
 
 #include <cstdlib>
-#include <fstream>
 #include <optional>
-#include <sstream>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/ascii.h"
@@ -12,24 +10,10 @@
 #include "common/status_macros.h"
 #include "coordinator/token_auth.h"
 #include "grpcpp/security/server_credentials.h"
+#include "rpc/client_security.h"
 
 namespace lrsweep {
 namespace {
-
-absl::StatusOr<std::string> ReadPemFile(const std::string& path, const std::string& flag) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        flag, " ", path,
-        ": cannot read the file (lrsweep-coordinator init-secrets DIR makes the files)."));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (text.str().find("-----BEGIN ") == std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, " ", path, ": not a PEM file."));
-  }
-  return text.str();
-}
 
 std::vector<std::string> TokensFromEnv(const char* variable) {
   const char* value = std::getenv(variable);
@@ -75,13 +59,15 @@ absl::Status CheckTlsFlags(const ServerSecurityOptions& options) {
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> TlsCredentials(
     const ServerSecurityOptions& options) {
-  ASSIGN_OR_RETURN(std::string cert, ReadPemFile(options.tls_cert, "--tls-cert"));
-  ASSIGN_OR_RETURN(std::string key, ReadPemFile(options.tls_key, "--tls-key"));
+  ASSIGN_OR_RETURN(std::string cert,
+                   ReadPemFile(options.tls_cert, "--tls-cert " + options.tls_cert));
+  ASSIGN_OR_RETURN(std::string key, ReadPemFile(options.tls_key, "--tls-key " + options.tls_key));
   grpc::SslServerCredentialsOptions tls(
       options.tls_client_ca.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
                                     : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   if (!options.tls_client_ca.empty()) {
-    ASSIGN_OR_RETURN(tls.pem_root_certs, ReadPemFile(options.tls_client_ca, "--tls-client-ca"));
+    ASSIGN_OR_RETURN(tls.pem_root_certs, ReadPemFile(options.tls_client_ca,
+                                                  "--tls-client-ca " + options.tls_client_ca));
   }
   tls.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
   return grpc::SslServerCredentials(tls);

@@ -30,23 +30,22 @@ std::string FlagOrEnv(const std::string& flag_value, const char* flag, const cha
   return value;
 }
 
-absl::StatusOr<std::string> ReadPem(const std::string& path, const std::string& source) {
+}  // namespace
+
+absl::StatusOr<std::string> ReadPemFile(const std::string& path, const std::string& what) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::InvalidArgumentError(
-        absl::StrCat(source, ": cannot read the file. Give the path of a PEM file (lrsweep-"
-                             "coordinator init-secrets DIR makes them)."));
+        absl::StrCat(what, ": cannot read the file. Give the path of a PEM file (lrsweep-"
+                           "coordinator init-secrets DIR makes them)."));
   }
   std::ostringstream text;
   text << in.rdbuf();
   if (text.str().find("-----BEGIN ") == std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(source, ": not a PEM file (no -----BEGIN line)."));
+    return absl::InvalidArgumentError(absl::StrCat(what, ": not a PEM file (no -----BEGIN line)."));
   }
   return text.str();
 }
-
-}  // namespace
 
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path, const std::string& what) {
   std::ifstream in(path);
@@ -74,7 +73,7 @@ absl::StatusOr<ClientSecurity> LoadClientSecurity(const ClientSecurityFlags& fla
   const std::string token_file =
       FlagOrEnv(flags.token_file, "--token-file", "LRSWEEP_TOKEN_FILE", &token_source);
   if (!ca.empty()) {
-    ASSIGN_OR_RETURN(security.ca_pem, ReadPem(ca, ca_source));
+    ASSIGN_OR_RETURN(security.ca_pem, ReadPemFile(ca, ca_source));
     security.tls = true;
     security.ca_source = ca_source;
   }
@@ -88,8 +87,8 @@ absl::StatusOr<ClientSecurity> LoadClientSecurity(const ClientSecurityFlags& fla
       return absl::InvalidArgumentError(
           "--tls-cert needs --tls-ca: the CA that signed the coordinator's certificate.");
     }
-    ASSIGN_OR_RETURN(security.cert_pem, ReadPem(cert, cert_source));
-    ASSIGN_OR_RETURN(security.key_pem, ReadPem(key, key_source));
+    ASSIGN_OR_RETURN(security.cert_pem, ReadPemFile(cert, cert_source));
+    ASSIGN_OR_RETURN(security.key_pem, ReadPemFile(key, key_source));
   }
   if (!token_file.empty()) {
     ASSIGN_OR_RETURN(security.token, ReadTokenFile(token_file, token_source));

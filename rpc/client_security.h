@@ -70,6 +70,10 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& address,
 // client meeting a plaintext server, only as "failed to connect".
 std::string ConnectionHint(const ClientSecurity& security);
 
+// The contents of the PEM file `path`. INVALID_ARGUMENT, naming `what` ("--tls-ca /x/ca.pem"),
+// when it cannot be read or holds no PEM block.
+absl::StatusOr<std::string> ReadPemFile(const std::string& path, const std::string& what);
+
 // The first line of `path`, trimmed: a token file. INVALID_ARGUMENT if it cannot be read or is
 // empty. `what` names the flag or variable for the message.
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path, const std::string& what);

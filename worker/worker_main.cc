@@ -62,7 +62,8 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(1, 1024));
   if (const char* name = std::getenv("LRSWEEP_WORKER_NAME"); name != nullptr) options.name = name;
   app.add_option("--name", options.name,
-                 "Name shown in lrsweep status (default: $LRSWEEP_WORKER_NAME, else the worker id)");
+                 "Name shown in lrsweep status (default: $LRSWEEP_WORKER_NAME, else the worker "
+                 "id)");
   app.add_option("--sweep", options.sweep_id, "Train only this sweep's trials (default: any)");
   int grace_seconds = 30;
   app.add_option("--grace-seconds", grace_seconds,

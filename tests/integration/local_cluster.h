@@ -133,7 +133,9 @@ class LocalCluster {
       const int other = first_signal == SIGKILL ? SIGTERM : SIGKILL;
       const int signal_number = round % 2 == 0 ? first_signal : other;
       KillWorker(live[victim], signal_number);
-      if (signal_number == SIGTERM) EXPECT_EQ(WaitWorker(live[victim], absl::Seconds(30)), 0);
+      if (signal_number == SIGTERM) {
+        EXPECT_EQ(WaitWorker(live[victim], absl::Seconds(30)), 0);
+      }
       ++interruptions;
       live[victim] = StartWorker();
     }

@@ -87,8 +87,8 @@ grpc::health::v1::HealthCheckResponse::ServingStatus Probe(
 
 TEST(SecureClusterTest, ASweepRunsEndToEndOverTlsWithTokens) {
   Secrets secrets;
-  LocalCluster cluster(
-      {.coordinator_flags = secrets.CoordinatorFlags(), .client_security = secrets.Client("user.token")});
+  LocalCluster cluster({.coordinator_flags = secrets.CoordinatorFlags(),
+                        .client_security = secrets.Client("user.token")});
   cluster.StartWorker(secrets.WorkerFlags());
   const std::string sweep = cluster.Submit(kTinySweep);
   ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(120)));

@@ -25,7 +25,8 @@ constexpr char kCancel[] = "/lrsweep.v1.SweepService/CancelSweep";
 constexpr char kHeartbeat[] = "/lrsweep.v1.WorkerService/Heartbeat";
 
 TokenAuthorizer Tokens() {
-  absl::StatusOr<TokenAuthorizer> tokens = TokenAuthorizer::FromTokens({kWorkerToken}, {kUserToken});
+  absl::StatusOr<TokenAuthorizer> tokens =
+      TokenAuthorizer::FromTokens({kWorkerToken}, {kUserToken});
   EXPECT_TRUE(tokens.ok()) << tokens.status();
   return *std::move(tokens);
 }
