@@ -1,6 +1,11 @@
 #include "coordinator/server_security.h"
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <cstdlib>
+#include <memory>
 #include <optional>
 
 #include "CLI/CLI.hpp"
@@ -57,11 +62,48 @@ absl::Status CheckTlsFlags(const ServerSecurityOptions& options) {
   return absl::OkStatus();
 }
 
+// gRPC only logs a key that does not fit its certificate and then fails to listen, as if the
+// port were taken: check the pair here and say which file is wrong.
+absl::Status CheckCertificateAndKey(const std::string& cert_pem, const std::string& key_pem,
+                                    const ServerSecurityOptions& options) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> cert_bio(
+      BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())), &BIO_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr), &X509_free);
+  if (cert == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tls-cert ", options.tls_cert, ": holds no X.509 certificate."));
+  }
+  std::unique_ptr<BIO, decltype(&BIO_free)> key_bio(
+      BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())), &BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
+  ERR_clear_error();
+  if (key == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--tls-key ", options.tls_key, ": holds no private key (an encrypted key is not "
+        "supported: decrypt it, keep it mode 0600)."));
+  }
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--tls-key ", options.tls_key, " is not the key of the certificate in --tls-cert ",
+        options.tls_cert, ": give the server.key made with that server.pem."));
+  }
+  if (X509_cmp_current_time(X509_get0_notAfter(cert.get())) < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--tls-cert ", options.tls_cert, ": the certificate has expired; make a new one "
+        "(lrsweep-coordinator init-secrets NEW_DIR)."));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> TlsCredentials(
     const ServerSecurityOptions& options) {
   ASSIGN_OR_RETURN(std::string cert,
                    ReadPemFile(options.tls_cert, "--tls-cert " + options.tls_cert));
   ASSIGN_OR_RETURN(std::string key, ReadPemFile(options.tls_key, "--tls-key " + options.tls_key));
+  RETURN_IF_ERROR(CheckCertificateAndKey(cert, key, options));
   grpc::SslServerCredentialsOptions tls(
       options.tls_client_ca.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
                                     : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);

@@ -140,6 +140,22 @@ TEST(InitSecretsTest, WritesCertificatesAndTokensWithPrivateModesAndNeverOverwri
   EXPECT_TRUE(absl::IsInvalidArgument(InitSecrets({dir.path() + "/x", {"bad host!"}})));
 }
 
+TEST(ServerSecurityTest, AKeyThatIsNotTheCertificatesIsABadFlagNamingIt) {
+  TempDir dir;
+  ASSERT_TRUE(InitSecrets({dir.path() + "/a", {}}).ok());
+  ASSERT_TRUE(InitSecrets({dir.path() + "/b", {}}).ok());
+  ServerSecurityOptions options;
+  options.tls_cert = dir.path() + "/a/server.pem";
+  options.tls_key = dir.path() + "/b/server.key";
+  const auto mismatched = BuildServerSecurity(options, "127.0.0.1:0");
+  EXPECT_TRUE(absl::IsInvalidArgument(mismatched.status()));
+  EXPECT_THAT(mismatched.status().message(),
+              HasSubstr("is not the key of the certificate in --tls-cert " + options.tls_cert));
+  options.tls_key = dir.path() + "/a/ca.pem";  // a certificate where the key should be
+  EXPECT_THAT(BuildServerSecurity(options, "127.0.0.1:0").status().message(),
+              HasSubstr("holds no private key"));
+}
+
 TEST(ClientSecurityTest, ATokenWithoutACaIsRefused) {
   TempDir dir;
   ClientSecurityFlags flags;
