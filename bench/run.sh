@@ -31,7 +31,8 @@ if [ $SOAK = 1 ]; then
 fi
 
 if [ $SMOKE = 1 ]; then
-  run coord "$BIN/coordinator_bench" --workers 4 --trials 40
+  run coord "$BIN/coordinator_bench" --workers 4 --trials 40 --metrics-out "$OUT/coord.metrics"
+  grep -q server_handoff_p50_ms "$OUT/coord.json"
   run coord_memory "$BIN/coordinator_bench" --idle-workers 20
   run optuna "$PY" bench/optuna_bookkeeping.py 2 20
   run train_cpp "$BIN/trainer_bench" --model mlp --batch 32 --threads 1 --steps 20
@@ -51,9 +52,9 @@ MACHINE="$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -m), 
 echo "machine: $MACHINE"
 
 # 1. Coordinator bookkeeping vs Optuna (same number of workers / processes).
-run coord64 "$BIN/coordinator_bench" --workers 64 --trials 3000
+run coord64 "$BIN/coordinator_bench" --workers 64 --trials 3000 --metrics-out "$OUT/coord64.metrics"
 run optuna64 "$PY" bench/optuna_bookkeeping.py 64 640
-run coord8 "$BIN/coordinator_bench" --workers 8 --trials 1000
+run coord8 "$BIN/coordinator_bench" --workers 8 --trials 1000 --metrics-out "$OUT/coord8.metrics"
 run optuna8 "$PY" bench/optuna_bookkeeping.py 8 400
 run coord_small "$BIN/coordinator_bench" --workers 16 --trials 1000
 run coord_large "$BIN/coordinator_bench" --workers 16 --trials 1000 --sweep-size 100000
