@@ -52,13 +52,13 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path, const std::st
   std::string line;
   if (!in || !std::getline(in, line)) {
     return absl::InvalidArgumentError(
-        absl::StrCat(what, " ", path, ": cannot read a token from it. Give a file whose first "
-                     "line is the token (lrsweep-coordinator init-secrets DIR makes them)."));
+        absl::StrCat(what, ": cannot read a token from it. Give a file whose first line is the "
+                     "token (lrsweep-coordinator init-secrets DIR makes them)."));
   }
   std::string token(absl::StripAsciiWhitespace(line));
   if (token.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(what, " ", path, ": the first line is empty; it must hold the token."));
+        absl::StrCat(what, ": the first line is empty; it must hold the token."));
   }
   return token;
 }

@@ -75,7 +75,8 @@ std::string ConnectionHint(const ClientSecurity& security);
 absl::StatusOr<std::string> ReadPemFile(const std::string& path, const std::string& what);
 
 // The first line of `path`, trimmed: a token file. INVALID_ARGUMENT if it cannot be read or is
-// empty. `what` names the flag or variable for the message.
+// empty; the message starts with `what`, the flag or variable and the path
+// ("--token-file /etc/lrsweep/user.token").
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path, const std::string& what);
 
 }  // namespace lrsweep
