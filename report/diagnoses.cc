@@ -228,6 +228,10 @@ std::string DivergedFix(const nlohmann::json& schedule) {
     return "lower max_lr, or warm up longer and from lower: raise pct_start (e.g. 0.3 -> 0.4) or "
            "div_factor (e.g. 25 -> 50)";
   }
+  if (type == "cyclic") {
+    return "lower max_lr, the top of every cycle (an LR range test's steepest-descent LR is a "
+           "good top), or lengthen step_size_up";
+  }
   if (type == "wsd" || type == "inverse_sqrt") {
     return "lower the peak LR, or lengthen its warmup_steps (e.g. x2)";
   }

@@ -52,6 +52,26 @@ std::vector<OneCyclePhase> OneCyclePhases(const ScheduleSpec& spec, int64_t tota
   return {{spec.pct_start * t - 1, initial_lr, max_lr, hi, lo}, {t - 1, max_lr, min_lr, lo, hi}};
 }
 
+// CyclicLR.get_lr() in its operation order: returns {lr, momentum} at `step` (last_epoch).
+std::pair<double, double> CyclicAt(const ScheduleSpec& spec, int64_t step) {
+  const double up = static_cast<double>(spec.step_size_up);
+  const double down = static_cast<double>(spec.step_size_down.value_or(spec.step_size_up));
+  const double total_size = up + down;
+  const double step_ratio = up / total_size;
+  const double t = static_cast<double>(step);
+  const double cycle = std::floor(1 + t / total_size);
+  const double x = 1. + t / total_size - cycle;
+  const double scale_factor = x <= step_ratio ? x / step_ratio : (x - 1) / (step_ratio - 1);
+  // triangular and triangular2 scale per cycle, exp_range per iteration (torch's scale_mode).
+  double scale = 1.;
+  if (spec.cyclic_mode == CyclicMode::kTriangular2) scale = 1 / std::pow(2., cycle - 1);
+  if (spec.cyclic_mode == CyclicMode::kExpRange) scale = std::pow(spec.gamma, t);
+  const double lr = spec.base_lr + (spec.lr - spec.base_lr) * scale_factor * scale;
+  const double momentum =
+      spec.max_momentum - (spec.max_momentum - spec.base_momentum) * scale_factor * scale;
+  return {lr, momentum};
+}
+
 // OneCycleLR.get_lr(): returns {lr, momentum} at `step`.
 std::pair<double, double> OneCycleAt(const ScheduleSpec& spec, int64_t total, int64_t step) {
   const std::vector<OneCyclePhase> phases = OneCyclePhases(spec, total);
@@ -276,6 +296,8 @@ double Schedule::MainLr(int64_t t, double plateau_lr) const {
       return base * WsdFactor(s, t);
     case ScheduleType::kPlateau:
       return plateau_lr;
+    case ScheduleType::kCyclic:
+      return CyclicAt(s, t).first;
   }
   return base;
 }
@@ -299,12 +321,14 @@ Schedule::RestartPosition Schedule::RestartAt(int64_t t) const {
 std::optional<double> Schedule::MomentumAtTick(int64_t tick) const {
   if (!cycles_momentum()) return std::nullopt;
   if (tick < warmup_ticks_) return spec_.max_momentum;
+  if (spec_.type == ScheduleType::kCyclic) return CyclicAt(spec_, tick - warmup_ticks_).second;
   const int64_t total = total_ticks_ - warmup_ticks_;
   return OneCycleAt(spec_, total, std::min(tick - warmup_ticks_, total - 1)).second;
 }
 
 bool Schedule::cycles_momentum() const {
-  return spec_.type == ScheduleType::kOneCycle && spec_.cycle_momentum;
+  return (spec_.type == ScheduleType::kOneCycle || spec_.type == ScheduleType::kCyclic) &&
+         spec_.cycle_momentum;
 }
 
 double Schedule::lr() const { return LrAtTick(TickOf(step_), plateau_.lr); }

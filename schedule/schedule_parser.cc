@@ -209,6 +209,40 @@ absl::Status ParsePlateau(SpecReader& keys, ScheduleSpec* spec) {
   return keys.Number("eps", &spec->eps, NonNegative);
 }
 
+absl::Status ParseCyclic(SpecReader& keys, ScheduleSpec* spec) {
+  // CyclicLR's defaults where they differ from the keys' defaults of other types.
+  spec->gamma = 1.0;
+  spec->base_momentum = 0.8;
+  spec->max_momentum = 0.9;
+  if (!keys.Has("base_lr")) {
+    return keys.reader().Error(keys.node(), keys.PathOf("base_lr"),
+                               "cyclic needs base_lr (the bottom of each cycle; lr is the top)");
+  }
+  RETURN_IF_ERROR(keys.Number("base_lr", &spec->base_lr, NonNegative));
+  if (spec->base_lr >= spec->lr) {
+    return keys.Error("base_lr", absl::StrCat("must be below lr (", spec->lr, "), the top of "
+                                              "each cycle"));
+  }
+  RETURN_IF_ERROR(keys.Integer("step_size_up", &spec->step_size_up, 1));
+  RETURN_IF_ERROR(keys.OptionalInteger("step_size_down", &spec->step_size_down, 1));
+  RETURN_IF_ERROR(keys.Choice<CyclicMode>(
+      "mode", {"triangular", "triangular2", "exp_range"},
+      {CyclicMode::kTriangular, CyclicMode::kTriangular2, CyclicMode::kExpRange},
+      &spec->cyclic_mode));
+  RETURN_IF_ERROR(keys.Number("gamma", &spec->gamma, [](double v) {
+    return v > 0 && v <= 1 ? "" : "must be in (0, 1] (exp_range multiplies the amplitude by "
+                                  "gamma every tick)";
+  }));
+  RETURN_IF_ERROR(keys.Boolean("cycle_momentum", &spec->cycle_momentum));
+  RETURN_IF_ERROR(keys.Number("base_momentum", &spec->base_momentum, UnitInterval));
+  RETURN_IF_ERROR(keys.Number("max_momentum", &spec->max_momentum, UnitInterval));
+  if (spec->base_momentum > spec->max_momentum) {
+    return keys.Error("base_momentum",
+                      absl::StrCat("must not exceed max_momentum (", spec->max_momentum, ")"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseTypeParameters(SpecReader& keys, ScheduleSpec* spec) {
   switch (spec->type) {
     case ScheduleType::kConstant:
@@ -257,6 +291,8 @@ absl::Status ParseTypeParameters(SpecReader& keys, ScheduleSpec* spec) {
       return ParseWsd(keys, spec);
     case ScheduleType::kPlateau:
       return ParsePlateau(keys, spec);
+    case ScheduleType::kCyclic:
+      return ParseCyclic(keys, spec);
   }
   return absl::OkStatus();
 }
@@ -285,14 +321,17 @@ absl::StatusOr<ScheduleSpec> ParseScheduleSpec(const YAML::Node& node, const Yam
 
   SpecReader keys(node, reader, path, &spec);
   keys.Remember("type");
-  if (spec.type == ScheduleType::kOneCycle && keys.Has("max_lr")) {
+  const bool peak_named_max_lr =
+      spec.type == ScheduleType::kOneCycle || spec.type == ScheduleType::kCyclic;
+  if (peak_named_max_lr && keys.Has("max_lr")) {
     double max_lr = 0;
     RETURN_IF_ERROR(keys.Number("max_lr", &max_lr, Positive));
     if (keys.Has("lr")) {
       RETURN_IF_ERROR(keys.Number("lr", &spec.lr, Positive));
       if (spec.lr != max_lr) {
-        return keys.Error("max_lr", absl::StrCat("onecycle's max_lr is its lr; they differ (",
-                                                 max_lr, " vs ", spec.lr, "). Give only one."));
+        return keys.Error("max_lr", absl::StrCat(ScheduleTypeName(spec.type),
+                                                 "'s max_lr is its lr; they differ (", max_lr,
+                                                 " vs ", spec.lr, "). Give only one."));
       }
     }
     spec.lr = max_lr;
@@ -408,6 +447,18 @@ void TypeParametersToJson(const ScheduleSpec& spec, nlohmann::ordered_json& out)
       break;
     case ScheduleType::kPlateau:
       PlateauToJson(spec, out);
+      break;
+    case ScheduleType::kCyclic:
+      out["base_lr"] = spec.base_lr;
+      out["step_size_up"] = spec.step_size_up;
+      SetIfPresent(out, "step_size_down", spec.step_size_down);
+      out["mode"] = spec.cyclic_mode == CyclicMode::kTriangular    ? "triangular"
+                    : spec.cyclic_mode == CyclicMode::kTriangular2 ? "triangular2"
+                                                                   : "exp_range";
+      out["gamma"] = spec.gamma;
+      out["cycle_momentum"] = spec.cycle_momentum;
+      out["base_momentum"] = spec.base_momentum;
+      out["max_momentum"] = spec.max_momentum;
       break;
   }
 }

@@ -33,6 +33,10 @@ const std::vector<TypeInfo>& TypeTable() {
       {ScheduleType::kPlateau,
        "plateau",
        {"mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "min_lr", "eps"}},
+      {ScheduleType::kCyclic,
+       "cyclic",
+       {"max_lr", "base_lr", "step_size_up", "step_size_down", "mode", "gamma", "cycle_momentum",
+        "base_momentum", "max_momentum"}},
   };
   return *table;
 }

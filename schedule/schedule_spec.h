@@ -38,6 +38,7 @@ enum class ScheduleType {
   kInverseSqrt,
   kWsd,
   kPlateau,
+  kCyclic,
 };
 
 // What one tick of the schedule is: an optimizer step, or an epoch (steps_per_epoch steps).
@@ -46,6 +47,8 @@ enum class AnnealStrategy { kCos, kLinear };
 // Shape of a WSD warmup or decay phase.
 enum class WsdShape { kLinear, kCosine, kOneMinusSqrt };
 enum class PlateauMode { kMin, kMax };
+// CyclicLR's amplitude policy: constant, halved every cycle, or gamma^step.
+enum class CyclicMode { kTriangular, kTriangular2, kExpRange };
 enum class ThresholdMode { kRel, kAbs };
 
 // Linear warmup that runs before the main schedule: the LR rises from start_factor x lr to lr
@@ -82,6 +85,14 @@ struct ScheduleSpec {
   bool cycle_momentum = true;
   double base_momentum = 0.85;
   double max_momentum = 0.95;
+
+  // cyclic (CyclicLR): lr is max_lr; the LR goes base_lr -> lr over step_size_up ticks and back
+  // over step_size_down (default: step_size_up). gamma (default 1.0 here) is exp_range's factor;
+  // momentum cycles between max_momentum and base_momentum (CyclicLR's defaults 0.9 / 0.8).
+  double base_lr = 0.0;
+  int64_t step_size_up = 2000;
+  std::optional<int64_t> step_size_down;
+  CyclicMode cyclic_mode = CyclicMode::kTriangular;
 
   // linear, polynomial
   double start_factor = 1.0 / 3.0;

@@ -202,6 +202,23 @@ case("onecycle_momentum_range",
      {"type": "onecycle", "lr": 0.05, "base_momentum": 0.8, "max_momentum": 0.99}, 50,
      lambda o, n: S.OneCycleLR(o, 0.05, total_steps=n, base_momentum=0.8, max_momentum=0.99),
      momentum=True)
+case("cyclic_triangular", {"type": "cyclic", "lr": 0.1, "base_lr": 0.01, "step_size_up": 7}, 60,
+     lambda o, n: S.CyclicLR(o, 0.01, 0.1, step_size_up=7), momentum=True)
+case("cyclic_triangular2_asymmetric",
+     {"type": "cyclic", "max_lr": 0.3, "base_lr": 0.001, "step_size_up": 5, "step_size_down": 11,
+      "mode": "triangular2"}, 70,
+     lambda o, n: S.CyclicLR(o, 0.001, 0.3, step_size_up=5, step_size_down=11,
+                             mode="triangular2"), momentum=True)
+case("cyclic_exp_range_momentum",
+     {"type": "cyclic", "lr": 0.05, "base_lr": 0.005, "step_size_up": 6, "mode": "exp_range",
+      "gamma": 0.97, "base_momentum": 0.85, "max_momentum": 0.95}, 50,
+     lambda o, n: S.CyclicLR(o, 0.005, 0.05, step_size_up=6, mode="exp_range", gamma=0.97,
+                             base_momentum=0.85, max_momentum=0.95), momentum=True)
+case("cyclic_no_momentum_with_warmup",
+     {"type": "cyclic", "lr": 0.1, "base_lr": 0.02, "step_size_up": 4, "cycle_momentum": False,
+      "warmup": {"steps": 5, "start_factor": 0.1}}, 40,
+     lambda o, n: S.CyclicLR(o, 0.02, 0.1, step_size_up=4, cycle_momentum=False),
+     warmup=5, start_factor=0.1)
 case("linear_defaults", {"type": "linear", "lr": 0.1, "total_iters": 5}, 20,
      lambda o, n: S.LinearLR(o, total_iters=5))
 case("linear_decay", {"type": "linear", "lr": 0.1, "start_factor": 1.0, "end_factor": 0.01}, 90,

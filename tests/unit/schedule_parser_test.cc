@@ -62,6 +62,30 @@ TEST(ScheduleParserTest, OneCycleMaxLrIsItsLr) {
               HasSubstr("they differ"));
 }
 
+TEST(ScheduleParserTest, CyclicHasCyclicLrsDefaultsAndNeedsABaseBelowItsPeak) {
+  absl::StatusOr<ScheduleSpec> cyclic =
+      Parse("schedule: {type: cyclic, max_lr: 0.1, base_lr: 0.01}");
+  ASSERT_TRUE(cyclic.ok()) << cyclic.status();
+  EXPECT_EQ(cyclic->lr, 0.1);
+  EXPECT_EQ(cyclic->step_size_up, 2000);
+  EXPECT_FALSE(cyclic->step_size_down.has_value());
+  EXPECT_EQ(cyclic->cyclic_mode, CyclicMode::kTriangular);
+  EXPECT_EQ(cyclic->gamma, 1.0);  // not step's 0.1
+  EXPECT_EQ(cyclic->base_momentum, 0.8);
+  EXPECT_EQ(cyclic->max_momentum, 0.9);
+  EXPECT_THAT(ErrorOf("schedule: {type: cyclic, lr: 0.1}"),
+              HasSubstr("schedule.base_lr: cyclic needs base_lr"));
+  EXPECT_THAT(ErrorOf("schedule: {type: cyclic, lr: 0.1,\n  base_lr: 0.2}"),
+              HasSubstr("s.yaml:2:12: schedule.base_lr: must be below lr (0.1)"));
+  EXPECT_THAT(ErrorOf("schedule: {type: cyclic, lr: 0.1, base_lr: 0.01, mode: triangle}"),
+              HasSubstr("unknown value 'triangle'. Valid: triangular, triangular2, exp_range."));
+  EXPECT_THAT(ErrorOf("schedule: {type: cyclic, lr: 0.1, base_lr: 0.01, gamma: 1.5}"),
+              HasSubstr("must be in (0, 1]"));
+  // The same key means another thing for plateau; each type reads its own.
+  EXPECT_THAT(ErrorOf("schedule: {type: cyclic, lr: 0.1, base_lr: 0.01, mode: min}"),
+              HasSubstr("unknown value 'min'"));
+}
+
 TEST(ScheduleParserTest, NonPositiveLrNamesKeyAndPosition) {
   EXPECT_THAT(ErrorOf("schedule:\n  type: cosine\n  lr: 0\n"),
               HasSubstr("s.yaml:3:7: schedule.lr: must be greater than 0"));
