@@ -159,14 +159,8 @@ absl::Status ParseMultiStep(SpecReader& keys, ScheduleSpec* spec) {
   return keys.Number("gamma", &spec->gamma, Positive);
 }
 
-absl::Status ParseOneCycle(SpecReader& keys, ScheduleSpec* spec) {
-  RETURN_IF_ERROR(keys.Number("pct_start", &spec->pct_start, OpenUnitInterval));
-  RETURN_IF_ERROR(keys.Choice<AnnealStrategy>("anneal_strategy", {"cos", "linear"},
-                                              {AnnealStrategy::kCos, AnnealStrategy::kLinear},
-                                              &spec->anneal_strategy));
-  RETURN_IF_ERROR(keys.Number("div_factor", &spec->div_factor, Positive));
-  RETURN_IF_ERROR(keys.Number("final_div_factor", &spec->final_div_factor, Positive));
-  RETURN_IF_ERROR(keys.Boolean("three_phase", &spec->three_phase));
+// cycle_momentum, base_momentum and max_momentum: onecycle's and cyclic's momentum range.
+absl::Status ParseMomentumCycle(SpecReader& keys, ScheduleSpec* spec) {
   RETURN_IF_ERROR(keys.Boolean("cycle_momentum", &spec->cycle_momentum));
   RETURN_IF_ERROR(keys.Number("base_momentum", &spec->base_momentum, UnitInterval));
   RETURN_IF_ERROR(keys.Number("max_momentum", &spec->max_momentum, UnitInterval));
@@ -175,6 +169,17 @@ absl::Status ParseOneCycle(SpecReader& keys, ScheduleSpec* spec) {
                       absl::StrCat("must not exceed max_momentum (", spec->max_momentum, ")"));
   }
   return absl::OkStatus();
+}
+
+absl::Status ParseOneCycle(SpecReader& keys, ScheduleSpec* spec) {
+  RETURN_IF_ERROR(keys.Number("pct_start", &spec->pct_start, OpenUnitInterval));
+  RETURN_IF_ERROR(keys.Choice<AnnealStrategy>("anneal_strategy", {"cos", "linear"},
+                                              {AnnealStrategy::kCos, AnnealStrategy::kLinear},
+                                              &spec->anneal_strategy));
+  RETURN_IF_ERROR(keys.Number("div_factor", &spec->div_factor, Positive));
+  RETURN_IF_ERROR(keys.Number("final_div_factor", &spec->final_div_factor, Positive));
+  RETURN_IF_ERROR(keys.Boolean("three_phase", &spec->three_phase));
+  return ParseMomentumCycle(keys, spec);
 }
 
 absl::Status ParseWsd(SpecReader& keys, ScheduleSpec* spec) {
@@ -233,14 +238,7 @@ absl::Status ParseCyclic(SpecReader& keys, ScheduleSpec* spec) {
     return v > 0 && v <= 1 ? "" : "must be in (0, 1] (exp_range multiplies the amplitude by "
                                   "gamma every tick)";
   }));
-  RETURN_IF_ERROR(keys.Boolean("cycle_momentum", &spec->cycle_momentum));
-  RETURN_IF_ERROR(keys.Number("base_momentum", &spec->base_momentum, UnitInterval));
-  RETURN_IF_ERROR(keys.Number("max_momentum", &spec->max_momentum, UnitInterval));
-  if (spec->base_momentum > spec->max_momentum) {
-    return keys.Error("base_momentum",
-                      absl::StrCat("must not exceed max_momentum (", spec->max_momentum, ")"));
-  }
-  return absl::OkStatus();
+  return ParseMomentumCycle(keys, spec);
 }
 
 absl::Status ParseTypeParameters(SpecReader& keys, ScheduleSpec* spec) {
