@@ -2,11 +2,11 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/atomic_file.h"
 #include "common/status_macros.h"
 #include "rpc/status.h"
 
@@ -33,18 +33,16 @@ std::string FlagOrEnv(const std::string& flag_value, const char* flag, const cha
 }  // namespace
 
 absl::StatusOr<std::string> ReadPemFile(const std::string& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  absl::StatusOr<std::string> text = ReadBinaryFile(path);
+  if (!text.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": cannot read the file. Give the path of a PEM file (lrsweep-"
                            "coordinator init-secrets DIR makes them)."));
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (text.str().find("-----BEGIN ") == std::string::npos) {
+  if (text->find("-----BEGIN ") == std::string::npos) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": not a PEM file (no -----BEGIN line)."));
   }
-  return text.str();
+  return text;
 }
 
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path, const std::string& what) {
