@@ -168,8 +168,12 @@ absl::Status Coordinator::Load() {
   ASSIGN_OR_RETURN(std::vector<WorkerRecord> workers, store_->ListWorkers());
   ASSIGN_OR_RETURN(std::vector<SweepRecord> sweeps, store_->ListSweeps());
   std::vector<std::vector<TrialRecord>> trials;
+  std::map<std::string, std::unique_ptr<SearchMethod>> methods;
   for (const SweepRecord& record : sweeps) {
     ASSIGN_OR_RETURN(trials.emplace_back(), store_->ListTrials(record.id));
+    ASSIGN_OR_RETURN(std::unique_ptr<SearchMethod> method,
+                     RestoreSearchMethod(record, trials.back()));
+    if (method != nullptr) methods[record.id] = std::move(method);
   }
   absl::MutexLock lock(&mu_);
   for (WorkerRecord& worker : workers) table_.AddWorker(std::move(worker));
@@ -177,6 +181,7 @@ absl::Status Coordinator::Load() {
   for (size_t i = 0; i < sweeps.size(); ++i) {
     table_.AddSweep(std::move(sweeps[i]), std::move(trials[i]), now);
   }
+  search_methods_ = std::move(methods);
   return absl::OkStatus();
 }
 
@@ -197,6 +202,7 @@ absl::StatusOr<SubmitResult> Coordinator::SubmitSweep(const std::string& yaml,
   }
   SweepRecord record = NewSweepRecord(spec, yaml);
   std::vector<TrialRecord> trials = NewTrialRecords(record, plan);
+  std::unique_ptr<SearchMethod> method = MakeSearchMethod(spec);
   RETURN_IF_ERROR(store_->CreateSweep(record, trials));
   result.sweep_id = record.id;
   result.total_trials = static_cast<int64_t>(trials.size());
@@ -205,6 +211,7 @@ absl::StatusOr<SubmitResult> Coordinator::SubmitSweep(const std::string& yaml,
   BeginCommit();
   {
     absl::MutexLock lock(&mu_);
+    if (method != nullptr) search_methods_[record.id] = std::move(method);
     table_.AddSweep(std::move(record), std::move(trials), absl::Now());
     NotifyWatchers(&deferred);
   }
@@ -308,14 +315,21 @@ absl::StatusOr<Directive> Coordinator::ReportMetrics(const LeaseRef& lease,
   // store only touches the trial's row if it is still at this attempt.
   RETURN_IF_ERROR(store_->AppendMetrics(progress, points));
   Deferred deferred;
+  std::vector<SearchOperation> operations;
   {
     absl::MutexLock lock(&mu_);
     ASSIGN_OR_RETURN(const TrialRecord* trial, table_.Leased(lease));
-    if (trial->state == TrialState::kCancelled) return Directive::kStop;
+    if (trial->state != TrialState::kRunning) return Directive::kStop;
     table_.ApplyProgress(progress);
+    operations = DecideAfterReport(lease, points);
     NotifyWatchers(&deferred);
   }
   RunDeferred(deferred);
+  for (const SearchOperation& operation : operations) {
+    if (operation.kind == SearchOperation::Kind::kStop && operation.trial == lease.trial) {
+      return StopForSearch(lease, operation.reason);
+    }
+  }
   return Directive::kContinue;
 }
 
@@ -325,7 +339,8 @@ absl::Status Coordinator::CompleteTrial(const LeaseRef& lease, bool diverged,
   ASSIGN_OR_RETURN(const TrialOutcome outcome, ScoreCompletion(lease, diverged, reason, points));
   return Transition([&](const TrialTable& table) -> absl::StatusOr<StoreWrite> {
     ASSIGN_OR_RETURN(const TrialRecord* trial, table.Leased(lease));
-    const bool cancelled = trial->state == TrialState::kCancelled;  // the cancellation stands
+    // A cancellation or a stop stands.
+    const bool cancelled = trial->state != TrialState::kRunning;
     ASSIGN_OR_RETURN(StoreWrite write, table.Complete(lease, outcome, NowMs()));
     if (!cancelled && !points.empty()) {
       write.metrics.push_back({lease.sweep_id, lease.trial, points});
@@ -349,7 +364,8 @@ absl::StatusOr<TrialOutcome> Coordinator::ScoreCompletion(const LeaseRef& lease,
   TrialOutcome outcome;
   outcome.diverged = diverged;
   outcome.reason = reason;
-  if (trial.state == TrialState::kCancelled) return outcome;  // not scored: it stays cancelled
+  // Not scored: it stays cancelled or stopped.
+  if (trial.state != TrialState::kRunning) return outcome;
   // The score comes from the whole history, read without the locks (only this lease writes the
   // trial's metrics) with the last points, which are stored with the outcome.
   ASSIGN_OR_RETURN(std::vector<MetricPoint> history,

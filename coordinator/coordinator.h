@@ -46,6 +46,7 @@
 #include "common/atomic_file.h"
 #include "coordinator/store.h"
 #include "coordinator/trial_table.h"
+#include "search/search_method.h"
 #include "sweep/artifact_ref.h"
 #include "sweep/lease.h"
 #include "sweep/records.h"
@@ -217,6 +218,23 @@ class Coordinator {
                            const std::string& sha256_hex, int64_t size, Deferred* deferred)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // --- The sweeps' search methods (coordinator_search.cc) ---
+  // The method of the sweep `record`, rebuilt from the store (its trials' metric points and
+  // final states); null when the sweep has none.
+  absl::StatusOr<std::unique_ptr<SearchMethod>> RestoreSearchMethod(
+      const SweepRecord& record, const std::vector<TrialRecord>& trials)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Tells the search methods what a durable `write` changed: its metric points and the trials it
+  // ends.
+  void FeedSearchMethods(const StoreWrite& write) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Feeds the lease's durable report to its sweep's method and returns what the method asks.
+  std::vector<SearchOperation> DecideAfterReport(const LeaseRef& lease,
+                                                 const std::vector<MetricPoint>& points)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Carries out the method's decision to stop the lease's trial (STOPPED, durable): STOP.
+  absl::StatusOr<Directive> StopForSearch(const LeaseRef& lease, const std::string& reason)
+      ABSL_LOCKS_EXCLUDED(commit_mu_, mu_);
+
   void TimerLoop();
   void ExpireWaiters(absl::Time now, Deferred* deferred) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void NotifyWatchers(Deferred* deferred) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -243,6 +261,8 @@ class Coordinator {
   absl::Mutex mu_;
   TrialTable table_ ABSL_GUARDED_BY(mu_);
   std::vector<Waiter> waiters_ ABSL_GUARDED_BY(mu_);
+  // By sweep id, for the sweeps that have one.
+  std::map<std::string, std::unique_ptr<SearchMethod>> search_methods_ ABSL_GUARDED_BY(mu_);
   std::map<int64_t, std::function<void()>> watchers_ ABSL_GUARDED_BY(mu_);
   int64_t next_watcher_id_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -58,6 +58,7 @@ void Coordinator::CommitQueued(Deferred* deferred) {
   absl::MutexLock lock(&mu_);
   if (persisted.ok() && !merged.empty()) {
     table_.Apply(merged, absl::Now());
+    FeedSearchMethods(merged);
     NotifyWatchers(deferred);
   }
   for (QueuedTransition* queued : batch) {
@@ -124,6 +125,7 @@ absl::Status Coordinator::PersistAndApply(const StoreWrite& write, Deferred* def
   RETURN_IF_ERROR(store_->Write(write));
   absl::MutexLock lock(&mu_);
   table_.Apply(write, absl::Now());
+  FeedSearchMethods(write);
   NotifyWatchers(deferred);
   return absl::OkStatus();
 }

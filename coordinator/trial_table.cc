@@ -9,11 +9,17 @@
 namespace lrsweep {
 namespace {
 
-// A trial's worker holds its lease while the trial runs, and after a cancellation until it
-// reports (and is told STOP).
+// Cancelled or stopped by the search while a worker may still run it: that worker is told STOP
+// at its next call, and what it reports afterwards changes nothing.
+bool EndedUnderLease(TrialState state) {
+  return state == TrialState::kCancelled || state == TrialState::kStopped;
+}
+
+// A trial's worker holds its lease while the trial runs, and after a cancellation or stop until
+// it reports (and is told STOP).
 bool HoldsLeaseOf(const TrialRecord& trial) {
   return !trial.worker_id.empty() &&
-         (trial.state == TrialState::kRunning || trial.state == TrialState::kCancelled);
+         (trial.state == TrialState::kRunning || EndedUnderLease(trial.state));
 }
 
 std::string StaleLeaseMessage(const LeaseRef& lease, const TrialRecord& trial) {
@@ -246,7 +252,7 @@ void TrialTable::Touch(const std::string& worker_id, int64_t now_ms) {
 absl::StatusOr<Directive> TrialTable::Renew(const LeaseRef& lease, absl::Time now) {
   ASSIGN_OR_RETURN(const TrialRecord* trial, Leased(lease));
   Touch(lease.worker_id, absl::ToUnixMillis(now));
-  if (trial->state == TrialState::kCancelled) return Directive::kStop;
+  if (EndedUnderLease(trial->state)) return Directive::kStop;
   lease_deadlines_[{lease.sweep_id, lease.trial}] = now + lease_timeout_;
   return Directive::kContinue;
 }
@@ -339,7 +345,7 @@ void TrialTable::AddSweepEnds(StoreWrite& write) const {
 absl::StatusOr<StoreWrite> TrialTable::Complete(const LeaseRef& lease, const TrialOutcome& outcome,
                                                 int64_t now_ms) const {
   ASSIGN_OR_RETURN(const TrialRecord* trial, Leased(lease));
-  if (trial->state == TrialState::kCancelled) return OneRow(Released(*trial, now_ms));
+  if (EndedUnderLease(trial->state)) return OneRow(Released(*trial, now_ms));
   TrialRecord updated = *trial;
   updated.state = outcome.diverged ? TrialState::kDiverged : TrialState::kCompleted;
   updated.reason = outcome.reason;
@@ -359,7 +365,7 @@ absl::StatusOr<StoreWrite> TrialTable::Complete(const LeaseRef& lease, const Tri
 absl::StatusOr<StoreWrite> TrialTable::Fail(const LeaseRef& lease, const std::string& reason,
                                             int64_t now_ms) const {
   ASSIGN_OR_RETURN(const TrialRecord* trial, Leased(lease));
-  if (trial->state == TrialState::kCancelled) return OneRow(Released(*trial, now_ms));
+  if (EndedUnderLease(trial->state)) return OneRow(Released(*trial, now_ms));
   TrialRecord updated = *trial;
   updated.failures += 1;
   updated.reason = absl::StrCat(updated.reason, updated.reason.empty() ? "" : "; ", "attempt ",
@@ -408,6 +414,20 @@ absl::StatusOr<StoreWrite> TrialTable::Cancel(const std::string& sweep_id, int64
     write.trials.push_back(std::move(updated));
   }
   write.sweep_states.emplace_back(sweep_id, SweepState::kCancelled);
+  return write;
+}
+
+absl::StatusOr<StoreWrite> TrialTable::Stop(const LeaseRef& lease, const std::string& reason,
+                                            int64_t now_ms) const {
+  ASSIGN_OR_RETURN(const TrialRecord* trial, Leased(lease));
+  if (trial->state != TrialState::kRunning) return StoreWrite{};  // already cancelled or stopped
+  TrialRecord updated = *trial;
+  updated.state = TrialState::kStopped;
+  updated.reason = reason;
+  updated.updated_ms = now_ms;
+  // The lease stays until the worker's next call, which is answered STOP.
+  StoreWrite write = OneRow(std::move(updated));
+  FinishSweepIfDone(lease.sweep_id, write);
   return write;
 }
 

@@ -10,6 +10,7 @@
 //     └──────────────────── PREEMPTED
 //   every state but a final one ── cancel ──▶ CANCELLED (its worker keeps the lease until it
 //                                                        reports, and is answered STOP)
+//   RUNNING ── stop (the sweep's search method) ──▶ STOPPED (likewise)
 //
 // Each transition is one function: it validates the lease it acts for (worker and fencing token;
 // FAILED_PRECONDITION with the lease-lost reason for a stale one), and returns the rows that must
@@ -121,6 +122,10 @@ class TrialTable {
   StoreWrite Expire(absl::Time now, int64_t now_ms) const;
   // Every trial not yet final is CANCELLED, and so is the sweep.
   absl::StatusOr<StoreWrite> Cancel(const std::string& sweep_id, int64_t now_ms) const;
+  // The sweep's search method stops the running trial: STOPPED with `reason`; its worker is
+  // answered STOP. Nothing for a trial already cancelled or stopped.
+  absl::StatusOr<StoreWrite> Stop(const LeaseRef& lease, const std::string& reason,
+                                  int64_t now_ms) const;
   // A checkpoint of the lease's trial at `step` is stored; its checkpoint error is cleared.
   absl::StatusOr<StoreWrite> CheckpointStored(const LeaseRef& lease, int64_t step,
                                               int64_t now_ms) const;

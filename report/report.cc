@@ -179,6 +179,12 @@ SweepReport BuildReport(const SweepView& sweep, const std::vector<TrialRecord>& 
   BestPerFamily(report);
   StableLrRanges(report);
   for (const TrialRecord& trial : trials) {
+    report.early_stop.steps_planned += trial.total_steps;
+    if (trial.state != TrialState::kStopped) continue;
+    report.early_stop.stopped += 1;
+    report.early_stop.steps_saved += std::max<int64_t>(0, trial.total_steps - trial.step);
+  }
+  for (const TrialRecord& trial : trials) {
     if (!IsFinal(trial.state) && trial.state != TrialState::kDiverged) continue;
     auto history = report.histories.find(trial.trial);
     static const std::vector<MetricPoint> kEmpty;
@@ -188,6 +194,15 @@ SweepReport BuildReport(const SweepView& sweep, const std::vector<TrialRecord>& 
     }
   }
   return report;
+}
+
+std::string EarlyStopText(const EarlyStopSummary& summary) {
+  const double percent = summary.steps_planned > 0 ? 100.0 * static_cast<double>(summary.steps_saved) /
+                                                         static_cast<double>(summary.steps_planned)
+                                                   : 0.0;
+  return fmt::format("{} trial{} stopped early: {} of {} planned steps ({:.1f}%) not trained.",
+                     summary.stopped, summary.stopped == 1 ? "" : "s", summary.steps_saved,
+                     summary.steps_planned, percent);
 }
 
 namespace {
@@ -221,7 +236,7 @@ std::string MarkdownRanking(const SweepReport& report) {
                             rank.states);
   }
   if (!unranked.empty()) {
-    out += "\n## Not ranked (no score yet, or none: diverged, failed, unfinished)\n\n"
+    out += "\n## Not ranked (no score yet, or none: diverged, failed, stopped, unfinished)\n\n"
            "| schedule | parameters | trials | states |\n|---|---|---|---|\n" + unranked;
   }
   return out;
@@ -278,6 +293,16 @@ std::string MarkdownProblems(const SweepReport& report) {
     }
     out += fmt::format("| {} | {} | {} | {} |\n", trial.trial, TrialStateName(trial.state),
                        ParamsText(ParseOr(trial.params_json, {})), trial.reason);
+  }
+  if (report.early_stop.stopped == 0) return out;
+  out += fmt::format("\n## Stopped early\n\n{}\n\n| trial | stopped at step | parameters | reason |\n"
+                     "|---:|---:|---|---|\n",
+                     EarlyStopText(report.early_stop));
+  for (const TrialRecord& trial : report.trials) {
+    if (trial.state != TrialState::kStopped) continue;
+    out += fmt::format("| {} | {} of {} | {} | {} |\n", trial.trial, trial.step,
+                       trial.total_steps, ParamsText(ParseOr(trial.params_json, {})),
+                       trial.reason);
   }
   return out;
 }
@@ -384,6 +409,9 @@ nlohmann::ordered_json RenderJson(const SweepReport& report) {
   out["family_best"] = FamiliesJson(report);
   out["sensitivity"] = SensitivityJson(report);
   out["diagnoses"] = DiagnosesJson(report);
+  out["early_stopping"] = {{"stopped", report.early_stop.stopped},
+                           {"steps_saved", report.early_stop.steps_saved},
+                           {"steps_planned", report.early_stop.steps_planned}};
   return out;
 }
 

@@ -7,8 +7,8 @@
 // no rank and are listed after the ranked ones with their trials' states. The report also says whether the best configuration is significantly better than the
 // runner-up (Welch's t-test, p < 0.05), shows the best configuration of each schedule family with
 // its gain over constant LR, each family's stable peak-LR range (peak LRs within `tolerance` of
-// its best), and the diagnoses of every trial's curves. Nothing is dropped: DIVERGED and FAILED
-// trials are listed with their reasons.
+// its best), and the diagnoses of every trial's curves. Nothing is dropped: DIVERGED, FAILED and
+// STOPPED trials are listed with their reasons, and what early stopping saved is counted.
 //
 //   SweepReport report = BuildReport(sweep_view, trials, histories, ReportOptions{});
 //   std::cout << RenderMarkdown(report);
@@ -69,6 +69,16 @@ struct Significance {
   std::string note;
 };
 
+// What early stopping saved: the steps the trials it STOPPED did not train.
+struct EarlyStopSummary {
+  int64_t stopped = 0;        // trials STOPPED by the sweep's search method
+  int64_t steps_saved = 0;    // their planned steps beyond the step they were stopped at
+  int64_t steps_planned = 0;  // every trial's planned steps
+};
+
+// "2 trials stopped early: 180 of 1,024 planned steps (17.6%) not trained."
+std::string EarlyStopText(const EarlyStopSummary& summary);
+
 struct SweepReport {
   SweepView sweep;
   ReportOptions options;
@@ -79,6 +89,7 @@ struct SweepReport {
   std::vector<Sensitivity> sensitivity;
   Significance significance;
   std::vector<Diagnosis> diagnoses;
+  EarlyStopSummary early_stop;
 };
 
 SweepReport BuildReport(const SweepView& sweep, const std::vector<TrialRecord>& trials,

@@ -185,6 +185,17 @@ std::string DiagnosesAndProblems(const SweepReport& report) {
     out += Table("problems", "Diverged and failed trials",
                  {"trial", "state", "parameters", "reason"}, rows);
   }
+  rows.clear();
+  for (const TrialRecord& trial : report.trials) {
+    if (trial.state != TrialState::kStopped) continue;
+    rows += Row({Num(static_cast<double>(trial.trial), "{:g}"),
+                 Num(static_cast<double>(trial.step), "{:g}"), Text(trial.params_json),
+                 Text(trial.reason)});
+  }
+  if (!rows.empty()) {
+    out += Table("stopped", "Stopped early: " + EarlyStopText(report.early_stop),
+                 {"trial", "stopped at step", "parameters", "reason"}, rows);
+  }
   return out;
 }
 

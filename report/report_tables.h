@@ -1,6 +1,6 @@
 // The HTML report's tables: the ranking (best row and the significance verdict at a glance),
 // the configurations that were not ranked, each family at its best, the stable peak-LR ranges,
-// the diagnoses and the diverged or failed trials — as real, sortable tables rather than text.
+// the diagnoses, the diverged or failed trials and the stopped ones — as real, sortable tables rather than text.
 //
 // Swept parameters are columns holding their values (schedule.type is the schedule column);
 // numbers are right-aligned and sort numerically. Clicking a header sorts by it (the page's
@@ -20,7 +20,7 @@
 namespace lrsweep {
 
 // The tables, each in a <section> with an id (ranking, unranked, families, stable-lr, diagnoses,
-// problems), and the verdict in <p id="verdict">.
+// problems, stopped), and the verdict in <p id="verdict">.
 std::string RenderHtmlTables(const SweepReport& report);
 
 // CSS for the tables.

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -21,7 +22,7 @@ namespace {
 const std::vector<std::string> kTopLevelKeys = {
     "name",     "metric",     "method",   "count",      "seed",      "seeds",
     "train",    "lr_scaling", "schedule", "parameters", "max_trials", "max_failures",
-    "checkpoint"};
+    "checkpoint", "early_stopping"};
 const std::vector<std::string> kMetricNames = {"val_accuracy", "val_loss", "test_accuracy",
                                                "train_loss"};
 
@@ -331,6 +332,56 @@ absl::Status ParseMethod(const YamlReader& reader, const YAML::Node& root, Sweep
   return absl::OkStatus();
 }
 
+// early_stopping: which running trials to stop (needs the sweep's metric parsed).
+absl::Status ParseEarlyStopping(const YamlReader& reader, const YAML::Node& root,
+                                SweepSpec* sweep) {
+  const YAML::Node node = root["early_stopping"];
+  if (!node.IsDefined()) return absl::OkStatus();
+  RETURN_IF_ERROR(reader.RequireMap(node, "early_stopping"));
+  RETURN_IF_ERROR(reader.CheckKeys(node, "early_stopping",
+                                   {"rule", "metric", "grace_fraction", "min_trials"}));
+  EarlyStoppingSpec spec;
+  if (!node["rule"].IsDefined()) {
+    return reader.Error(node, "early_stopping.rule", "missing; the rule is median");
+  }
+  ASSIGN_OR_RETURN(spec.rule, reader.String(node["rule"], "early_stopping.rule"));
+  if (spec.rule != "median") {
+    return reader.Error(node["rule"], "early_stopping.rule",
+                        absl::StrCat("unknown rule '", spec.rule, "'.",
+                                     DidYouMean(spec.rule, {"median"})));
+  }
+  // The sweep's own metric, unless it is only measured at the end.
+  spec.metric = sweep->metric.name == "test_accuracy" ? "val_accuracy" : sweep->metric.name;
+  spec.maximize = sweep->metric.name == spec.metric ? sweep->metric.maximize : true;
+  if (node["metric"].IsDefined()) {
+    ASSIGN_OR_RETURN(spec.metric, reader.String(node["metric"], "early_stopping.metric"));
+    const std::vector<std::string> during = {"val_accuracy", "val_loss", "train_loss"};
+    if (std::find(during.begin(), during.end(), spec.metric) == during.end()) {
+      return reader.Error(
+          node["metric"], "early_stopping.metric",
+          absl::StrCat("'", spec.metric, "' is not measured while a trial trains; use one of ",
+                       absl::StrJoin(during, ", "), ".", DidYouMean(spec.metric, during)));
+    }
+    spec.maximize = absl::EndsWith(spec.metric, "accuracy");
+  }
+  if (node["grace_fraction"].IsDefined()) {
+    ASSIGN_OR_RETURN(spec.grace_fraction,
+                     reader.Double(node["grace_fraction"], "early_stopping.grace_fraction"));
+    if (!(spec.grace_fraction >= 0.0 && spec.grace_fraction < 1.0)) {
+      return reader.Error(node["grace_fraction"], "early_stopping.grace_fraction",
+                          "must be in [0, 1): the fraction of a trial's steps it always trains");
+    }
+  }
+  if (node["min_trials"].IsDefined()) {
+    ASSIGN_OR_RETURN(spec.min_trials, reader.Int(node["min_trials"], "early_stopping.min_trials"));
+    if (spec.min_trials < 1) {
+      return reader.Error(node["min_trials"], "early_stopping.min_trials", "must be at least 1");
+    }
+  }
+  sweep->early_stopping = spec;
+  return absl::OkStatus();
+}
+
 // seeds, max_trials, max_failures and checkpoint: how each configuration is run.
 absl::Status ParseRunPolicy(const YamlReader& reader, const YAML::Node& root, SweepSpec* sweep) {
   if (root["seeds"].IsDefined()) {
@@ -430,6 +481,7 @@ absl::StatusOr<SweepSpec> ParseSweep(absl::string_view text, const std::string& 
     RETURN_IF_ERROR(ParseMetric(reader, root["metric"], &sweep.metric, &sweep.warnings));
   }
   RETURN_IF_ERROR(ParseMethod(reader, root, &sweep));
+  RETURN_IF_ERROR(ParseEarlyStopping(reader, root, &sweep));
   RETURN_IF_ERROR(ParseRunPolicy(reader, root, &sweep));
   RETURN_IF_ERROR(ParseTraining(reader, root, &sweep));
   RETURN_IF_ERROR(ParseParameters(reader, root, &sweep));

@@ -40,6 +40,18 @@ struct MetricSpec {
   int64_t last_k = 5;
 };
 
+// `early_stopping:` — a rule that stops running trials which are clearly behind (STOPPED).
+//   median: at each report past `grace_fraction` of its horizon, a trial whose best `metric` so
+//   far is worse than the median of the completed trials' best at the same fraction of their
+//   horizons is stopped, once `min_trials` completed trials reached that fraction.
+struct EarlyStoppingSpec {
+  std::string rule = "median";
+  std::string metric;  // reported during training: val_accuracy | val_loss | train_loss
+  bool maximize = true;
+  double grace_fraction = 0.25;
+  int64_t min_trials = 5;
+};
+
 // A random-search distribution for one parameter.
 struct Distribution {
   enum class Kind { kUniform, kLogUniform, kIntUniform, kChoice };
@@ -82,6 +94,7 @@ struct SweepSpec {
   int64_t base_batch_size = 0;
   int64_t max_trials = kDefaultMaxTrials;
   int64_t max_failures = 3;  // failed attempts before a trial is FAILED
+  std::optional<EarlyStoppingSpec> early_stopping;
   CheckpointPolicy checkpoint;
   YAML::Node train;     // the shared train mapping
   YAML::Node schedule;  // the shared schedule mapping (keys apply to types that accept them)

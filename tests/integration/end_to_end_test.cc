@@ -314,6 +314,49 @@ TEST(EndToEndTest, RunDoesItAllLocally) {
   EXPECT_THAT(run.err, HasSubstr("6/6 finished"));
 }
 
+// early_stopping through `lrsweep run`: trials far behind the median are STOPPED by the
+// coordinator, their workers stop training them, and the report counts what that saved.
+TEST(EndToEndTest, RunStopsTrialsBehindTheMedianAndReportsThem) {
+  testing::TempDir dir;
+  const std::string file = dir.path() + "/median.yaml";
+  ASSERT_TRUE(WriteFileAtomically(file, R"(name: e2e-median
+metric: {name: val_loss}
+train:
+  model: {type: mlp, hidden: [32]}
+  data: {type: synthetic, train_examples: 2048, test_examples: 128, val_fraction: 0.25}
+  optimizer: {type: sgd, momentum: 0.9}
+  epochs: 4
+  batch_size: 64
+  eval_every_steps: 8
+early_stopping: {rule: median, min_trials: 2, grace_fraction: 0.25}
+parameters:
+  schedule.type: constant
+  schedule.lr: [0.05, 0.1, 0.0001, 0.00003]
+)").ok());
+  // One worker: the two good LRs complete first and set the median.
+  const testing::CommandResult run =
+      RunLrsweep("run " + file + " --workers 1 --data-dir " + dir.path() + "/data");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("## Stopped early"));
+  EXPECT_THAT(run.out, HasSubstr("2 trials stopped early"));
+  const std::vector<std::string> reports = absl::StrSplit(
+      run.out.substr(run.out.find("Reports: ") + 9), absl::ByAnyChar(" \n"), absl::SkipEmpty());
+  ASSERT_GE(reports.size(), 2u);
+  std::ifstream in(reports[1]);
+  const nlohmann::json report = nlohmann::json::parse(in);
+  for (const nlohmann::json& trial : report["trials"]) {
+    const int64_t index = trial["trial"].get<int64_t>();
+    EXPECT_EQ(trial["state"], index < 2 ? "COMPLETED" : "STOPPED") << trial.dump();
+    if (index >= 2) {
+      EXPECT_THAT(trial["reason"].get<std::string>(), HasSubstr("median rule"));
+      EXPECT_TRUE(trial["score"].is_null());
+    }
+  }
+  EXPECT_EQ(report["early_stopping"]["stopped"], 2);
+  EXPECT_GT(report["early_stopping"]["steps_saved"].get<int64_t>(), 0);
+  EXPECT_EQ(report["early_stopping"]["steps_planned"], 4 * 96);
+}
+
 TEST(EndToEndTest, RunEndsWithTheWorkersErrorWhenNoWorkerCanStart) {
   // A device no worker can use: instead of waiting forever with every trial PENDING, run says
   // why its workers exited, and exits 2 (a bad flag).

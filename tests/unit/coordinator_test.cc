@@ -251,6 +251,54 @@ TEST_F(CoordinatorTest, CancelTellsRunningWorkersToStop) {
   EXPECT_EQ(coordinator_->GetSweep(sweep)->record.state, SweepState::kCancelled);
 }
 
+// early_stopping: a running trial behind the completed trials' median is STOPPED, its worker
+// told to stop; the rule's picture of the sweep is rebuilt from the store after a restart.
+TEST_F(CoordinatorTest, TheMedianRuleStopsATrialBehindAndKeepsDecidingAfterARestart) {
+  std::string yaml = kSweep;
+  yaml.replace(yaml.find("[0.1, 0.2]"), 10, "[0.1, 0.2, 0.3, 0.4, 0.5, 0.6]");
+  yaml += "early_stopping: {rule: median, min_trials: 3, grace_fraction: 0.3}\n";
+  const std::string sweep = coordinator_->SubmitSweep(yaml, "s.yaml")->sweep_id;
+  const std::string worker = Worker();
+  auto point = [](int64_t step, double accuracy) {
+    MetricPoint p;
+    p.step = step;
+    p.val_accuracy = accuracy;
+    return p;
+  };
+  for (int i = 0; i < 3; ++i) {  // three complete with 0.8 at step 4 (40%) and 0.9 at the end
+    std::optional<LeaseGrant> grant = Acquire(worker);
+    ASSERT_EQ(*coordinator_->ReportMetrics(Ref(worker, *grant), {point(4, 0.8)}),
+              Directive::kContinue);
+    ASSERT_TRUE(coordinator_->CompleteTrial(Ref(worker, *grant), false, "", {point(9, 0.9)}).ok());
+  }
+  std::optional<LeaseGrant> behind = Acquire(worker);
+  ASSERT_TRUE(behind);
+  EXPECT_EQ(*coordinator_->ReportMetrics(Ref(worker, *behind), {point(2, 0.5)}),
+            Directive::kContinue) << "20% of training is within the grace period";
+  EXPECT_EQ(*coordinator_->ReportMetrics(Ref(worker, *behind), {point(4, 0.6)}),
+            Directive::kStop);
+  EXPECT_EQ(Trial(sweep, behind->trial).state, TrialState::kStopped);
+  EXPECT_THAT(Trial(sweep, behind->trial).reason, HasSubstr("median rule"));
+  EXPECT_EQ(*coordinator_->Heartbeat(Ref(worker, *behind), 5), Directive::kStop);
+  // What the worker still reports changes nothing: the trial stays STOPPED, unscored.
+  ASSERT_TRUE(coordinator_->CompleteTrial(Ref(worker, *behind), false, "", {point(9, 0.99)}).ok());
+  EXPECT_EQ(Trial(sweep, behind->trial).state, TrialState::kStopped);
+  EXPECT_FALSE(Trial(sweep, behind->trial).score.has_value());
+
+  Restart(absl::Seconds(5));  // the rule is rebuilt from the stored metrics and states
+  EXPECT_EQ(Trial(sweep, behind->trial).state, TrialState::kStopped);
+  std::optional<LeaseGrant> ahead = Acquire(worker);
+  ASSERT_TRUE(ahead);
+  EXPECT_EQ(*coordinator_->ReportMetrics(Ref(worker, *ahead), {point(4, 0.85)}),
+            Directive::kContinue);
+  ASSERT_TRUE(coordinator_->CompleteTrial(Ref(worker, *ahead), false, "", {point(9, 0.95)}).ok());
+  std::optional<LeaseGrant> last = Acquire(worker);
+  ASSERT_TRUE(last);
+  EXPECT_EQ(*coordinator_->ReportMetrics(Ref(worker, *last), {point(4, 0.7)}), Directive::kStop);
+  EXPECT_EQ(coordinator_->GetSweep(sweep)->record.state, SweepState::kFinished);
+  EXPECT_EQ(coordinator_->GetSweep(sweep)->counts.at(TrialState::kStopped), 2);
+}
+
 TEST_F(CoordinatorTest, StateSurvivesARestartAndRunningLeasesContinue) {
   const std::string sweep = coordinator_->SubmitSweep(kSweep, "s.yaml")->sweep_id;
   const std::string worker = Worker();
