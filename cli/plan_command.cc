@@ -37,6 +37,26 @@ void WriteTable(const SweepPlan& plan, std::ostream& out) {
   }
 }
 
+// For method: asha, each rung's share of the run (checking that every rung resolves).
+absl::Status DescribeRungs(const SweepSpec& sweep, const SweepPlan& rung0, std::ostream& err) {
+  const std::vector<double> fractions = RungFractions(sweep);
+  if (fractions.size() < 2 || rung0.trials.empty()) return absl::OkStatus();
+  std::vector<std::string> rungs;
+  for (size_t rung = 0; rung < fractions.size(); ++rung) {
+    int64_t steps = rung0.trials[0].total_steps;
+    if (rung > 0) {  // every rung must resolve, as the coordinator plans them at submission
+      ASSIGN_OR_RETURN(SweepPlan plan, PlanSweep(sweep, static_cast<int64_t>(rung)));
+      steps = plan.trials[0].total_steps;
+    }
+    rungs.push_back(fmt::format("{:.3g} of the run ({} steps)", fractions[rung], steps));
+  }
+  err << fmt::format(
+      "successive halving: rungs at {} for trial 0's configuration; the trials above are rung "
+      "0's, and the best 1/{} of each rung trains the next\n",
+      absl::StrJoin(rungs, ", "), sweep.halving.reduction_factor);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status RunPlanCommand(const PlanCommandOptions& options, std::ostream& out,
@@ -61,7 +81,7 @@ absl::Status RunPlanCommand(const PlanCommandOptions& options, std::ostream& out
   const int64_t configurations = plan.trials.empty() ? 0 : plan.trials.back().config + 1;
   err << fmt::format("{}: {} trials ({} configurations x {} seeds), {} warnings\n", sweep.name,
                      total, configurations, sweep.seeds.size(), plan.warnings.size());
-  return absl::OkStatus();
+  return DescribeRungs(sweep, plan, err);
 }
 
 }  // namespace lrsweep

@@ -77,16 +77,8 @@ std::vector<TrialRecord> NewTrialRecords(const SweepRecord& sweep, const SweepPl
   std::vector<TrialRecord> trials;
   trials.reserve(plan.trials.size());
   for (const TrialPlan& planned : plan.trials) {
-    TrialRecord trial;
+    TrialRecord trial = NewTrialRecord(planned);
     trial.sweep_id = sweep.id;
-    trial.trial = planned.index;
-    trial.config = planned.config;
-    trial.seed = planned.seed;
-    const nlohmann::ordered_json json = TrialPlanToJson(planned);
-    trial.plan_json = json.dump();
-    trial.params_json = json["params"].dump();
-    trial.total_steps = planned.total_steps;
-    trial.lr = planned.lr;
     trial.updated_ms = sweep.created_ms;
     trials.push_back(std::move(trial));
   }
@@ -202,7 +194,10 @@ absl::StatusOr<SubmitResult> Coordinator::SubmitSweep(const std::string& yaml,
   }
   SweepRecord record = NewSweepRecord(spec, yaml);
   std::vector<TrialRecord> trials = NewTrialRecords(record, plan);
-  std::unique_ptr<SearchMethod> method = MakeSearchMethod(spec);
+  ASSIGN_OR_RETURN(std::unique_ptr<SearchMethod> method, MakeSearchMethod(spec));
+  if (method != nullptr) {
+    for (const TrialRecord& trial : trials) method->OnTrialCreated(trial);
+  }
   RETURN_IF_ERROR(store_->CreateSweep(record, trials));
   result.sweep_id = record.id;
   result.total_trials = static_cast<int64_t>(trials.size());

@@ -227,6 +227,9 @@ class Coordinator {
   // Tells the search methods what a durable `write` changed: its metric points and the trials it
   // ends.
   void FeedSearchMethods(const StoreWrite& write) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Adds to `write` the trials the search methods create because of the trials it ends (with the
+  // ending, so both are durable together); a sweep that gets new trials does not finish.
+  void AddSearchTrials(StoreWrite& write) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Feeds the lease's durable report to its sweep's method and returns what the method asks.
   std::vector<SearchOperation> DecideAfterReport(const LeaseRef& lease,
                                                  const std::vector<MetricPoint>& points)

@@ -115,6 +115,8 @@ void Coordinator::PlanBatch(std::vector<QueuedTransition*>* batch, StoreWrite* m
     batch->push_back(queued);
   }
   queued_.erase(queued_.begin(), queued_.begin() + static_cast<std::ptrdiff_t>(taken));
+  // The trials the endings of the batch make the search methods add, with them.
+  AddSearchTrials(*merged);
   // Each plan saw the others' trials unfinished: the last trials of a sweep finishing in one
   // batch end it here.
   table_.AddSweepEnds(*merged);

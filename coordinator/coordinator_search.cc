@@ -1,9 +1,12 @@
 // The Coordinator's side of search methods: restoring them from the store, feeding them durable
 // events, and carrying out what they decide.
+#include <algorithm>
 #include <iostream>
+#include <map>
 
 #include "coordinator/coordinator.h"
 #include "common/status_macros.h"
+#include "nlohmann/json.hpp"
 #include "sweep/sweep_spec.h"
 
 namespace lrsweep {
@@ -24,11 +27,19 @@ absl::StatusOr<std::unique_ptr<SearchMethod>> Coordinator::RestoreSearchMethod(
               << spec.status().message() << "\n";
     return nullptr;
   }
-  std::unique_ptr<SearchMethod> method = MakeSearchMethod(*spec);
+  absl::StatusOr<std::unique_ptr<SearchMethod>> made = MakeSearchMethod(*spec);
+  if (!made.ok()) {
+    std::cerr << "lrsweep-coordinator: sweep " << record.id
+              << ": its search method cannot be restored, so the sweep runs on without it: "
+              << made.status().message() << "\n";
+    return nullptr;
+  }
+  std::unique_ptr<SearchMethod> method = *std::move(made);
   if (method == nullptr) return method;
   // The same events, in the same order per trial, as when they happened.
+  for (const TrialRecord& trial : trials) method->OnTrialCreated(trial);
   for (const TrialRecord& trial : trials) {
-    if (trial.step > 0 || IsFinal(trial.state)) {
+    if (method->ObservesMetrics() && (trial.step > 0 || IsFinal(trial.state))) {
       ASSIGN_OR_RETURN(std::vector<MetricPoint> points, store_->GetMetrics(record.id, trial.trial));
       if (!points.empty()) method->OnMetrics(trial, points);
     }
@@ -46,9 +57,56 @@ void Coordinator::FeedSearchMethods(const StoreWrite& write) {
     if (trial.ok()) method->second->OnMetrics(**trial, append.points);
   }
   for (const TrialRecord& row : write.trials) {
-    if (!IsFinal(row.state)) continue;
     auto method = search_methods_.find(row.sweep_id);
-    if (method != search_methods_.end()) method->second->OnTrialEnded(row);
+    if (method == search_methods_.end()) continue;
+    if (row.attempts == 0 && row.state == TrialState::kPending) {
+      method->second->OnTrialCreated(row);  // added by AddSearchTrials
+    } else if (IsFinal(row.state)) {
+      method->second->OnTrialEnded(row);
+    }
+  }
+}
+
+void Coordinator::AddSearchTrials(StoreWrite& write) {
+  if (search_methods_.empty()) return;
+  // The trials the write ends, by sweep.
+  std::map<std::string, std::vector<TrialRecord>> ending;
+  for (const TrialRecord& row : write.trials) {
+    if (!IsFinal(row.state) || search_methods_.count(row.sweep_id) == 0) continue;
+    absl::StatusOr<const TrialRecord*> live = table_.FindTrial(row.sweep_id, row.trial);
+    if (live.ok() && !IsFinal((*live)->state)) ending[row.sweep_id].push_back(row);
+  }
+  for (const auto& [sweep_id, rows] : ending) {
+    absl::StatusOr<SweepView> sweep = table_.GetSweep(sweep_id);
+    if (!sweep.ok() || sweep->record.state != SweepState::kRunning) continue;
+    const bool cancelled = std::any_of(
+        write.sweep_states.begin(), write.sweep_states.end(), [&](const auto& change) {
+          return change.first == sweep_id && change.second == SweepState::kCancelled;
+        });
+    if (cancelled) continue;
+    int64_t next = table_.TrialCount(sweep_id);
+    const int64_t first = next;
+    for (const SearchOperation& operation : search_methods_.at(sweep_id)->AfterTrialsEnd(rows)) {
+      if (operation.kind != SearchOperation::Kind::kCreate) continue;
+      TrialRecord added = operation.created;
+      added.sweep_id = sweep_id;
+      added.trial = next++;
+      added.state = TrialState::kPending;
+      added.updated_ms = NowMs();
+      // The plan names its trial: the worker checks its checkpoints against it.
+      nlohmann::ordered_json plan = nlohmann::ordered_json::parse(added.plan_json);
+      plan["trial"] = added.trial;
+      added.plan_json = plan.dump();
+      write.trials.push_back(std::move(added));
+    }
+    if (next == first) continue;
+    // The ending no longer finishes the sweep: it has new trials to run.
+    write.sweep_states.erase(
+        std::remove_if(write.sweep_states.begin(), write.sweep_states.end(),
+                       [&](const auto& change) {
+                         return change.first == sweep_id && change.second == SweepState::kFinished;
+                       }),
+        write.sweep_states.end());
   }
 }
 

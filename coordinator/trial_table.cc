@@ -107,10 +107,15 @@ void TrialTable::Apply(const StoreWrite& write, absl::Time now) {
   for (const TrialRecord& row : write.trials) {
     auto it = sweeps_.find(row.sweep_id);
     if (it == sweeps_.end() || row.trial < 0 ||
-        row.trial >= static_cast<int64_t>(it->second.trials.size())) {
+        row.trial > static_cast<int64_t>(it->second.trials.size())) {
       continue;
     }
     Sweep& sweep = it->second;
+    if (row.trial == static_cast<int64_t>(sweep.trials.size())) {  // a trial the search added
+      sweep.trials.push_back(row);
+      Index(sweep, row, std::nullopt, now);
+      continue;
+    }
     TrialRecord& live = sweep.trials[static_cast<size_t>(row.trial)];
     const TrialRecord before = live;
     const std::optional<absl::Time> deadline = Unindex(sweep, before);
@@ -282,6 +287,11 @@ TrialRecord TrialTable::Released(const TrialRecord& trial, int64_t now_ms) {
   return updated;
 }
 
+int64_t TrialTable::TrialCount(const std::string& sweep_id) const {
+  const Sweep* sweep = FindSweep(sweep_id);
+  return sweep == nullptr ? 0 : static_cast<int64_t>(sweep->trials.size());
+}
+
 bool TrialTable::HasWaitingTrials(const std::string& sweep_id) const {
   if (sweep_id.empty()) return !waiting_.empty();
   const Sweep* sweep = FindSweep(sweep_id);
@@ -327,7 +337,9 @@ void TrialTable::FinishSweepIfDone(const std::string& sweep_id, StoreWrite& writ
   }
   for (const TrialRecord& row : write.trials) {
     if (row.sweep_id != sweep_id) continue;
-    const bool was_final = IsFinal(sweep.trials[static_cast<size_t>(row.trial)].state);
+    // A row past the end is a trial the write adds: it was not unfinished before.
+    const bool was_final = row.trial >= static_cast<int64_t>(sweep.trials.size()) ||
+                           IsFinal(sweep.trials[static_cast<size_t>(row.trial)].state);
     unfinished += (was_final ? 1 : 0) - (IsFinal(row.state) ? 1 : 0);
   }
   if (unfinished == 0) write.sweep_states.emplace_back(sweep_id, SweepState::kFinished);

@@ -86,6 +86,8 @@ class TrialTable {
                                       int64_t stopped_before_ms) const;
   bool HasWorker(const std::string& worker_id) const { return workers_.count(worker_id) > 0; }
   bool HoldsLease(const std::string& worker_id) const;
+  // Trials of the sweep (0 for an unknown one); a trial the search adds gets this index.
+  int64_t TrialCount(const std::string& sweep_id) const;
   // A trial waits for a worker (of `sweep_id`, when given).
   bool HasWaitingTrials(const std::string& sweep_id = "") const;
   int64_t checkpoint_keep(const std::string& sweep_id) const;
@@ -139,7 +141,8 @@ class TrialTable {
   void AddSweepEnds(StoreWrite& write) const;
 
   // Makes a durable write visible. Progress fields (step, lr, latest metric), which metric
-  // reports update concurrently, only move forward within an attempt.
+  // reports update concurrently, only move forward within an attempt. A row whose index is the
+  // sweep's trial count adds a trial (rows the sweep's search method creates, in index order).
   void Apply(const StoreWrite& write, absl::Time now);
 
  private:

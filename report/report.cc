@@ -49,7 +49,22 @@ nlohmann::ordered_json CiJson(const SeedStats& stats) {
 
 bool Better(bool maximize, double a, double b) { return maximize ? a > b : a < b; }
 
+// A trial's rung of successive halving and the fraction of the full run it trains (0 and 1 for
+// trials of other sweeps), from its plan.
+std::pair<int64_t, double> RungOf(const TrialRecord& trial) {
+  const nlohmann::ordered_json plan = ParseOr(trial.plan_json, nlohmann::ordered_json::object());
+  if (!plan.contains("rung") || !plan["rung"].is_number_integer()) return {0, 1.0};
+  return {plan["rung"].get<int64_t>(), plan.value("horizon_fraction", 1.0)};
+}
+
 void RankConfigurations(SweepReport& report) {
+  // Under successive halving a configuration is scored at the highest rung it reached.
+  std::map<int64_t, std::pair<int64_t, double>> top_rung;  // config -> (rung, fraction)
+  for (const TrialRecord& trial : report.trials) {
+    const std::pair<int64_t, double> rung = RungOf(trial);
+    auto found = top_rung.find(trial.config);
+    if (found == top_rung.end() || rung.first > found->second.first) top_rung[trial.config] = rung;
+  }
   std::map<int64_t, ConfigRank> by_config;
   for (const TrialRecord& trial : report.trials) {
     ConfigRank& rank = by_config[trial.config];
@@ -63,7 +78,11 @@ void RankConfigurations(SweepReport& report) {
       if (plan.contains("base_lr")) rank.peak_lr = plan["base_lr"].get<double>();
     }
     rank.trials.push_back(trial.trial);
-    if (trial.state == TrialState::kCompleted && trial.score) rank.scores.push_back(*trial.score);
+    std::tie(rank.rung, rank.horizon_fraction) = top_rung[trial.config];
+    if (trial.state == TrialState::kCompleted && trial.score &&
+        RungOf(trial).first == rank.rung) {
+      rank.scores.push_back(*trial.score);
+    }
   }
   std::map<int64_t, std::map<TrialState, int64_t>> states;
   for (const TrialRecord& trial : report.trials) ++states[trial.config][trial.state];
@@ -81,6 +100,7 @@ void RankConfigurations(SweepReport& report) {
                    [maximize](const ConfigRank& a, const ConfigRank& b) {
                      if (a.scored() != b.scored()) return a.scored();
                      if (!a.scored()) return a.config < b.config;
+                     if (a.rung != b.rung) return a.rung > b.rung;
                      return Better(maximize, a.stats.mean, b.stats.mean);
                    });
   for (size_t i = 0; i < report.ranking.size(); ++i) {
@@ -114,7 +134,11 @@ void CompareTopTwo(SweepReport& report) {
 void BestPerFamily(SweepReport& report) {
   std::map<std::string, const ConfigRank*> best;
   for (const ConfigRank& rank : report.ranking) {  // ranked: the first seen is the family's best
-    if (rank.scored() && best.count(rank.schedule_type) == 0) best[rank.schedule_type] = &rank;
+    // Scores of shorter runs (lower rungs of successive halving) are not compared with it.
+    if (rank.scored() && rank.rung == report.ranking[0].rung &&
+        best.count(rank.schedule_type) == 0) {
+      best[rank.schedule_type] = &rank;
+    }
   }
   std::optional<double> constant;
   if (best.count("constant")) constant = best["constant"]->stats.mean;
@@ -138,7 +162,7 @@ void StableLrRanges(SweepReport& report) {
     if (rank.peak_lr > 0) tried[rank.schedule_type].insert(rank.peak_lr);
   }
   for (const ConfigRank& rank : report.ranking) {
-    if (!rank.scored() || rank.peak_lr <= 0) continue;
+    if (!rank.scored() || rank.peak_lr <= 0 || rank.rung != report.ranking[0].rung) continue;
     auto& by_lr = best_by_lr[rank.schedule_type];
     auto found = by_lr.find(rank.peak_lr);
     if (found == by_lr.end() || Better(maximize, rank.stats.mean, found->second)) {
@@ -164,6 +188,40 @@ void StableLrRanges(SweepReport& report) {
   }
 }
 
+void SummarizeRungs(SweepReport& report) {
+  std::map<int64_t, RungSummary> rungs;
+  std::map<int64_t, std::map<int64_t, bool>> finished;  // rung -> config -> every trial final
+  bool halving = false;
+  for (const TrialRecord& trial : report.trials) {
+    const nlohmann::ordered_json plan = ParseOr(trial.plan_json, nlohmann::ordered_json::object());
+    halving = halving || plan.contains("rung");
+    const auto [rung, fraction] = RungOf(trial);
+    RungSummary& summary = rungs[rung];
+    summary.rung = rung;
+    summary.fraction = fraction;
+    if (summary.steps_per_trial == 0) summary.steps_per_trial = trial.total_steps;
+    summary.steps += trial.state == TrialState::kCompleted
+                         ? trial.total_steps
+                         : std::min(trial.step, trial.total_steps);
+    auto [it, inserted] = finished[rung].emplace(trial.config, true);
+    it->second = it->second && IsFinal(trial.state);
+    if (rung == 0) {
+      report.full_grid_steps += std::llround(static_cast<double>(trial.total_steps) / fraction);
+    }
+  }
+  if (!halving) return;
+  for (auto& [rung, summary] : rungs) {
+    summary.configurations = static_cast<int64_t>(finished[rung].size());
+    for (const auto& [config, done] : finished[rung]) {
+      summary.finished += done ? 1 : 0;
+      auto next = finished.find(rung + 1);
+      summary.promoted += next != finished.end() && next->second.count(config) > 0 ? 1 : 0;
+    }
+    report.steps_trained += summary.steps;
+    report.rungs.push_back(summary);
+  }
+}
+
 }  // namespace
 
 SweepReport BuildReport(const SweepView& sweep, const std::vector<TrialRecord>& trials,
@@ -178,6 +236,7 @@ SweepReport BuildReport(const SweepView& sweep, const std::vector<TrialRecord>& 
   CompareTopTwo(report);
   BestPerFamily(report);
   StableLrRanges(report);
+  SummarizeRungs(report);
   for (const TrialRecord& trial : trials) {
     report.early_stop.steps_planned += trial.total_steps;
     if (trial.state != TrialState::kStopped) continue;
@@ -194,6 +253,16 @@ SweepReport BuildReport(const SweepView& sweep, const std::vector<TrialRecord>& 
     }
   }
   return report;
+}
+
+std::string HalvingText(const SweepReport& report) {
+  const double percent = report.full_grid_steps > 0
+                             ? 100.0 * static_cast<double>(report.steps_trained) /
+                                   static_cast<double>(report.full_grid_steps)
+                             : 0.0;
+  return fmt::format("{} optimizer steps trained, {:.1f}% of the {} the full grid of the same "
+                     "configurations and seeds trains.",
+                     report.steps_trained, percent, report.full_grid_steps);
 }
 
 std::string EarlyStopText(const EarlyStopSummary& summary) {
@@ -218,13 +287,20 @@ std::string MarkdownRanking(const SweepReport& report) {
                      report.sweep.total_trials, absl::StrJoin(counts, ", "),
                      sweep.maximize ? "highest" : "lowest", sweep.metric_name,
                      sweep.metric_summary);
-  out += fmt::format("| rank | schedule | {} (mean ± std) | 95% CI | n | parameters | trials |\n",
-                     sweep.metric_name);
-  out += "|---:|---|---:|---|---:|---|---|\n";
+  const bool halving = !report.rungs.empty();
+  if (halving) {
+    out += "Successive halving: a configuration is scored at the highest rung it reached (its "
+           "share of the full run in the rung column); higher rungs rank first.\n\n";
+  }
+  out += fmt::format("| rank | schedule | {} (mean ± std) | 95% CI | n |{} parameters | trials |\n",
+                     sweep.metric_name, halving ? " rung |" : "");
+  out += halving ? "|---:|---|---:|---|---:|---|---|---|\n" : "|---:|---|---:|---|---:|---|---|\n";
   for (const ConfigRank& rank : report.ranking) {
     if (!rank.scored()) continue;
-    out += fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", rank.rank, rank.schedule_type,
-                       MeanText(rank.stats), CiText(rank.stats), rank.stats.n,
+    const std::string rung =
+        halving ? fmt::format(" {} ({:.3g}) |", rank.rung, rank.horizon_fraction) : "";
+    out += fmt::format("| {} | {} | {} | {} | {} |{} {} | {} |\n", rank.rank, rank.schedule_type,
+                       MeanText(rank.stats), CiText(rank.stats), rank.stats.n, rung,
                        ParamsText(rank.params), absl::StrJoin(rank.trials, ", "));
   }
   out += fmt::format("\n{}\n", report.significance.note);
@@ -279,6 +355,20 @@ std::string MarkdownSensitivityAndDiagnoses(const SweepReport& report) {
       out += fmt::format("| {} | {} | {}–{} | {} | {} |\n", d.trial, d.code, d.from_step,
                          d.to_step, d.message, d.fix);
     }
+  }
+  return out;
+}
+
+std::string MarkdownRungs(const SweepReport& report) {
+  if (report.rungs.empty()) return "";
+  std::string out = fmt::format(
+      "\n## Successive halving\n\n{}\n\n| rung | share of the run | steps per trial | "
+      "configurations | finished | promoted | steps trained |\n|---:|---:|---:|---:|---:|---:|---:|\n",
+      HalvingText(report));
+  for (const RungSummary& rung : report.rungs) {
+    out += fmt::format("| {} | {:.3g} | {} | {} | {} | {} | {} |\n", rung.rung, rung.fraction,
+                       rung.steps_per_trial, rung.configurations, rung.finished, rung.promoted,
+                       rung.steps);
   }
   return out;
 }
@@ -340,6 +430,8 @@ nlohmann::ordered_json RankingJson(const SweepReport& report) {
                        {"std", OptionalJson(rank.stats.std)},
                        {"ci95", CiJson(rank.stats)},
                        {"n", rank.stats.n},
+                       {"rung", rank.rung},
+                       {"horizon_fraction", rank.horizon_fraction},
                        {"trials", rank.trials}});
   }
   return ranking;
@@ -389,7 +481,7 @@ nlohmann::ordered_json DiagnosesJson(const SweepReport& report) {
 
 std::string RenderMarkdown(const SweepReport& report) {
   return MarkdownRanking(report) + MarkdownFamilies(report) +
-         MarkdownSensitivityAndDiagnoses(report) + MarkdownProblems(report);
+         MarkdownRungs(report) + MarkdownSensitivityAndDiagnoses(report) + MarkdownProblems(report);
 }
 
 nlohmann::ordered_json RenderJson(const SweepReport& report) {
@@ -409,6 +501,21 @@ nlohmann::ordered_json RenderJson(const SweepReport& report) {
   out["family_best"] = FamiliesJson(report);
   out["sensitivity"] = SensitivityJson(report);
   out["diagnoses"] = DiagnosesJson(report);
+  if (!report.rungs.empty()) {
+    nlohmann::ordered_json rungs = nlohmann::ordered_json::array();
+    for (const RungSummary& rung : report.rungs) {
+      rungs.push_back({{"rung", rung.rung},
+                       {"fraction", rung.fraction},
+                       {"steps_per_trial", rung.steps_per_trial},
+                       {"configurations", rung.configurations},
+                       {"finished", rung.finished},
+                       {"promoted", rung.promoted},
+                       {"steps", rung.steps}});
+    }
+    out["successive_halving"] = {{"rungs", rungs},
+                                 {"steps_trained", report.steps_trained},
+                                 {"full_grid_steps", report.full_grid_steps}};
+  }
   out["early_stopping"] = {{"stopped", report.early_stop.stopped},
                            {"steps_saved", report.early_stop.steps_saved},
                            {"steps_planned", report.early_stop.steps_planned}};

@@ -45,6 +45,10 @@ struct ConfigRank {
   std::vector<double> scores;
   std::vector<int64_t> trials;
   std::string states;  // its trials' states, e.g. "2 DIVERGED, 1 FAILED" (why it has no score)
+  // Successive halving: the highest rung it reached and the fraction of the full run trained
+  // there; its score is from that rung's trials only. 0 and 1 for other sweeps.
+  int64_t rung = 0;
+  double horizon_fraction = 1.0;
   bool scored() const { return stats.n > 0; }
 };
 
@@ -76,6 +80,21 @@ struct EarlyStopSummary {
   int64_t steps_planned = 0;  // every trial's planned steps
 };
 
+// One rung of a successive-halving sweep (method: asha).
+struct RungSummary {
+  int64_t rung = 0;
+  double fraction = 1.0;          // of the full run
+  int64_t steps_per_trial = 0;    // of its first trial (batch sizes may differ)
+  int64_t configurations = 0;     // that trained at this rung
+  int64_t finished = 0;           // of them, with every trial final
+  int64_t promoted = 0;           // of them, that reached the next rung
+  int64_t steps = 0;              // optimizer steps its trials trained
+};
+
+// "1234 optimizer steps trained, 31.2% of the 3950 the full grid ... trains."
+struct SweepReport;
+std::string HalvingText(const SweepReport& report);
+
 // "2 trials stopped early: 180 of 1,024 planned steps (17.6%) not trained."
 std::string EarlyStopText(const EarlyStopSummary& summary);
 
@@ -90,6 +109,11 @@ struct SweepReport {
   Significance significance;
   std::vector<Diagnosis> diagnoses;
   EarlyStopSummary early_stop;
+  // Successive halving (empty for other sweeps): its rungs, the steps all trials trained, and
+  // what the same configurations and seeds would have trained as a full grid.
+  std::vector<RungSummary> rungs;
+  int64_t steps_trained = 0;
+  int64_t full_grid_steps = 0;
 };
 
 SweepReport BuildReport(const SweepView& sweep, const std::vector<TrialRecord>& trials,

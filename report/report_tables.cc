@@ -163,6 +163,23 @@ std::string StableRanges(const SweepReport& report) {
                rows);
 }
 
+std::string Rungs(const SweepReport& report) {
+  if (report.rungs.empty()) return "";
+  std::string rows;
+  for (const RungSummary& rung : report.rungs) {
+    rows += Row({Num(static_cast<double>(rung.rung), "{:g}"), Num(rung.fraction, "{:.3g}"),
+                 Num(static_cast<double>(rung.steps_per_trial), "{:g}"),
+                 Num(static_cast<double>(rung.configurations), "{:g}"),
+                 Num(static_cast<double>(rung.finished), "{:g}"),
+                 Num(static_cast<double>(rung.promoted), "{:g}"),
+                 Num(static_cast<double>(rung.steps), "{:g}")});
+  }
+  return Table("rungs", "Successive halving: " + HalvingText(report),
+               {"rung", "share of the run", "steps per trial", "configurations", "finished",
+                "promoted", "steps trained"},
+               rows);
+}
+
 std::string DiagnosesAndProblems(const SweepReport& report) {
   std::string out;
   std::string rows;
@@ -230,7 +247,7 @@ std::string RenderHtmlTables(const SweepReport& report) {
                      HtmlEscape(report.significance.note));
   const std::vector<std::string> keys = SweptKeys(report);
   return out + Ranking(report, keys) + Unranked(report, keys) + Families(report) +
-         StableRanges(report) + DiagnosesAndProblems(report);
+         StableRanges(report) + Rungs(report) + DiagnosesAndProblems(report);
 }
 
 const char kReportTableStyle[] = R"css(

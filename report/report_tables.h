@@ -20,7 +20,7 @@
 namespace lrsweep {
 
 // The tables, each in a <section> with an id (ranking, unranked, families, stable-lr, diagnoses,
-// problems, stopped), and the verdict in <p id="verdict">.
+// rungs, problems, stopped), and the verdict in <p id="verdict">.
 std::string RenderHtmlTables(const SweepReport& report);
 
 // CSS for the tables.

@@ -1,5 +1,6 @@
 #include "sweep/sweep_planner.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -13,6 +14,7 @@
 #include "common/status_macros.h"
 #include "fmt/format.h"
 #include "schedule/schedule.h"
+#include "schedule/schedule_horizon.h"
 #include "schedule/schedule_parser.h"
 
 namespace lrsweep {
@@ -242,7 +244,7 @@ absl::Status ResolveCommandWorkdir(const SweepSpec& sweep, TrainSpec* train) {
 // `root` is a parse of the sweep's text (see Resolve); positions are those of the file.
 absl::StatusOr<TrialPlan> PlanTrial(const SweepSpec& sweep, const YAML::Node& root,
                                     const Configuration& configuration, int64_t config_index,
-                                    int64_t seed, int64_t index) {
+                                    int64_t seed, int64_t index, int64_t rung, double fraction) {
   const YamlReader reader(sweep.file);
   Overrides overrides;
   for (const ValueRef& ref : configuration.values) overrides.emplace_back(ref.path, Resolve(root, ref));
@@ -280,6 +282,16 @@ absl::StatusOr<TrialPlan> PlanTrial(const SweepSpec& sweep, const YAML::Node& ro
   trial.base_lr = schedule.lr;
   trial.lr = schedule.lr * LrScale(sweep, trial.train.EffectiveBatchSize());
   schedule.lr = trial.lr;
+  trial.rung = rung;
+  trial.horizon_fraction = fraction;
+  if (fraction < 1.0) {
+    // A rung of successive halving: the run and its schedule shortened together.
+    const int64_t steps = std::max<int64_t>(
+        1, std::llround(fraction * static_cast<double>(trial.train.TotalSteps())));
+    schedule = ScheduleForFraction(schedule, fraction, trial.train.StepsPerEpoch());
+    trial.train.epochs.reset();
+    trial.train.steps = steps;
+  }
   trial.total_steps = trial.train.TotalSteps();
   trial.steps_per_epoch = trial.train.StepsPerEpoch();
   const Horizon horizon{trial.total_steps, trial.steps_per_epoch};
@@ -338,7 +350,12 @@ int64_t CountTrials(const SweepSpec& sweep) {
   return SaturatingMultiply(configurations, static_cast<int64_t>(sweep.seeds.size()));
 }
 
-absl::StatusOr<SweepPlan> PlanSweep(const SweepSpec& sweep) {
+absl::StatusOr<SweepPlan> PlanSweep(const SweepSpec& sweep, int64_t rung) {
+  const std::vector<double> fractions = RungFractions(sweep);
+  if (rung < 0 || rung >= static_cast<int64_t>(fractions.size())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(sweep.file, ": no rung ", rung, " (the sweep has ", fractions.size(), ")"));
+  }
   const int64_t count = CountTrials(sweep);
   if (count > sweep.max_trials) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -347,9 +364,9 @@ absl::StatusOr<SweepPlan> PlanSweep(const SweepSpec& sweep) {
         " trials, over max_trials (", sweep.max_trials,
         "). Narrow the grid, use method: random with a count, or raise max_trials."));
   }
-  const std::vector<Configuration> configurations = sweep.method == SweepMethod::kGrid
-                                                        ? GridConfigurations(sweep)
-                                                        : RandomConfigurations(sweep);
+  const std::vector<Configuration> configurations = sweep.method == SweepMethod::kRandom
+                                                        ? RandomConfigurations(sweep)
+                                                        : GridConfigurations(sweep);
   SweepPlan plan;
   plan.trials.reserve(static_cast<size_t>(count));
   YAML::Node root;
@@ -358,7 +375,8 @@ absl::StatusOr<SweepPlan> PlanSweep(const SweepSpec& sweep) {
       if (plan.trials.size() % kTrialsPerParse == 0) root.reset(YAML::Load(sweep.text));
       ASSIGN_OR_RETURN(TrialPlan trial,
                        PlanTrial(sweep, root, configurations[c], static_cast<int64_t>(c), seed,
-                                 static_cast<int64_t>(plan.trials.size())));
+                                 static_cast<int64_t>(plan.trials.size()), rung,
+                                 fractions[static_cast<size_t>(rung)]));
       plan.trials.push_back(std::move(trial));
     }
   }
@@ -381,6 +399,10 @@ nlohmann::ordered_json TrialPlanToJson(const TrialPlan& trial) {
   out["total_steps"] = trial.total_steps;
   out["steps_per_epoch"] = trial.steps_per_epoch;
   out["warmup_steps"] = trial.warmup_steps;
+  if (trial.rung > 0 || trial.horizon_fraction < 1.0) {
+    out["rung"] = trial.rung;
+    out["horizon_fraction"] = trial.horizon_fraction;
+  }
   out["schedule"] = ScheduleSpecToJson(trial.schedule);
   out["train"] = TrainSpecToJson(trial.train);
   const ArtifactManifest artifacts = UsedArtifacts(trial.train);
@@ -393,6 +415,19 @@ nlohmann::ordered_json TrialPlanToJson(const TrialPlan& trial) {
                        {"every_minutes", trial.checkpoint.every_minutes},
                        {"keep", trial.checkpoint.keep}};
   return out;
+}
+
+TrialRecord NewTrialRecord(const TrialPlan& planned) {
+  TrialRecord trial;
+  trial.trial = planned.index;
+  trial.config = planned.config;
+  trial.seed = planned.seed;
+  const nlohmann::ordered_json json = TrialPlanToJson(planned);
+  trial.plan_json = json.dump();
+  trial.params_json = json["params"].dump();
+  trial.total_steps = planned.total_steps;
+  trial.lr = planned.lr;
+  return trial;
 }
 
 std::string FormatPlanWarning(const PlanWarning& warning, int64_t total_trials) {

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "sweep/records.h"
 #include "sweep/sweep_spec.h"
 #include "sweep/train_spec.h"
 #include "nlohmann/json.hpp"
@@ -44,6 +45,10 @@ struct TrialPlan {
   double lr = 0.0;        // effective peak LR after batch-size scaling
   int64_t total_steps = 0;
   int64_t steps_per_epoch = 0;
+  // method: asha: the rung, and the fraction of the full run it trains (the schedule compressed
+  // to it, schedule/schedule_horizon.h). 0 and 1 otherwise.
+  int64_t rung = 0;
+  double horizon_fraction = 1.0;
   int64_t warmup_steps = 0;  // optimizer steps spent in the warmup block
   CheckpointPolicy checkpoint;
   std::vector<LintWarning> warnings;
@@ -60,15 +65,22 @@ struct SweepPlan {
   std::vector<PlanWarning> warnings;  // deduplicated across trials
 };
 
-// Trials the sweep expands to (configurations x seeds), without building them.
+// Trials the sweep expands to (configurations x seeds), without building them; for method: asha,
+// those of its first rung.
 int64_t CountTrials(const SweepSpec& sweep);
 
 // Expands and checks every trial. InvalidArgument (with file:line:column) for a trial that does
-// not parse or resolve, or when the sweep exceeds max_trials.
-absl::StatusOr<SweepPlan> PlanSweep(const SweepSpec& sweep);
+// not parse or resolve, or when the sweep exceeds max_trials. For method: asha, the trials of
+// `rung` (every configuration and seed, at that rung's fraction of the run); the sweep starts with
+// rung 0, and the coordinator adds the promoted configurations' trials of later rungs.
+absl::StatusOr<SweepPlan> PlanSweep(const SweepSpec& sweep, int64_t rung = 0);
 
 // The JSON object `lrsweep plan --format jsonl` prints for one trial.
 nlohmann::ordered_json TrialPlanToJson(const TrialPlan& trial);
+
+// The row a planned trial starts as: PENDING, its plan and parameters as JSON. The caller sets
+// sweep_id and updated_ms.
+TrialRecord NewTrialRecord(const TrialPlan& planned);
 
 // "warning: ... (trials 0-11, 3 of 57)" lines for stderr.
 std::string FormatPlanWarning(const PlanWarning& warning, int64_t total_trials);

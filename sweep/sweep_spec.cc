@@ -22,7 +22,7 @@ namespace {
 const std::vector<std::string> kTopLevelKeys = {
     "name",     "metric",     "method",   "count",      "seed",      "seeds",
     "train",    "lr_scaling", "schedule", "parameters", "max_trials", "max_failures",
-    "checkpoint", "early_stopping"};
+    "checkpoint", "early_stopping", "reduction_factor", "min_fraction", "max_fraction"};
 const std::vector<std::string> kMetricNames = {"val_accuracy", "val_loss", "test_accuracy",
                                                "train_loss"};
 
@@ -298,6 +298,44 @@ absl::Status CheckSharedScheduleKeys(const YamlReader& reader, const YAML::Node&
   return absl::OkStatus();
 }
 
+// reduction_factor, min_fraction and max_fraction: the rungs of method: asha.
+absl::Status ParseHalving(const YamlReader& reader, const YAML::Node& root, SweepSpec* sweep) {
+  if (sweep->method != SweepMethod::kAsha) {
+    for (const char* key : {"reduction_factor", "min_fraction", "max_fraction"}) {
+      if (root[key].IsDefined()) return reader.Error(root[key], key, "only used with method: asha");
+    }
+    return absl::OkStatus();
+  }
+  SuccessiveHalvingSpec& halving = sweep->halving;
+  if (root["reduction_factor"].IsDefined()) {
+    ASSIGN_OR_RETURN(halving.reduction_factor,
+                     reader.Int(root["reduction_factor"], "reduction_factor"));
+    if (halving.reduction_factor < 2) {
+      return reader.Error(root["reduction_factor"], "reduction_factor",
+                          "must be at least 2: each rung keeps 1/reduction_factor of the last");
+    }
+  }
+  halving.min_fraction = 1.0 / static_cast<double>(halving.reduction_factor * halving.reduction_factor);
+  if (root["max_fraction"].IsDefined()) {
+    ASSIGN_OR_RETURN(halving.max_fraction, reader.Double(root["max_fraction"], "max_fraction"));
+    if (!(halving.max_fraction > 0.0 && halving.max_fraction <= 1.0)) {
+      return reader.Error(root["max_fraction"], "max_fraction",
+                          "must be in (0, 1]: the fraction of the full run the last rung trains");
+    }
+  }
+  if (root["min_fraction"].IsDefined()) {
+    ASSIGN_OR_RETURN(halving.min_fraction, reader.Double(root["min_fraction"], "min_fraction"));
+    if (!(halving.min_fraction > 0.0 && halving.min_fraction < halving.max_fraction)) {
+      return reader.Error(root["min_fraction"], "min_fraction",
+                          absl::StrCat("must be in (0, max_fraction = ", halving.max_fraction,
+                                       "): the fraction of the full run the first rung trains"));
+    }
+  } else {
+    halving.min_fraction = std::min(halving.min_fraction, halving.max_fraction);
+  }
+  return absl::OkStatus();
+}
+
 // method, count and seed: what to search and how many configurations random search samples.
 absl::Status ParseMethod(const YamlReader& reader, const YAML::Node& root, SweepSpec* sweep) {
   if (root["method"].IsDefined()) {
@@ -306,12 +344,15 @@ absl::Status ParseMethod(const YamlReader& reader, const YAML::Node& root, Sweep
       sweep->method = SweepMethod::kGrid;
     } else if (method == "random") {
       sweep->method = SweepMethod::kRandom;
+    } else if (method == "asha") {
+      sweep->method = SweepMethod::kAsha;
     } else {
       return reader.Error(root["method"], "method",
                           absl::StrCat("unknown method '", method, "'.",
-                                       DidYouMean(method, {"grid", "random"})));
+                                       DidYouMean(method, {"grid", "random", "asha"})));
     }
   }
+  RETURN_IF_ERROR(ParseHalving(reader, root, sweep));
   if (sweep->method != SweepMethod::kRandom) {
     for (const char* key : {"count", "seed"}) {
       if (root[key].IsDefined()) {
@@ -337,6 +378,11 @@ absl::Status ParseEarlyStopping(const YamlReader& reader, const YAML::Node& root
                                 SweepSpec* sweep) {
   const YAML::Node node = root["early_stopping"];
   if (!node.IsDefined()) return absl::OkStatus();
+  if (sweep->method == SweepMethod::kAsha) {
+    return reader.Error(node, "early_stopping",
+                        "not used with method: asha, which already drops the configurations "
+                        "behind at each rung; remove one of them");
+  }
   RETURN_IF_ERROR(reader.RequireMap(node, "early_stopping"));
   RETURN_IF_ERROR(reader.CheckKeys(node, "early_stopping",
                                    {"rule", "metric", "grace_fraction", "min_trials"}));
@@ -496,6 +542,18 @@ absl::StatusOr<SweepSpec> LoadSweepFile(const std::string& file) {
   const std::filesystem::path absolute = std::filesystem::absolute(file, error);
   if (!error) spec.base_dir = absolute.parent_path().lexically_normal().string();
   return spec;
+}
+
+std::vector<double> RungFractions(const SweepSpec& sweep) {
+  if (sweep.method != SweepMethod::kAsha) return {1.0};
+  const SuccessiveHalvingSpec& halving = sweep.halving;
+  std::vector<double> fractions;
+  for (double f = halving.min_fraction; f < halving.max_fraction * (1.0 - 1e-9);
+       f *= static_cast<double>(halving.reduction_factor)) {
+    fractions.push_back(f);
+  }
+  fractions.push_back(halving.max_fraction);
+  return fractions;
 }
 
 std::string SweepSourceDigest(absl::string_view yaml, const ArtifactManifest& artifacts) {

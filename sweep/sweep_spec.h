@@ -30,7 +30,10 @@ namespace lrsweep {
 
 inline constexpr int64_t kDefaultMaxTrials = 100000;
 
-enum class SweepMethod { kGrid, kRandom };
+// grid and random expand `parameters` into trials up front; asha (successive halving) expands
+// them like a grid and trains each configuration over growing fractions of its run, promoting the
+// best 1/reduction_factor of each rung to the next.
+enum class SweepMethod { kGrid, kRandom, kAsha };
 enum class LrScalingRule { kNone, kLinear, kSqrt };
 
 struct MetricSpec {
@@ -50,6 +53,14 @@ struct EarlyStoppingSpec {
   bool maximize = true;
   double grace_fraction = 0.25;
   int64_t min_trials = 5;
+};
+
+// `method: asha`: rungs at min_fraction, min_fraction x reduction_factor, ... of the full run,
+// the last at max_fraction.
+struct SuccessiveHalvingSpec {
+  int64_t reduction_factor = 3;
+  double min_fraction = 1.0 / 9.0;  // default: 1 / reduction_factor^2
+  double max_fraction = 1.0;
 };
 
 // A random-search distribution for one parameter.
@@ -89,6 +100,7 @@ struct SweepSpec {
   SweepMethod method = SweepMethod::kGrid;
   int64_t count = 0;  // random: configurations to sample
   uint64_t seed = 0;  // random: sampling seed
+  SuccessiveHalvingSpec halving;  // asha
   std::vector<int64_t> seeds = {0};
   LrScalingRule lr_scaling = LrScalingRule::kNone;
   int64_t base_batch_size = 0;
@@ -112,6 +124,9 @@ struct SweepSpec {
 // Identifies a sweep's source: its text and, when it names files, their digests. A resubmission
 // of the same file with re-exported data is a new sweep.
 std::string SweepSourceDigest(absl::string_view yaml, const ArtifactManifest& artifacts);
+
+// The fractions of the full run each rung trains: {1} but for method: asha.
+std::vector<double> RungFractions(const SweepSpec& sweep);
 
 // Parses sweep YAML text; `file` names it in messages.
 absl::StatusOr<SweepSpec> ParseSweep(absl::string_view text, const std::string& file);

@@ -357,6 +357,78 @@ parameters:
   EXPECT_EQ(report["early_stopping"]["steps_planned"], 4 * 96);
 }
 
+// The JSON report `lrsweep run` wrote (its "Reports:" line names it second).
+nlohmann::json RunReportJson(const testing::CommandResult& run) {
+  const std::vector<std::string> reports = absl::StrSplit(
+      run.out.substr(run.out.find("Reports: ") + 9), absl::ByAnyChar(" \n"), absl::SkipEmpty());
+  EXPECT_GE(reports.size(), 2u) << run.out;
+  std::ifstream in(reports.size() >= 2 ? reports[1] : "");
+  return nlohmann::json::parse(in, nullptr, false);
+}
+
+// method: asha through `lrsweep run`: rungs of growing runs, the winner trained on the full run
+// exactly as the grid trains it, for a fraction of the grid's steps.
+TEST(EndToEndTest, RunWithSuccessiveHalvingTrainsTheWinnerLikeTheGridForFewerSteps) {
+  testing::TempDir dir;
+  const std::string grid = R"(name: e2e-halving
+metric: {name: val_loss}
+train:
+  model: {type: mlp, hidden: [32]}
+  data: {type: synthetic, train_examples: 2048, test_examples: 128, val_fraction: 0.25}
+  optimizer: {type: sgd, momentum: 0.9}
+  epochs: 9
+  batch_size: 64
+schedule: {eta_min: 1.0e-4}
+parameters:
+  - schedule.type: cosine
+    schedule.lr: [0.003, 0.01, 0.03, 0.1]
+    schedule.warmup.steps: 27
+  - schedule.type: step
+    schedule.unit: epoch
+    schedule.step_size: 3
+    schedule.lr: [0.01, 0.1]
+)";
+  ASSERT_TRUE(WriteFileAtomically(dir.path() + "/grid.yaml", grid).ok());
+  ASSERT_TRUE(WriteFileAtomically(dir.path() + "/asha.yaml",
+                                  "method: asha\nreduction_factor: 3\n" + grid).ok());
+  const testing::CommandResult halving = RunLrsweep(
+      "run " + dir.path() + "/asha.yaml --workers 1 --data-dir " + dir.path() + "/asha-data");
+  ASSERT_EQ(halving.exit_code, 0) << halving.err;
+  EXPECT_THAT(halving.out, HasSubstr("## Successive halving"));
+  const nlohmann::json report = RunReportJson(halving);
+  ASSERT_FALSE(report.is_discarded());
+  const nlohmann::json& rungs = report["successive_halving"]["rungs"];
+  ASSERT_EQ(rungs.size(), 3u) << report["successive_halving"].dump();
+  EXPECT_EQ(rungs[0]["configurations"], 6);
+  EXPECT_EQ(rungs[0]["steps_per_trial"], 24);  // 216 / 9
+  EXPECT_GE(rungs[2]["configurations"], 1);
+  EXPECT_EQ(rungs[2]["steps_per_trial"], 216);
+  EXPECT_LT(report["successive_halving"]["steps_trained"].get<int64_t>() * 2,
+            report["successive_halving"]["full_grid_steps"].get<int64_t>());
+  const nlohmann::json& winner = report["ranking"][0];
+  EXPECT_EQ(winner["rung"], 2);
+
+  const testing::CommandResult full = RunLrsweep(
+      "run " + dir.path() + "/grid.yaml --workers 1 --data-dir " + dir.path() + "/grid-data");
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  const nlohmann::json grid_report = RunReportJson(full);
+  // The winner's last-rung trial ends bit-identical to the grid's trial of that configuration.
+  nlohmann::json top_trial, grid_trial;
+  for (const nlohmann::json& trial : report["trials"]) {
+    if (trial["config"] == winner["config"] && trial["trial"] == winner["trials"].back()) {
+      top_trial = trial;
+    }
+  }
+  for (const nlohmann::json& trial : grid_report["trials"]) {
+    if (trial["config"] == winner["config"]) grid_trial = trial;
+  }
+  ASSERT_FALSE(top_trial.is_null() || grid_trial.is_null());
+  top_trial["final"].erase("wall_seconds");
+  grid_trial["final"].erase("wall_seconds");
+  EXPECT_EQ(top_trial["final"], grid_trial["final"]);
+  EXPECT_EQ(top_trial["score"], grid_trial["score"]);
+}
+
 TEST(EndToEndTest, RunEndsWithTheWorkersErrorWhenNoWorkerCanStart) {
   // A device no worker can use: instead of waiting forever with every trial PENDING, run says
   // why its workers exited, and exits 2 (a bad flag).

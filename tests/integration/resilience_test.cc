@@ -187,6 +187,63 @@ TEST(ResilienceTest, CoordinatorKilledMidSweepLosesNothing) {
   ExpectCompleteHistory(cluster, sweep);
 }
 
+// Successive halving: 9 configurations over rungs of 300, 900 and 2700 steps.
+constexpr char kHalving[] = R"(name: resilience-halving
+method: asha
+reduction_factor: 3
+checkpoint: {every_steps: 100}
+train:
+  model: {type: mlp, hidden: [32], dropout: 0.1}
+  data: {type: synthetic, train_examples: 1600, test_examples: 200, val_fraction: 0.25}
+  optimizer: {type: sgd, momentum: 0.9}
+  steps: 2700
+  batch_size: 16
+  eval_every_steps: 100
+schedule: {type: cosine, eta_min: 1.0e-4, warmup: {fraction: 0.1}}
+parameters:
+  schedule.lr: [0.003, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5]
+)";
+
+// A worker killed mid-trial and the coordinator killed after a promotion: with one worker the
+// trials run in the same order, so the same configurations are promoted and every trial ends
+// with the metrics of an uninterrupted run.
+TEST(ResilienceTest, SuccessiveHalvingSurvivesKilledWorkersAndCoordinator) {
+  std::map<int64_t, std::string> reference;
+  {
+    LocalCluster cluster;
+    cluster.StartWorker();
+    const std::string sweep = cluster.Submit(kHalving);
+    ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(300)));
+    reference = cluster.FinalMetrics(sweep);
+  }
+  ASSERT_GT(reference.size(), 10u) << "9 at rung 0 and promotions to rungs 1 and 2";
+  LocalCluster cluster({.heartbeat_ms = 100, .lease_timeout_ms = 1500});
+  const int worker = cluster.StartWorker();
+  const std::string sweep = cluster.Submit(kHalving);
+  ASSERT_TRUE(cluster.WaitFor(sweep, absl::Seconds(120), [](const auto& trials) {
+    return trials.size() >= 9 && trials[4].state() == v1::RUNNING && trials[4].step() > 100;
+  }));
+  cluster.KillWorker(worker, SIGKILL);
+  cluster.StartWorker();
+  ASSERT_TRUE(cluster.WaitFor(sweep, absl::Seconds(120), [](const auto& trials) {
+    return trials.size() > 9 && trials[9].state() == v1::RUNNING && trials[9].step() > 100;
+  }));
+  cluster.CrashAndRestartCoordinator();
+  ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(300))) << cluster.dir();
+  const std::vector<v1::TrialInfo> trials = cluster.Trials(sweep);
+  ASSERT_EQ(trials.size(), reference.size());
+  int64_t preemptions = 0;
+  for (const v1::TrialInfo& trial : trials) {
+    // The largest peak LRs diverge at rung 0, as they do uninterrupted.
+    EXPECT_TRUE(trial.state() == v1::COMPLETED || trial.state() == v1::DIVERGED)
+        << trial.trial() << ": " << trial.reason();
+    EXPECT_EQ(trial.failures(), 0);
+    preemptions += trial.preemptions();
+  }
+  EXPECT_GE(preemptions, 1);
+  EXPECT_EQ(cluster.FinalMetrics(sweep), reference);
+}
+
 TEST(ResilienceTest, ACoordinatorRestartShorterThanTheLeaseTimeoutCostsNoWork) {
   // kill -9 of the coordinator while a trial trains, and a new one on the same data dir and port
   // a second later: the worker re-attaches with its lease and token, nothing is redone, and a

@@ -12,6 +12,7 @@
 #include "common/checkpoint_files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "tests/unit/test_util.h"
 
 namespace lrsweep {
@@ -297,6 +298,46 @@ TEST_F(CoordinatorTest, TheMedianRuleStopsATrialBehindAndKeepsDecidingAfterARest
   EXPECT_EQ(*coordinator_->ReportMetrics(Ref(worker, *last), {point(4, 0.7)}), Directive::kStop);
   EXPECT_EQ(coordinator_->GetSweep(sweep)->record.state, SweepState::kFinished);
   EXPECT_EQ(coordinator_->GetSweep(sweep)->counts.at(TrialState::kStopped), 2);
+}
+
+// method: asha through the coordinator: promotions are trials added with the completions that
+// earn them, durably, so a restart in the middle neither loses nor repeats one.
+TEST_F(CoordinatorTest, SuccessiveHalvingAddsPromotedTrialsAndSurvivesARestart) {
+  std::string yaml = kSweep;
+  yaml.replace(yaml.find("steps: 10"), 9, "steps: 90");
+  yaml.replace(yaml.find("[0.1, 0.2]"), 10,
+               "[0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09]");
+  yaml += "method: asha\nreduction_factor: 3\n";
+  const std::string sweep = coordinator_->SubmitSweep(yaml, "s.yaml")->sweep_id;
+  EXPECT_EQ(coordinator_->GetSweep(sweep)->total_trials, 9);
+  const std::string worker = Worker();
+  int completed = 0;
+  // One worker, one trial at a time: configuration c scores 0.9 - 0.01 c at every rung.
+  while (std::optional<LeaseGrant> grant = Acquire(worker)) {
+    const TrialRecord trial = Trial(sweep, grant->trial);
+    MetricPoint last;
+    last.step = trial.total_steps;
+    last.val_accuracy = 0.9 - 0.01 * static_cast<double>(trial.config);
+    ASSERT_TRUE(coordinator_->CompleteTrial(Ref(worker, *grant), false, "", {last}).ok());
+    if (++completed == 4) Restart(absl::Seconds(5));  // rung 1 has its first trial by now
+  }
+  EXPECT_EQ(coordinator_->GetSweep(sweep)->record.state, SweepState::kFinished);
+  const std::vector<TrialRecord> trials = *coordinator_->ListTrials(sweep);
+  ASSERT_EQ(trials.size(), 13u) << "9 at rung 0, the best 3 at rung 1, the best 1 at rung 2";
+  for (size_t i = 0; i < trials.size(); ++i) {
+    EXPECT_EQ(trials[i].state, TrialState::kCompleted) << i;
+    const nlohmann::json plan = nlohmann::json::parse(trials[i].plan_json);
+    EXPECT_EQ(plan["trial"], i);
+    const int64_t rung = i < 9 ? 0 : i < 12 ? 1 : 2;
+    EXPECT_EQ(plan.value("rung", int64_t{0}), rung) << i;
+    EXPECT_EQ(trials[i].total_steps, rung == 0 ? 10 : rung == 1 ? 30 : 90) << i;
+  }
+  EXPECT_EQ(trials[9].config, 0);
+  EXPECT_EQ(trials[10].config, 1);
+  EXPECT_EQ(trials[11].config, 2);
+  EXPECT_EQ(trials[12].config, 0);
+  Restart();
+  EXPECT_EQ(coordinator_->GetSweep(sweep)->total_trials, 13);
 }
 
 TEST_F(CoordinatorTest, StateSurvivesARestartAndRunningLeasesContinue) {

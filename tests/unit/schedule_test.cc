@@ -4,6 +4,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "schedule/schedule_horizon.h"
 #include "schedule/schedule_parser.h"
 
 namespace lrsweep {
@@ -129,6 +130,31 @@ TEST(ScheduleTest, PlannedLrIgnoresMetricHistory) {
   plateau->Step();
   EXPECT_DOUBLE_EQ(plateau->lr(), 0.01);
   EXPECT_EQ(plateau->PlannedLrAt(2), 0.1);
+}
+
+// A schedule over a third of the run has the same shape in a third of the steps.
+TEST(ScheduleForFractionTest, CompressesTheWholeScheduleInTime) {
+  ScheduleSpec exponential;
+  exponential.type = ScheduleType::kExponential;
+  exponential.lr = 0.1;
+  exponential.gamma = 0.99;
+  const ScheduleSpec third = ScheduleForFraction(exponential, 1.0 / 3, 10);
+  absl::StatusOr<Schedule> full = Schedule::Create(exponential, Horizon{300, 10});
+  absl::StatusOr<Schedule> shorter = Schedule::Create(third, Horizon{100, 10});
+  ASSERT_TRUE(full.ok() && shorter.ok());
+  for (int64_t step : {0, 30, 99}) {
+    EXPECT_NEAR(shorter->PlannedLrAt(step), full->PlannedLrAt(3 * step), 1e-12) << step;
+  }
+
+  ScheduleSpec steps;
+  steps.type = ScheduleType::kMultiStep;
+  steps.lr = 0.1;
+  steps.unit = ScheduleUnit::kEpoch;
+  steps.milestones = {3, 6};
+  const ScheduleSpec compressed = ScheduleForFraction(steps, 1.0 / 9, 10);  // 9 epochs of 10
+  EXPECT_EQ(compressed.unit, ScheduleUnit::kStep);
+  EXPECT_EQ(compressed.milestones, (std::vector<int64_t>{3, 7}));  // 30 and 60 steps / 9
+  EXPECT_EQ(ScheduleForFraction(steps, 1.0, 10).unit, ScheduleUnit::kEpoch);  // the full run
 }
 
 }  // namespace
