@@ -5,6 +5,8 @@
 #   bench/run.sh --smoke [BUILD_DIR]   tiny sizes, seconds; checks that everything still works
 #   bench/run.sh --soak [BUILD_DIR]    1,000 simulated workers for 10 minutes, two coordinator
 #                                      restarts; writes the Soak section of bench/RESULTS.md
+#   bench/halving.sh [BUILD_DIR]       successive halving vs the full grid vs Optuna's pruner;
+#                                      writes section 5 of bench/RESULTS.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SMOKE=0
@@ -43,6 +45,7 @@ if [ $SMOKE = 1 ]; then
   run soak "$BIN/soak_bench" --workers 20 --minutes 0.3 --restarts 1
   "$BIN/lrsweep" run bench/sweep_smoke.yaml --workers 2 --data-dir "$OUT/sweep" > /dev/null 2>&1
   run sweep_py "$PY" bench/optuna_sweep.py --smoke
+  bench/halving.sh --smoke "$BUILD_DIR" > /dev/null
   echo "bench smoke: 1 passed, 0 failed"
   exit 0
 fi
