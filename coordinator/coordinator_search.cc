@@ -76,7 +76,10 @@ void Coordinator::AddSearchTrials(StoreWrite& write) {
     absl::StatusOr<const TrialRecord*> live = table_.FindTrial(row.sweep_id, row.trial);
     if (live.ok() && !IsFinal((*live)->state)) ending[row.sweep_id].push_back(row);
   }
-  for (const auto& [sweep_id, rows] : ending) {
+  for (const auto& entry : ending) {
+    // Named, not structured, bindings: lambdas below capture the sweep id.
+    const std::string& sweep_id = entry.first;
+    const std::vector<TrialRecord>& rows = entry.second;
     absl::StatusOr<SweepView> sweep = table_.GetSweep(sweep_id);
     if (!sweep.ok() || sweep->record.state != SweepState::kRunning) continue;
     const bool cancelled = std::any_of(
