@@ -13,6 +13,7 @@
 #include "cli/remote_commands.h"
 #include "cli/run_command.h"
 #include "cli/schedule_command.h"
+#include "cli/schedule_export.h"
 #include "common/command_line.h"
 #include "common/suggest.h"
 
@@ -58,17 +59,27 @@ int Main(int argc, char** argv) {
   int64_t total_steps = 0;
   CLI::App* schedule = app.add_subcommand(
       "schedule", "Print the LR (and momentum) a schedule file gives at every step");
-  schedule->add_option("file", schedule_options.file, "YAML file with a top-level schedule:")
-      ->required();
+  // Required unless `schedule export` is used (checked after parsing).
+  schedule->add_option("file", schedule_options.file, "YAML file with a top-level schedule:");
   CLI::Option* total_option =
       schedule->add_option("--total-steps", total_steps, "Optimizer steps in the run");
   schedule->add_option("--steps-per-epoch", schedule_options.steps_per_epoch,
                        "Optimizer steps per epoch (needed for unit: epoch)");
   schedule->add_option("--metrics", schedule_options.metrics_file,
                        "One metric per line, fed to plateau; prints one row per value");
-  schedule->add_option("--format", schedule_options.format, "csv, json or svg")
+  schedule->add_option("--format", schedule_options.format,
+                       "csv, json, svg, or pytorch (the torch.optim.lr_scheduler code)")
       ->capture_default_str();
   schedule->add_flag("--log-scale", schedule_options.log_scale, "svg: log-scale LR axis");
+  ScheduleExportOptions export_options;
+  CLI::App* schedule_export = schedule->add_subcommand(
+      "export", "The schedule a trial trained with, as a schedule file or PyTorch code");
+  schedule_export->add_option("sweep", export_options.sweep_id, "Sweep id")->required();
+  schedule_export->add_option("trial", export_options.trial, "Trial index")->required();
+  schedule_export->add_option("--format", export_options.format, "yaml or pytorch")
+      ->capture_default_str();
+  schedule_export->add_option("-o,--output", export_options.output,
+                              "Write to this file instead of stdout");
 
   PlanCommandOptions plan_options;
   CLI::App* plan =
@@ -133,7 +144,12 @@ int Main(int argc, char** argv) {
   if (std::optional<int> exit_code = RejectUnknownCommand(app, argc, argv)) return *exit_code;
   if (std::optional<int> exit_code = ParseCommandLine(app, argc, argv)) return *exit_code;
 
-  if (*schedule) {
+  if (*schedule && !*schedule_export) {
+    if (schedule_options.file.empty()) {
+      std::cerr << "error: schedule: give a schedule FILE (or: lrsweep schedule export SWEEP "
+                   "TRIAL)\n";
+      return kExitBadInput;
+    }
     if (total_option->count() > 0) schedule_options.total_steps = total_steps;
     return ReportAndExitCode(RunScheduleCommand(schedule_options, std::cout, std::cerr));
   }
@@ -167,6 +183,9 @@ int Main(int argc, char** argv) {
   if (*logs) {
     return ReportAndExitCode(
         RunLogs(client, sweep_id, trial, attempt, tail_lines, std::cout, std::cerr));
+  }
+  if (*schedule_export) {
+    return ReportAndExitCode(RunScheduleExport(client, export_options, std::cout));
   }
   if (*metrics) {
     return ReportAndExitCode(RunMetrics(client, sweep_id, trial, metrics_format, std::cout));

@@ -13,6 +13,7 @@
 #include "schedule/schedule.h"
 #include "schedule/schedule_lint.h"
 #include "schedule/schedule_parser.h"
+#include "schedule/schedule_pytorch.h"
 
 namespace lrsweep {
 namespace {
@@ -97,9 +98,10 @@ void WriteSvg(const Schedule& schedule, const Curve& curve, bool log_scale, std:
 
 absl::Status RunScheduleCommand(const ScheduleCommandOptions& options, std::ostream& out,
                                 std::ostream& err) {
-  if (options.format != "csv" && options.format != "json" && options.format != "svg") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--format: unknown format '", options.format, "'; use csv, json or svg"));
+  if (options.format != "csv" && options.format != "json" && options.format != "svg" &&
+      options.format != "pytorch") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--format: unknown format '", options.format, "'; use csv, json, svg or pytorch"));
   }
   ASSIGN_OR_RETURN(ScheduleSpec spec, LoadScheduleFile(options.file));
 
@@ -131,6 +133,11 @@ absl::Status RunScheduleCommand(const ScheduleCommandOptions& options, std::ostr
     err << FormatLintWarning(warning) << '\n';
   }
   ASSIGN_OR_RETURN(Schedule schedule, Schedule::Create(spec, horizon));
+  if (options.format == "pytorch") {
+    ASSIGN_OR_RETURN(std::string code, PytorchSchedulerCode(schedule));
+    out << code;
+    return absl::OkStatus();
+  }
   const Curve curve = Trace(schedule, rows, steps_per_row, metrics);
   if (options.format == "csv") {
     WriteCsv(curve, out);

@@ -1,9 +1,11 @@
 // `lrsweep schedule FILE --total-steps N [--steps-per-epoch K] [--metrics FILE]
-//                   [--format csv|json|svg] [--log-scale] [-o OUT]`
+//                   [--format csv|json|svg|pytorch] [--log-scale] [-o OUT]`
 //
 // Prints the LR the optimizer uses at steps 0..N-1 (before each step's scheduler advance), plus
 // momentum when the schedule cycles it. With --metrics (one value per line, for plateau), one row
 // per metric: row i is the LR in effect when metric i is observed. Lint warnings go to stderr.
+// --format pytorch prints instead the torch.optim.lr_scheduler code of the schedule for that run
+// length (see schedule/schedule_pytorch.h).
 //
 //   ScheduleCommandOptions options{.file = "cosine.yaml", .total_steps = 1000};
 //   absl::Status status = RunScheduleCommand(options, std::cout, std::cerr);
@@ -26,7 +28,7 @@ struct ScheduleCommandOptions {
   std::optional<int64_t> total_steps;
   int64_t steps_per_epoch = 0;
   std::string metrics_file;
-  std::string format = "csv";  // csv | json | svg
+  std::string format = "csv";  // csv | json | svg | pytorch
   bool log_scale = false;
 };
 

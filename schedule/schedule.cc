@@ -17,10 +17,10 @@ absl::Status SpecError(const ScheduleSpec& spec, const std::string& key,
                        absl::string_view message) {
   auto location = spec.locations.find(key);
   if (location == spec.locations.end()) {
-    return absl::InvalidArgumentError(absl::StrCat("schedule.", key, ": ", message));
+    return absl::InvalidArgumentError(absl::StrCat(spec.key_path, ".", key, ": ", message));
   }
   return absl::InvalidArgumentError(
-      absl::StrCat(location->second, ": schedule.", key, ": ", message));
+      absl::StrCat(location->second, ": ", spec.key_path, ".", key, ": ", message));
 }
 
 // PyTorch OneCycleLR's annealing functions, in the same operation order.
@@ -153,6 +153,39 @@ absl::Status CheckOneCyclePhases(const ScheduleSpec& spec, int64_t total) {
   return absl::OkStatus();
 }
 
+// The horizon of each segment of a sequential schedule whose main part (after its own warmup)
+// is `main` ticks: segment i runs from milestones[i-1] (or 0) to milestones[i] (or the end).
+absl::StatusOr<std::vector<Horizon>> SegmentHorizons(const ScheduleSpec& spec,
+                                                     const Horizon& horizon, int64_t main) {
+  if (!spec.milestones.empty() && spec.milestones.back() >= main) {
+    return SpecError(spec, "milestones",
+                     absl::StrCat("the last milestone (", spec.milestones.back(),
+                                  ") must fall inside the ", main, " ", UnitName(spec.unit),
+                                  "s the schedules share; move it earlier or train longer"));
+  }
+  const int64_t steps_per_tick = spec.unit == ScheduleUnit::kEpoch ? horizon.steps_per_epoch : 1;
+  std::vector<Horizon> horizons;
+  int64_t start = 0;
+  for (size_t i = 0; i < spec.segments.size(); ++i) {
+    const int64_t end = i < spec.milestones.size() ? spec.milestones[i] : main;
+    horizons.push_back(Horizon{(end - start) * steps_per_tick, horizon.steps_per_epoch});
+    start = end;
+  }
+  return horizons;
+}
+
+// Resolves each segment over its own share of the run, at the sequential schedule's lr and unit.
+absl::Status ResolveSegments(ScheduleSpec& spec, const Horizon& horizon, int64_t main) {
+  ASSIGN_OR_RETURN(const std::vector<Horizon> horizons, SegmentHorizons(spec, horizon, main));
+  for (size_t i = 0; i < spec.segments.size(); ++i) {
+    ScheduleSpec& segment = spec.segments[i];
+    segment.lr = spec.lr;
+    segment.unit = spec.unit;
+    ASSIGN_OR_RETURN(segment, ResolveSchedule(segment, horizons[i]));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<int64_t> TotalTicks(const ScheduleSpec& spec, const Horizon& horizon) {
@@ -213,6 +246,9 @@ absl::StatusOr<ScheduleSpec> ResolveSchedule(const ScheduleSpec& input, const Ho
     case ScheduleType::kOneCycle:
       RETURN_IF_ERROR(CheckOneCyclePhases(spec, main));
       break;
+    case ScheduleType::kSequential:
+      RETURN_IF_ERROR(ResolveSegments(spec, horizon, main));
+      break;
     default:
       break;
   }
@@ -233,7 +269,18 @@ absl::StatusOr<Schedule> Schedule::Create(const ScheduleSpec& spec, const Horizo
   ASSIGN_OR_RETURN(ScheduleSpec resolved, ResolveSchedule(spec, horizon));
   ASSIGN_OR_RETURN(const int64_t total, TotalTicks(resolved, horizon));
   const int64_t warmup = resolved.warmup ? *resolved.warmup->steps : 0;
-  return Schedule(std::move(resolved), horizon, total, warmup);
+  std::vector<Schedule> segments;
+  if (resolved.type == ScheduleType::kSequential) {
+    ASSIGN_OR_RETURN(const std::vector<Horizon> horizons,
+                     SegmentHorizons(resolved, horizon, total - warmup));
+    for (size_t i = 0; i < horizons.size(); ++i) {
+      ASSIGN_OR_RETURN(Schedule segment, Create(resolved.segments[i], horizons[i]));
+      segments.push_back(std::move(segment));
+    }
+  }
+  Schedule schedule(std::move(resolved), horizon, total, warmup);
+  schedule.segments_ = std::move(segments);
+  return schedule;
 }
 
 int64_t Schedule::TickOf(int64_t step) const {
@@ -244,6 +291,7 @@ int64_t Schedule::TickOf(int64_t step) const {
 double Schedule::LrAtTick(int64_t tick, double plateau_lr) const {
   if (tick < warmup_ticks_) {
     const double start = spec_.warmup->start_factor;
+    if (spec_.warmup->shape == WarmupShape::kConstant) return spec_.lr * start;
     return spec_.lr * (start + (1.0 - start) * static_cast<double>(tick) /
                                    static_cast<double>(warmup_ticks_));
   }
@@ -271,6 +319,7 @@ double Schedule::MainLr(int64_t t, double plateau_lr) const {
                                            static_cast<double>(*s.t_max))) /
                              2;
     case ScheduleType::kCosineRestarts: {
+      if (s.t_0 == 0) return s.eta_min + (base - s.eta_min) * HardRestartFactor(t);
       const RestartPosition position = RestartAt(t);
       return s.eta_min + (base - s.eta_min) *
                              (1 + std::cos(kPi * static_cast<double>(position.t_cur) /
@@ -298,8 +347,24 @@ double Schedule::MainLr(int64_t t, double plateau_lr) const {
       return plateau_lr;
     case ScheduleType::kCyclic:
       return CyclicAt(s, t).first;
+    case ScheduleType::kSequential: {
+      // SequentialLR: the segment holding t, counting from its milestone.
+      const size_t index = std::upper_bound(s.milestones.begin(), s.milestones.end(), t) -
+                           s.milestones.begin();
+      const int64_t start = index == 0 ? 0 : s.milestones[index - 1];
+      const Schedule& segment = segments_[index];
+      return segment.LrAtTick(t - start, segment.spec_.lr);
+    }
   }
   return base;
+}
+
+double Schedule::HardRestartFactor(int64_t t) const {
+  // HF's _get_cosine_with_hard_restarts_schedule_with_warmup_lr_lambda after its warmup.
+  const int64_t main = total_ticks_ - warmup_ticks_;
+  const double progress = static_cast<double>(t) / static_cast<double>(std::max<int64_t>(1, main));
+  if (progress >= 1.0) return 0.0;
+  return std::max(0.0, 0.5 * (1.0 + std::cos(kPi * std::fmod(spec_.num_cycles * progress, 1.0))));
 }
 
 Schedule::RestartPosition Schedule::RestartAt(int64_t t) const {
@@ -377,7 +442,7 @@ ScheduleState Schedule::SaveState() const {
   state.step = step_;
   state.lr = lr();
   state.momentum = momentum();
-  if (spec_.type == ScheduleType::kCosineRestarts) {
+  if (spec_.type == ScheduleType::kCosineRestarts && spec_.t_0 > 0) {
     const RestartPosition position =
         RestartAt(std::max<int64_t>(0, TickOf(step_) - warmup_ticks_));
     state.restart_cycle = position.cycle;

@@ -29,6 +29,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -108,6 +109,8 @@ class Schedule {
   double MainLr(int64_t main_tick, double plateau_lr) const;
   std::optional<double> MomentumAtTick(int64_t tick) const;
   RestartPosition RestartAt(int64_t main_tick) const;
+  // cosine_restarts by num_cycles: the factor of lr - eta_min at a tick after warmup.
+  double HardRestartFactor(int64_t main_tick) const;
   bool IsBetter(double current, double best) const;
 
   ScheduleSpec spec_;
@@ -116,6 +119,8 @@ class Schedule {
   int64_t warmup_ticks_ = 0;
   int64_t step_ = 0;
   PlateauState plateau_;
+  // sequential: one schedule per segment, each over its own ticks.
+  std::vector<Schedule> segments_;
 };
 
 }  // namespace lrsweep

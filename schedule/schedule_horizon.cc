@@ -24,8 +24,19 @@ ScheduleSpec ScheduleForFraction(const ScheduleSpec& spec, double fraction,
   if (out.warmup) optional_ticks(out.warmup->steps);
   out.step_size = ticks(out.step_size);
   for (int64_t& milestone : out.milestones) milestone = ticks(milestone);
-  out.milestones.erase(std::unique(out.milestones.begin(), out.milestones.end()),
-                       out.milestones.end());
+  if (out.type == ScheduleType::kSequential) {
+    // Every segment keeps at least one tick, so each still has its milestone.
+    for (size_t i = 1; i < out.milestones.size(); ++i) {
+      out.milestones[i] = std::max(out.milestones[i], out.milestones[i - 1] + 1);
+    }
+    for (ScheduleSpec& segment : out.segments) {
+      segment.unit = spec.unit;  // segments count in the sequential schedule's ticks
+      segment = ScheduleForFraction(segment, fraction, steps_per_epoch);
+    }
+  } else {
+    out.milestones.erase(std::unique(out.milestones.begin(), out.milestones.end()),
+                         out.milestones.end());
+  }
   optional_ticks(out.t_max);
   out.t_0 = ticks(out.t_0);
   out.step_size_up = ticks(out.step_size_up);

@@ -1,5 +1,6 @@
 #include "schedule/schedule_lint.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -95,6 +96,16 @@ class Linter {
     int64_t warmup = warmup_;
     if (spec_.type == ScheduleType::kWsd || spec_.type == ScheduleType::kInverseSqrt) {
       warmup += spec_.warmup_steps;
+    }
+    if (spec_.type == ScheduleType::kSequential && !spec_.segments.empty()) {
+      // A first segment that ramps up (linear from a lower factor, or its own warmup) warms up.
+      const ScheduleSpec& first = spec_.segments.front();
+      if (first.warmup) {
+        warmup += *first.warmup->steps;
+      } else if (first.type == ScheduleType::kLinear && first.start_factor < first.end_factor) {
+        warmup += std::min(*first.total_iters, spec_.milestones.empty() ? main_
+                                                                        : spec_.milestones[0]);
+      }
     }
     return warmup;
   }

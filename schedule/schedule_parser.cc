@@ -107,7 +107,8 @@ const std::vector<WsdShape> kWsdShapes = {WsdShape::kLinear, WsdShape::kCosine,
 absl::Status ParseWarmup(const YamlReader& reader, const YAML::Node& node, absl::string_view path,
                          ScheduleSpec* spec) {
   const std::string warmup_path = JoinPath(path, "warmup");
-  RETURN_IF_ERROR(reader.CheckKeys(node, warmup_path, {"steps", "fraction", "start_factor"}));
+  RETURN_IF_ERROR(
+      reader.CheckKeys(node, warmup_path, {"steps", "fraction", "start_factor", "shape"}));
   WarmupSpec warmup;
   ScheduleSpec scratch;  // collects explicit keys and locations under "warmup."
   SpecReader keys(node, reader, warmup_path, &scratch);
@@ -130,7 +131,21 @@ absl::Status ParseWarmup(const YamlReader& reader, const YAML::Node& node, absl:
     }));
     warmup.fraction = fraction;
   }
-  RETURN_IF_ERROR(keys.Number("start_factor", &warmup.start_factor, UnitInterval));
+  RETURN_IF_ERROR(keys.Choice<WarmupShape>("shape", {"linear", "constant"},
+                                           {WarmupShape::kLinear, WarmupShape::kConstant},
+                                           &warmup.shape));
+  if (warmup.shape == WarmupShape::kConstant) {
+    if (!keys.Has("start_factor")) {
+      return keys.Error("shape", "a constant warmup holds the LR at start_factor x lr: give "
+                                 "start_factor (ConstantLR's factor, e.g. 0.333)");
+    }
+    RETURN_IF_ERROR(keys.Number("start_factor", &warmup.start_factor, [](double v) {
+      return v > 0 && v <= 1 ? "" : "must be in (0, 1] for a constant warmup (as ConstantLR's "
+                                    "factor)";
+    }));
+  } else {
+    RETURN_IF_ERROR(keys.Number("start_factor", &warmup.start_factor, UnitInterval));
+  }
   for (const std::string& key : scratch.explicit_keys) {
     spec->explicit_keys.push_back("warmup." + key);
     spec->locations["warmup." + key] = scratch.locations[key];
@@ -139,15 +154,14 @@ absl::Status ParseWarmup(const YamlReader& reader, const YAML::Node& node, absl:
   return absl::OkStatus();
 }
 
-absl::Status ParseMultiStep(SpecReader& keys, ScheduleSpec* spec) {
-  if (!keys.Has("milestones")) {
-    return keys.reader().Error(keys.node(), keys.PathOf("milestones"),
-                               "multistep needs milestones (a sorted list of ticks)");
-  }
+// Reads `milestones`: increasing ticks, each at least `minimum`.
+absl::Status ParseMilestones(SpecReader& keys, ScheduleSpec* spec, int64_t minimum) {
   ASSIGN_OR_RETURN(spec->milestones, keys.reader().IntList(keys.node()["milestones"],
                                                            keys.PathOf("milestones")));
   for (size_t i = 0; i < spec->milestones.size(); ++i) {
-    if (spec->milestones[i] < 0) return keys.Error("milestones", "milestones must be >= 0");
+    if (spec->milestones[i] < minimum) {
+      return keys.Error("milestones", absl::StrCat("milestones must be >= ", minimum));
+    }
     if (i > 0 && spec->milestones[i] <= spec->milestones[i - 1]) {
       return keys.Error("milestones",
                         absl::StrCat("milestones must be sorted in increasing order, but ",
@@ -156,6 +170,15 @@ absl::Status ParseMultiStep(SpecReader& keys, ScheduleSpec* spec) {
     }
   }
   keys.Remember("milestones");
+  return absl::OkStatus();
+}
+
+absl::Status ParseMultiStep(SpecReader& keys, ScheduleSpec* spec) {
+  if (!keys.Has("milestones")) {
+    return keys.reader().Error(keys.node(), keys.PathOf("milestones"),
+                               "multistep needs milestones (a sorted list of ticks)");
+  }
+  RETURN_IF_ERROR(ParseMilestones(keys, spec, 0));
   return keys.Number("gamma", &spec->gamma, Positive);
 }
 
@@ -241,6 +264,30 @@ absl::Status ParseCyclic(SpecReader& keys, ScheduleSpec* spec) {
   return ParseMomentumCycle(keys, spec);
 }
 
+absl::Status ParseSequential(SpecReader& keys, ScheduleSpec* spec);
+
+// cosine_restarts: t_0 (and t_mult), PyTorch's form, or num_cycles, HuggingFace's.
+absl::Status ParseRestarts(SpecReader& keys, ScheduleSpec* spec) {
+  if (keys.Has("num_cycles")) {
+    for (const char* torch_key : {"t_0", "t_mult"}) {
+      if (keys.Has(torch_key)) {
+        return keys.Error(torch_key, "give t_0 (and t_mult) or num_cycles, not both: num_cycles "
+                                     "splits the run into equal cycles");
+      }
+    }
+    spec->num_cycles = 1.0;  // HF's default
+    spec->t_0 = 0;
+    return keys.Number("num_cycles", &spec->num_cycles, Positive);
+  }
+  if (!keys.Has("t_0")) {
+    return keys.reader().Error(keys.node(), keys.PathOf("t_0"),
+                               "cosine_restarts needs t_0 (ticks in the first cycle) or "
+                               "num_cycles (equal cycles over the run, as HF's hard restarts)");
+  }
+  RETURN_IF_ERROR(keys.Integer("t_0", &spec->t_0, 1));
+  return keys.Integer("t_mult", &spec->t_mult, 1);
+}
+
 absl::Status ParseTypeParameters(SpecReader& keys, ScheduleSpec* spec) {
   switch (spec->type) {
     case ScheduleType::kConstant:
@@ -264,12 +311,7 @@ absl::Status ParseTypeParameters(SpecReader& keys, ScheduleSpec* spec) {
       RETURN_IF_ERROR(keys.OptionalInteger("t_max", &spec->t_max, 1));
       return keys.Number("eta_min", &spec->eta_min, NonNegative);
     case ScheduleType::kCosineRestarts:
-      if (!keys.Has("t_0")) {
-        return keys.reader().Error(keys.node(), keys.PathOf("t_0"),
-                                   "cosine_restarts needs t_0 (ticks in the first cycle)");
-      }
-      RETURN_IF_ERROR(keys.Integer("t_0", &spec->t_0, 1));
-      RETURN_IF_ERROR(keys.Integer("t_mult", &spec->t_mult, 1));
+      RETURN_IF_ERROR(ParseRestarts(keys, spec));
       return keys.Number("eta_min", &spec->eta_min, NonNegative);
     case ScheduleType::kOneCycle:
       return ParseOneCycle(keys, spec);
@@ -291,16 +333,15 @@ absl::Status ParseTypeParameters(SpecReader& keys, ScheduleSpec* spec) {
       return ParsePlateau(keys, spec);
     case ScheduleType::kCyclic:
       return ParseCyclic(keys, spec);
+    case ScheduleType::kSequential:
+      return ParseSequential(keys, spec);
   }
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<ScheduleSpec> ParseScheduleSpec(const YAML::Node& node, const YamlReader& reader,
+// The `type:` of the mapping at `path`, with the closest valid name on a typo.
+absl::StatusOr<ScheduleType> ParseScheduleType(const YAML::Node& node, const YamlReader& reader,
                                                absl::string_view path) {
-  RETURN_IF_ERROR(reader.RequireMap(node, path));
-  ScheduleSpec spec;
   const std::string type_path = JoinPath(path, "type");
   if (!node["type"].IsDefined()) {
     return reader.Error(node, type_path,
@@ -313,7 +354,83 @@ absl::StatusOr<ScheduleSpec> ParseScheduleSpec(const YAML::Node& node, const Yam
                         absl::StrCat("unknown schedule type '", type_name, "'.",
                                      DidYouMean(type_name, ScheduleTypeNames())));
   }
-  spec.type = *type;
+  return *type;
+}
+
+// One entry of a sequential schedule's `schedules:`: a schedule without lr or unit, which it
+// takes from the sequential schedule when resolved.
+absl::StatusOr<ScheduleSpec> ParseSegment(const YAML::Node& node, const YamlReader& reader,
+                                          absl::string_view path) {
+  RETURN_IF_ERROR(reader.RequireMap(node, path));
+  ASSIGN_OR_RETURN(const ScheduleType type, ParseScheduleType(node, reader, path));
+  for (const char* shared : {"lr", "max_lr", "unit"}) {
+    if (node[shared].IsDefined()) {
+      return reader.Error(node[shared], JoinPath(path, shared),
+                          "a segment runs at the sequential schedule's lr and unit (SequentialLR "
+                          "has one base LR): set them on the sequential schedule, and scale a "
+                          "segment with its own factors (e.g. linear's start_factor)");
+    }
+  }
+  if (type == ScheduleType::kPlateau || type == ScheduleType::kCyclic ||
+      type == ScheduleType::kSequential) {
+    return reader.Error(node["type"], JoinPath(path, "type"),
+                        absl::StrCat(ScheduleTypeName(type), " cannot be a segment of a "
+                                     "sequential schedule (", type == ScheduleType::kSequential
+                                         ? "list its segments in this one instead"
+                                         : "its LR does not follow the shared base LR",
+                                     ")"));
+  }
+  ScheduleSpec spec;
+  spec.type = type;
+  spec.key_path = std::string(path);
+  RETURN_IF_ERROR(reader.CheckKeys(node, path, AcceptedScheduleKeys(type)));
+  SpecReader keys(node, reader, path, &spec);
+  keys.Remember("type");
+  if (keys.Has("warmup")) RETURN_IF_ERROR(ParseWarmup(reader, node["warmup"], path, &spec));
+  RETURN_IF_ERROR(ParseTypeParameters(keys, &spec));
+  if (type == ScheduleType::kOneCycle && spec.cycle_momentum) {
+    return reader.Error(node, JoinPath(path, "cycle_momentum"),
+                        "a onecycle segment must set cycle_momentum: false (the momentum would "
+                        "jump at the milestones)");
+  }
+  return spec;
+}
+
+absl::Status ParseSequential(SpecReader& keys, ScheduleSpec* spec) {
+  const YAML::Node list = keys.node()["schedules"];
+  if (!list.IsDefined() || !list.IsSequence() || list.size() == 0) {
+    return keys.reader().Error(list.IsDefined() ? list : keys.node(), keys.PathOf("schedules"),
+                               "sequential needs schedules: a list of schedules to run in turn, "
+                               "e.g. [{type: linear, start_factor: 0.1, total_iters: 100}, "
+                               "{type: cosine}]");
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    ASSIGN_OR_RETURN(ScheduleSpec segment,
+                     ParseSegment(list[i], keys.reader(),
+                                  absl::StrCat(keys.PathOf("schedules"), "[", i, "]")));
+    spec->segments.push_back(std::move(segment));
+  }
+  keys.Remember("schedules");
+  if (keys.Has("milestones")) RETURN_IF_ERROR(ParseMilestones(keys, spec, 1));
+  if (spec->milestones.size() + 1 != spec->segments.size()) {
+    return keys.reader().Error(
+        keys.Has("milestones") ? keys.node()["milestones"] : keys.node(),
+        keys.PathOf("milestones"),
+        absl::StrCat(spec->segments.size(), " schedules need ", spec->segments.size() - 1,
+                     " milestones (the tick where each schedule after the first starts), got ",
+                     spec->milestones.size()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ScheduleSpec> ParseScheduleSpec(const YAML::Node& node, const YamlReader& reader,
+                                               absl::string_view path) {
+  RETURN_IF_ERROR(reader.RequireMap(node, path));
+  ScheduleSpec spec;
+  ASSIGN_OR_RETURN(spec.type, ParseScheduleType(node, reader, path));
+  spec.key_path = std::string(path);
   spec.unit = spec.type == ScheduleType::kPlateau ? ScheduleUnit::kEpoch : ScheduleUnit::kStep;
   RETURN_IF_ERROR(reader.CheckKeys(node, path, AcceptedScheduleKeys(spec.type)));
 
@@ -399,6 +516,19 @@ void PlateauToJson(const ScheduleSpec& spec, nlohmann::ordered_json& out) {
   out["eps"] = spec.eps;
 }
 
+void CyclicToJson(const ScheduleSpec& spec, nlohmann::ordered_json& out) {
+  out["base_lr"] = spec.base_lr;
+  out["step_size_up"] = spec.step_size_up;
+  SetIfPresent(out, "step_size_down", spec.step_size_down);
+  out["mode"] = spec.cyclic_mode == CyclicMode::kTriangular    ? "triangular"
+                : spec.cyclic_mode == CyclicMode::kTriangular2 ? "triangular2"
+                                                               : "exp_range";
+  out["gamma"] = spec.gamma;
+  out["cycle_momentum"] = spec.cycle_momentum;
+  out["base_momentum"] = spec.base_momentum;
+  out["max_momentum"] = spec.max_momentum;
+}
+
 // The type's own parameters, as ParseTypeParameters reads them.
 void TypeParametersToJson(const ScheduleSpec& spec, nlohmann::ordered_json& out) {
   switch (spec.type) {
@@ -420,8 +550,12 @@ void TypeParametersToJson(const ScheduleSpec& spec, nlohmann::ordered_json& out)
       out["eta_min"] = spec.eta_min;
       break;
     case ScheduleType::kCosineRestarts:
-      out["t_0"] = spec.t_0;
-      out["t_mult"] = spec.t_mult;
+      if (spec.t_0 > 0) {
+        out["t_0"] = spec.t_0;
+        out["t_mult"] = spec.t_mult;
+      } else {
+        out["num_cycles"] = spec.num_cycles;
+      }
       out["eta_min"] = spec.eta_min;
       break;
     case ScheduleType::kOneCycle:
@@ -446,17 +580,18 @@ void TypeParametersToJson(const ScheduleSpec& spec, nlohmann::ordered_json& out)
     case ScheduleType::kPlateau:
       PlateauToJson(spec, out);
       break;
+    case ScheduleType::kSequential:
+      out["schedules"] = nlohmann::ordered_json::array();
+      for (const ScheduleSpec& segment : spec.segments) {
+        nlohmann::ordered_json json = ScheduleSpecToJson(segment);
+        json.erase("lr");  // shared: the sequential schedule's
+        json.erase("unit");
+        out["schedules"].push_back(std::move(json));
+      }
+      out["milestones"] = spec.milestones;
+      break;
     case ScheduleType::kCyclic:
-      out["base_lr"] = spec.base_lr;
-      out["step_size_up"] = spec.step_size_up;
-      SetIfPresent(out, "step_size_down", spec.step_size_down);
-      out["mode"] = spec.cyclic_mode == CyclicMode::kTriangular    ? "triangular"
-                    : spec.cyclic_mode == CyclicMode::kTriangular2 ? "triangular2"
-                                                                   : "exp_range";
-      out["gamma"] = spec.gamma;
-      out["cycle_momentum"] = spec.cycle_momentum;
-      out["base_momentum"] = spec.base_momentum;
-      out["max_momentum"] = spec.max_momentum;
+      CyclicToJson(spec, out);
       break;
   }
 }
@@ -473,6 +608,7 @@ nlohmann::ordered_json ScheduleSpecToJson(const ScheduleSpec& spec) {
     if (spec.warmup->steps) warmup["steps"] = *spec.warmup->steps;
     if (spec.warmup->fraction) warmup["fraction"] = *spec.warmup->fraction;
     warmup["start_factor"] = spec.warmup->start_factor;
+    if (spec.warmup->shape == WarmupShape::kConstant) warmup["shape"] = "constant";
     out["warmup"] = warmup;
   }
   TypeParametersToJson(spec, out);

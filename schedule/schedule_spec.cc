@@ -18,7 +18,9 @@ const std::vector<TypeInfo>& TypeTable() {
       {ScheduleType::kMultiStep, "multistep", {"milestones", "gamma"}},
       {ScheduleType::kExponential, "exponential", {"gamma"}},
       {ScheduleType::kCosine, "cosine", {"t_max", "eta_min"}},
-      {ScheduleType::kCosineRestarts, "cosine_restarts", {"t_0", "t_mult", "eta_min"}},
+      {ScheduleType::kCosineRestarts,
+       "cosine_restarts",
+       {"t_0", "t_mult", "num_cycles", "eta_min"}},
       {ScheduleType::kOneCycle,
        "onecycle",
        {"max_lr", "pct_start", "anneal_strategy", "div_factor", "final_div_factor", "three_phase",
@@ -37,6 +39,7 @@ const std::vector<TypeInfo>& TypeTable() {
        "cyclic",
        {"max_lr", "base_lr", "step_size_up", "step_size_down", "mode", "gamma", "cycle_momentum",
         "base_momentum", "max_momentum"}},
+      {ScheduleType::kSequential, "sequential", {"schedules", "milestones"}},
   };
   return *table;
 }

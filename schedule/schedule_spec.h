@@ -39,6 +39,7 @@ enum class ScheduleType {
   kWsd,
   kPlateau,
   kCyclic,
+  kSequential,
 };
 
 // What one tick of the schedule is: an optimizer step, or an epoch (steps_per_epoch steps).
@@ -51,12 +52,18 @@ enum class PlateauMode { kMin, kMax };
 enum class CyclicMode { kTriangular, kTriangular2, kExpRange };
 enum class ThresholdMode { kRel, kAbs };
 
-// Linear warmup that runs before the main schedule: the LR rises from start_factor x lr to lr
-// over `steps` (or fraction x total) ticks; the main schedule then counts from 0.
+// How the LR moves during a warmup: linearly up to lr (LinearLR), or held at start_factor x lr
+// (ConstantLR's factor / total_iters, as the first schedule of a SequentialLR).
+enum class WarmupShape { kLinear, kConstant };
+
+// Warmup that runs before the main schedule: the LR rises from start_factor x lr to lr over
+// `steps` (or fraction x total) ticks, or stays at start_factor x lr for them (shape: constant);
+// the main schedule then counts from 0.
 struct WarmupSpec {
   std::optional<int64_t> steps;
   std::optional<double> fraction;
   double start_factor = 0.0;
+  WarmupShape shape = WarmupShape::kLinear;
 };
 
 struct ScheduleSpec {
@@ -65,12 +72,14 @@ struct ScheduleSpec {
   ScheduleUnit unit = ScheduleUnit::kStep;
   std::optional<WarmupSpec> warmup;
 
-  // step, multistep, exponential
+  // step, multistep, exponential (and sequential's segment starts)
   int64_t step_size = 0;
   std::vector<int64_t> milestones;
   double gamma = 0.1;
 
-  // cosine, cosine_restarts
+  // cosine, cosine_restarts. cosine_restarts either restarts every t_0 ticks (growing by t_mult:
+  // CosineAnnealingWarmRestarts) or, with t_0 = 0, runs num_cycles equal cycles over the ticks
+  // after warmup (HF's get_cosine_with_hard_restarts_schedule_with_warmup).
   std::optional<int64_t> t_max;
   double eta_min = 0.0;
   int64_t t_0 = 0;
@@ -108,7 +117,12 @@ struct ScheduleSpec {
   WsdShape warmup_type = WsdShape::kLinear;
   WsdShape decay_type = WsdShape::kCosine;
   double min_lr_ratio = 0.0;
-  double num_cycles = 0.5;
+  double num_cycles = 0.5;  // wsd's cosine shapes; cycles of HF hard restarts (default 1 there)
+
+  // sequential (SequentialLR): `segments` run one after another, segment i+1 starting at tick
+  // milestones[i] and counting from 0 again. Segments share this schedule's lr and unit (one
+  // optimizer, one base LR); their lengths default to their share of the run.
+  std::vector<ScheduleSpec> segments;
 
   // plateau
   PlateauMode mode = PlateauMode::kMin;
@@ -120,6 +134,9 @@ struct ScheduleSpec {
   double min_lr = 0.0;
   double eps = 1e-8;
 
+  // Where this schedule sits in its file, for messages: "schedule", or
+  // "schedule.schedules[1]" for a segment of a sequential schedule.
+  std::string key_path = "schedule";
   // Where each key was written ("file:line:col"), by key path relative to the schedule
   // ("lr", "warmup.steps"), so that errors found later still point into the file.
   std::map<std::string, std::string> locations;

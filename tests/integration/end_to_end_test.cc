@@ -106,6 +106,27 @@ TEST(EndToEndTest, SweepCompletesEveryTrialExactlyOnce) {
                 .exit_code,
             0);
   EXPECT_GT(std::filesystem::file_size(dir.path() + "/r.html"), 100000u);
+
+  // The winner's schedule, exported, is the schedule file of exactly what it trained with.
+  const nlohmann::json plan = nlohmann::json::parse(trials[0].plan_json());
+  const std::string exported = dir.path() + "/best.yaml";
+  const testing::CommandResult exporting = RunLrsweep(
+      "--coordinator " + cluster.address() + " schedule export " + sweep + " 0 -o " + exported);
+  ASSERT_EQ(exporting.exit_code, 0) << exporting.err;
+  const testing::CommandResult replay = RunLrsweep(
+      "schedule " + exported + " --format json --total-steps " +
+      std::to_string(plan["total_steps"].get<int64_t>()) + " --steps-per-epoch " +
+      std::to_string(plan["steps_per_epoch"].get<int64_t>()));
+  ASSERT_EQ(replay.exit_code, 0) << replay.err;
+  EXPECT_EQ(nlohmann::json::parse(replay.out)["schedule"], plan["schedule"]);
+  const testing::CommandResult code = RunLrsweep("--coordinator " + cluster.address() +
+                                                 " schedule export " + sweep + " 0 --format pytorch");
+  ASSERT_EQ(code.exit_code, 0) << code.err;
+  EXPECT_THAT(code.out, HasSubstr("scheduler = lr_scheduler."));
+  const testing::CommandResult missing =
+      RunLrsweep("--coordinator " + cluster.address() + " schedule export " + sweep + " 99");
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("has no trial 99 (it has 6 trials"));
 }
 
 TEST(EndToEndTest, LoggedLrEqualsThePlannedScheduleAtEveryStep) {

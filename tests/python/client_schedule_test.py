@@ -33,6 +33,10 @@ SPECS = {
     "inverse_sqrt": {"type": "inverse_sqrt", "lr": 0.1, "warmup_steps": 5},
     "wsd": {"type": "wsd", "lr": 0.1, "warmup_steps": 4, "decay_steps": 10},
     "plateau": {"type": "plateau", "lr": 0.1, "unit": "step", "patience": 2, "factor": 0.5},
+    "hard_restarts": {"type": "cosine_restarts", "lr": 0.1, "num_cycles": 3},
+    "sequential": {"type": "sequential", "lr": 0.1, "milestones": [5, 20],
+                   "schedules": [{"type": "linear", "start_factor": 0.1, "total_iters": 5},
+                                 {"type": "constant"}, {"type": "cosine", "eta_min": 0.001}]},
 }
 
 # Plateau's metric: improves, then stalls (so that the LR is reduced, more than once).

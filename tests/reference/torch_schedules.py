@@ -2,7 +2,7 @@
 """Reference LR curves from PyTorch itself, for lrsweep's schedule tests.
 
 For every case below it builds the schedule with torch.optim.lr_scheduler (1.13) or, for the
-HuggingFace schedules (inverse_sqrt, wsd, warmup + cosine/linear), with HuggingFace's published
+HuggingFace schedules (inverse_sqrt, wsd, warmup + cosine/linear, hard restarts, min LR), with HuggingFace's published
 lr_lambda formulas driven by torch's LambdaLR, and records the LR the optimizer uses at every step
 (before that step's scheduler.step()). Output: JSON on stdout or in the file given as argv[1].
 
@@ -25,6 +25,28 @@ def hf_cosine_with_warmup(warmup, total, num_cycles=0.5):
             return float(step) / float(max(1, warmup))
         progress = float(step - warmup) / float(max(1, total - warmup))
         return max(0.0, 0.5 * (1.0 + math.cos(math.pi * float(num_cycles) * 2.0 * progress)))
+    return f
+
+
+def hf_cosine_with_hard_restarts(warmup, total, num_cycles=1):
+    def f(step):
+        if step < warmup:
+            return float(step) / float(max(1, warmup))
+        progress = float(step - warmup) / float(max(1, total - warmup))
+        if progress >= 1.0:
+            return 0.0
+        return max(0.0, 0.5 * (1.0 + math.cos(math.pi * ((float(num_cycles) * progress) % 1.0))))
+    return f
+
+
+def hf_cosine_with_min_lr(warmup, total, num_cycles=0.5, min_lr_rate=0.0):
+    def f(step):
+        if step < warmup:
+            return float(step) / float(max(1, warmup))
+        progress = float(step - warmup) / float(max(1, total - warmup))
+        factor = 0.5 * (1.0 + math.cos(math.pi * float(num_cycles) * 2.0 * progress))
+        factor = factor * (1 - min_lr_rate) + min_lr_rate
+        return max(0, factor)
     return f
 
 
@@ -260,6 +282,49 @@ CASES[-1]["whole"] = True
 case("warmup_start_factor_step", {"type": "step", "lr": 0.1, "step_size": 10, "gamma": 0.5,
                                   "warmup": {"fraction": 0.1, "start_factor": 0.1}}, 60,
      lambda o, n: S.StepLR(o, 10, 0.5), warmup=6, start_factor=0.1)
+# ConstantLR's factor / total_iters form: a constant warmup, alone and as SequentialLR's first part.
+case("constant_lr_factor", {"type": "constant", "lr": 0.1,
+                            "warmup": {"steps": 5, "start_factor": 0.333, "shape": "constant"}}, 20,
+     lambda o, n: S.ConstantLR(o, factor=0.333, total_iters=5))
+CASES[-1]["whole"] = True
+case("sequential_constant_then_cosine",
+     {"type": "cosine", "lr": 0.1, "eta_min": 1e-3,
+      "warmup": {"steps": 8, "start_factor": 0.25, "shape": "constant"}}, 50,
+     lambda o, n: S.SequentialLR(o, [S.ConstantLR(o, factor=0.25, total_iters=8),
+                                     S.CosineAnnealingLR(o, 42, 1e-3)], milestones=[8]))
+CASES[-1]["whole"] = True
+# HF's cosine with hard restarts (num_cycles equal cycles) and cosine_with_min_lr (= eta_min).
+case("hf_hard_restarts", {"type": "cosine_restarts", "lr": 0.1, "num_cycles": 3,
+                          "warmup": {"steps": 10}}, 100,
+     lambda o, n: S.LambdaLR(o, hf_cosine_with_hard_restarts(10, 100, 3)))
+CASES[-1]["whole"] = True
+case("hf_hard_restarts_fractional", {"type": "cosine_restarts", "lr": 0.1, "num_cycles": 2.5}, 77,
+     lambda o, n: S.LambdaLR(o, hf_cosine_with_hard_restarts(0, 77, 2.5)))
+CASES[-1]["whole"] = True
+case("hf_cosine_with_min_lr", {"type": "cosine", "lr": 0.1, "eta_min": 0.01,
+                               "warmup": {"steps": 10}}, 100,
+     lambda o, n: S.LambdaLR(o, hf_cosine_with_min_lr(10, 100, min_lr_rate=0.1)))
+CASES[-1]["whole"] = True
+# sequential: SequentialLR, each schedule starting from its milestone at the shared base LR.
+case("sequential_linear_then_cosine",
+     {"type": "sequential", "lr": 0.1,
+      "schedules": [{"type": "linear", "start_factor": 0.1, "total_iters": 10},
+                    {"type": "cosine", "eta_min": 1e-4}],
+      "milestones": [10]}, 60,
+     lambda o, n: S.SequentialLR(o, [S.LinearLR(o, 0.1, 1.0, 10),
+                                     S.CosineAnnealingLR(o, 50, 1e-4)], milestones=[10]))
+CASES[-1]["whole"] = True
+case("sequential_three_schedules",
+     {"type": "sequential", "lr": 0.1,
+      "schedules": [{"type": "constant",
+                     "warmup": {"steps": 5, "start_factor": 0.5, "shape": "constant"}},
+                    {"type": "step", "step_size": 10, "gamma": 0.5},
+                    {"type": "exponential", "gamma": 0.95}],
+      "milestones": [8, 30]}, 50,
+     lambda o, n: S.SequentialLR(o, [S.ConstantLR(o, factor=0.5, total_iters=5),
+                                     S.StepLR(o, 10, 0.5), S.ExponentialLR(o, 0.95)],
+                                 milestones=[8, 30]))
+CASES[-1]["whole"] = True
 case("warmup_restarts", {"type": "cosine_restarts", "lr": 0.1, "t_0": 5, "t_mult": 2,
                          "warmup": {"steps": 3}}, 40,
      lambda o, n: S.CosineAnnealingWarmRestarts(o, 5, 2), warmup=3)

@@ -2,6 +2,8 @@
 // the file position and key named.
 #include "schedule/schedule_parser.h"
 
+#include "schedule/schedule.h"
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -9,6 +11,7 @@ namespace lrsweep {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 absl::StatusOr<ScheduleSpec> Parse(const std::string& yaml) {
   YAML::Node root = YAML::Load(yaml);
@@ -157,6 +160,17 @@ TEST(ScheduleParserTest, WarmupNeedsExactlyOneLength) {
               HasSubstr("Did you mean 'steps'?"));
 }
 
+// ConstantLR's form: the LR held at start_factor x lr, which must then be given and positive.
+TEST(ScheduleParserTest, AConstantWarmupNeedsAPositiveStartFactor) {
+  EXPECT_THAT(ErrorOf("schedule: {type: cosine, lr: 0.1, warmup: {steps: 5, shape: constant}}"),
+              HasSubstr("schedule.warmup.shape: a constant warmup holds the LR at start_factor"));
+  EXPECT_THAT(ErrorOf("schedule: {type: cosine, lr: 0.1, warmup: {steps: 5, shape: constant, "
+                      "start_factor: 0}}"),
+              HasSubstr("schedule.warmup.start_factor: must be in (0, 1] for a constant warmup"));
+  EXPECT_THAT(ErrorOf("schedule: {type: cosine, lr: 0.1, warmup: {steps: 5, shape: flat}}"),
+              HasSubstr("schedule.warmup.shape"));
+}
+
 TEST(ScheduleParserTest, TypeSpecificRanges) {
   EXPECT_THAT(ErrorOf("schedule: {type: linear, lr: 0.1, start_factor: 0}"),
               HasSubstr("schedule.start_factor: must be in (0, 1]"));
@@ -175,6 +189,74 @@ TEST(ScheduleParserTest, ResolvedSpecRoundTripsThroughItsMapping) {
   const std::string json = ScheduleSpecToJson(*spec).dump();
   absl::StatusOr<ScheduleSpec> again = Parse("schedule: " + json);
   ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(ScheduleSpecToJson(*again).dump(), json);
+}
+
+TEST(ScheduleParserTest, SequentialSegmentsShareTheLrAndNeedOneMilestoneEach) {
+  absl::StatusOr<ScheduleSpec> spec = Parse(R"(schedule:
+  type: sequential
+  lr: 0.1
+  schedules:
+    - {type: linear, start_factor: 0.1, total_iters: 10}
+    - {type: cosine, eta_min: 0.001}
+  milestones: [10]
+)");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  ASSERT_EQ(spec->segments.size(), 2u);
+  EXPECT_EQ(spec->segments[1].type, ScheduleType::kCosine);
+  EXPECT_EQ(spec->segments[1].key_path, "schedule.schedules[1]");
+
+  EXPECT_THAT(ErrorOf("schedule: {type: sequential, lr: 0.1, schedules: [{type: constant}, "
+                      "{type: cosine}]}"),
+              HasSubstr("schedule.milestones: 2 schedules need 1 milestones"));
+  EXPECT_THAT(ErrorOf("schedule: {type: sequential, lr: 0.1, schedules: [{type: constant}, "
+                      "{type: cosine, lr: 0.2}], milestones: [5]}"),
+              HasSubstr("s.yaml:1:88: schedule.schedules[1].lr: a segment runs at the "
+                        "sequential schedule's lr"));
+  EXPECT_THAT(ErrorOf("schedule: {type: sequential, lr: 0.1, schedules: [{type: plateau}]}"),
+              HasSubstr("schedule.schedules[0].type: plateau cannot be a segment"));
+  EXPECT_THAT(ErrorOf("schedule: {type: sequential, lr: 0.1, schedules: [{type: cosin}]}"),
+              HasSubstr("schedule.schedules[0].type: unknown schedule type 'cosin'"));
+  EXPECT_THAT(ErrorOf("schedule: {type: sequential, lr: 0.1, schedules: [{type: onecycle}]}"),
+              HasSubstr("cycle_momentum: false"));
+  EXPECT_THAT(ErrorOf("schedule: {type: sequential, lr: 0.1, schedules: [{type: constant}, "
+                      "{type: step, step_size: 2}], milestones: [0]}"),
+              HasSubstr("milestones must be >= 1"));
+  EXPECT_THAT(ErrorOf("schedule: {type: sequential, lr: 0.1}"),
+              HasSubstr("sequential needs schedules"));
+}
+
+TEST(ScheduleParserTest, RestartsByCyclesOrByT0NotBoth) {
+  absl::StatusOr<ScheduleSpec> hf =
+      Parse("schedule: {type: cosine_restarts, lr: 0.1, num_cycles: 2.5}");
+  ASSERT_TRUE(hf.ok()) << hf.status();
+  EXPECT_EQ(hf->t_0, 0);
+  EXPECT_EQ(hf->num_cycles, 2.5);
+  const std::string json = ScheduleSpecToJson(*hf).dump();
+  EXPECT_THAT(json, HasSubstr("\"num_cycles\":2.5"));
+  EXPECT_THAT(json, Not(HasSubstr("t_0")));
+  absl::StatusOr<ScheduleSpec> again = Parse("schedule: " + json);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(ScheduleSpecToJson(*again).dump(), json);
+
+  EXPECT_THAT(ErrorOf("schedule: {type: cosine_restarts, lr: 0.1, t_0: 5, num_cycles: 2}"),
+              HasSubstr("schedule.t_0: give t_0 (and t_mult) or num_cycles, not both"));
+  EXPECT_THAT(ErrorOf("schedule: {type: cosine_restarts, lr: 0.1}"),
+              HasSubstr("needs t_0 (ticks in the first cycle) or num_cycles"));
+}
+
+TEST(ScheduleParserTest, ResolvedSequentialRoundTripsThroughItsMapping) {
+  absl::StatusOr<ScheduleSpec> spec = Parse(
+      "schedule: {type: sequential, lr: 0.1, schedules: [{type: linear, start_factor: 0.1, "
+      "total_iters: 5}, {type: cosine, warmup: {fraction: 0.1}}], milestones: [5]}");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  absl::StatusOr<ScheduleSpec> resolved = ResolveSchedule(*spec, Horizon{105, 0});
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  EXPECT_EQ(resolved->segments[1].t_max, 90);  // 100 ticks in the segment, 10 of them warmup
+  const std::string json = ScheduleSpecToJson(*resolved).dump();
+  EXPECT_THAT(json, Not(HasSubstr("\"unit\":\"step\",\"t_max\"")));
+  absl::StatusOr<ScheduleSpec> again = Parse("schedule: " + json);
+  ASSERT_TRUE(again.ok()) << again.status() << json;
   EXPECT_EQ(ScheduleSpecToJson(*again).dump(), json);
 }
 

@@ -157,5 +157,45 @@ TEST(ScheduleForFractionTest, CompressesTheWholeScheduleInTime) {
   EXPECT_EQ(ScheduleForFraction(steps, 1.0, 10).unit, ScheduleUnit::kEpoch);  // the full run
 }
 
+TEST(ScheduleTest, SequentialMilestonesMustFallInsideTheRun) {
+  const ScheduleSpec spec = Spec(
+      "schedule: {type: sequential, lr: 0.1, schedules: [{type: constant}, {type: cosine}], "
+      "milestones: [50]}");
+  absl::StatusOr<Schedule> schedule = Schedule::Create(spec, Horizon{40, 0});
+  ASSERT_FALSE(schedule.ok());
+  EXPECT_THAT(schedule.status().message(),
+              HasSubstr("schedule.milestones: the last milestone (50) must fall inside the 40"));
+
+  const ScheduleSpec too_short = Spec(
+      "schedule: {type: sequential, lr: 0.1, schedules: [{type: constant}, "
+      "{type: cosine, warmup: {steps: 30}}], milestones: [10]}");
+  schedule = Schedule::Create(too_short, Horizon{40, 0});
+  ASSERT_FALSE(schedule.ok());
+  EXPECT_THAT(schedule.status().message(), HasSubstr("schedule.schedules[1].warmup.steps"));
+}
+
+TEST(ScheduleTest, SequentialByEpochCountsMilestonesInEpochs) {
+  const ScheduleSpec spec = Spec(
+      "schedule: {type: sequential, lr: 0.1, unit: epoch, schedules: [{type: constant}, "
+      "{type: step, step_size: 1, gamma: 0.5}], milestones: [2]}");
+  const std::vector<double> lrs = Lrs(spec, Horizon{50, 10});  // 5 epochs of 10 steps
+  EXPECT_EQ(lrs[19], 0.1);
+  EXPECT_EQ(lrs[20], 0.1);  // epoch 2: the step schedule starts at its base
+  EXPECT_EQ(lrs[29], 0.1);
+  EXPECT_EQ(lrs[30], 0.05);
+  EXPECT_EQ(lrs[49], 0.025);
+}
+
+TEST(ScheduleForFractionTest, SequentialKeepsEverySegment) {
+  const ScheduleSpec spec = Spec(
+      "schedule: {type: sequential, lr: 0.1, schedules: [{type: linear, start_factor: 0.1, "
+      "total_iters: 3}, {type: constant}, {type: cosine}], milestones: [3, 4]}");
+  const ScheduleSpec shorter = ScheduleForFraction(spec, 0.1, 0);
+  EXPECT_EQ(shorter.milestones, (std::vector<int64_t>{1, 2}));  // still one tick each
+  EXPECT_EQ(shorter.segments[0].total_iters, 1);
+  absl::StatusOr<Schedule> schedule = Schedule::Create(shorter, Horizon{10, 0});
+  ASSERT_TRUE(schedule.ok()) << schedule.status();
+}
+
 }  // namespace
 }  // namespace lrsweep
