@@ -237,6 +237,7 @@ SweepReport BuildReport(const SweepView& sweep, const std::vector<TrialRecord>& 
   BestPerFamily(report);
   StableLrRanges(report);
   SummarizeRungs(report);
+  SummarizeTpe(&report);
   for (const TrialRecord& trial : trials) {
     report.early_stop.steps_planned += trial.total_steps;
     if (trial.state != TrialState::kStopped) continue;
@@ -481,7 +482,8 @@ nlohmann::ordered_json DiagnosesJson(const SweepReport& report) {
 
 std::string RenderMarkdown(const SweepReport& report) {
   return MarkdownRanking(report) + MarkdownFamilies(report) +
-         MarkdownRungs(report) + MarkdownSensitivityAndDiagnoses(report) + MarkdownProblems(report);
+         MarkdownRungs(report) + MarkdownTpe(report) + MarkdownSensitivityAndDiagnoses(report) +
+         MarkdownProblems(report);
 }
 
 nlohmann::ordered_json RenderJson(const SweepReport& report) {
@@ -516,6 +518,7 @@ nlohmann::ordered_json RenderJson(const SweepReport& report) {
                                  {"steps_trained", report.steps_trained},
                                  {"full_grid_steps", report.full_grid_steps}};
   }
+  if (report.tpe.active) out["tpe"] = TpeJson(report.tpe);
   out["early_stopping"] = {{"stopped", report.early_stop.stopped},
                            {"steps_saved", report.early_stop.steps_saved},
                            {"steps_planned", report.early_stop.steps_planned}};

@@ -26,6 +26,7 @@
 #include "report/diagnoses.h"
 #include "sweep/records.h"
 #include "report/statistics.h"
+#include "report/tpe_summary.h"
 #include "nlohmann/json.hpp"
 
 namespace lrsweep {
@@ -114,6 +115,7 @@ struct SweepReport {
   std::vector<RungSummary> rungs;
   int64_t steps_trained = 0;
   int64_t full_grid_steps = 0;
+  TpeSummary tpe;  // method: tpe (inactive for other sweeps)
 };
 
 SweepReport BuildReport(const SweepView& sweep, const std::vector<TrialRecord>& trials,

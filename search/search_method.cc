@@ -3,6 +3,7 @@
 #include "common/status_macros.h"
 #include "search/median_stopping.h"
 #include "search/successive_halving.h"
+#include "search/tpe_search.h"
 
 namespace lrsweep {
 
@@ -10,6 +11,10 @@ absl::StatusOr<std::unique_ptr<SearchMethod>> MakeSearchMethod(const SweepSpec& 
   if (spec.method == SweepMethod::kAsha) {
     ASSIGN_OR_RETURN(std::unique_ptr<SuccessiveHalving> halving, SuccessiveHalving::Create(spec));
     return std::unique_ptr<SearchMethod>(std::move(halving));
+  }
+  if (spec.method == SweepMethod::kTpe) {
+    ASSIGN_OR_RETURN(std::unique_ptr<TpeSearch> tpe, TpeSearch::Create(spec));
+    return std::unique_ptr<SearchMethod>(std::move(tpe));
   }
   if (spec.early_stopping && spec.early_stopping->rule == "median") {
     return std::unique_ptr<SearchMethod>(std::make_unique<MedianStoppingRule>(*spec.early_stopping));

@@ -137,10 +137,11 @@ ValueRef Sample(const ParameterAxis& axis, size_t grid, std::mt19937_64& rng) {
   return ref;
 }
 
-std::vector<Configuration> RandomConfigurations(const SweepSpec& sweep) {
+// The first `count` configurations of random search.
+std::vector<Configuration> RandomConfigurations(const SweepSpec& sweep, int64_t count) {
   std::mt19937_64 rng(sweep.seed);
   std::vector<Configuration> configurations;
-  for (int64_t n = 0; n < sweep.count; ++n) {
+  for (int64_t n = 0; n < count; ++n) {
     Configuration configuration;
     if (!sweep.grids.empty()) {
       const size_t g = UniformIndex(rng, sweep.grids.size());
@@ -337,6 +338,8 @@ int64_t CountTrials(const SweepSpec& sweep) {
   int64_t configurations = 0;
   if (sweep.method == SweepMethod::kRandom) {
     configurations = sweep.count;
+  } else if (sweep.method == SweepMethod::kTpe) {
+    configurations = std::min(sweep.count, sweep.n_startup_trials);
   } else if (sweep.grids.empty()) {
     configurations = 1;
   } else {
@@ -357,16 +360,23 @@ absl::StatusOr<SweepPlan> PlanSweep(const SweepSpec& sweep, int64_t rung) {
         absl::StrCat(sweep.file, ": no rung ", rung, " (the sweep has ", fractions.size(), ")"));
   }
   const int64_t count = CountTrials(sweep);
-  if (count > sweep.max_trials) {
+  const int64_t most = sweep.method == SweepMethod::kTpe
+                           ? SaturatingMultiply(sweep.count,
+                                                static_cast<int64_t>(sweep.seeds.size()))
+                           : count;
+  if (most > sweep.max_trials) {
     return absl::InvalidArgumentError(absl::StrCat(
         sweep.file, ": parameters: the sweep expands to ",
-        count == std::numeric_limits<int64_t>::max() ? "more than 9e18" : std::to_string(count),
+        most == std::numeric_limits<int64_t>::max() ? "more than 9e18" : std::to_string(most),
         " trials, over max_trials (", sweep.max_trials,
         "). Narrow the grid, use method: random with a count, or raise max_trials."));
   }
-  const std::vector<Configuration> configurations = sweep.method == SweepMethod::kRandom
-                                                        ? RandomConfigurations(sweep)
-                                                        : GridConfigurations(sweep);
+  const bool sampled = sweep.method == SweepMethod::kRandom || sweep.method == SweepMethod::kTpe;
+  const std::vector<Configuration> configurations =
+      sampled ? RandomConfigurations(sweep, sweep.method == SweepMethod::kTpe
+                                                ? std::min(sweep.count, sweep.n_startup_trials)
+                                                : sweep.count)
+              : GridConfigurations(sweep);
   SweepPlan plan;
   plan.trials.reserve(static_cast<size_t>(count));
   YAML::Node root;
@@ -377,11 +387,56 @@ absl::StatusOr<SweepPlan> PlanSweep(const SweepSpec& sweep, int64_t rung) {
                        PlanTrial(sweep, root, configurations[c], static_cast<int64_t>(c), seed,
                                  static_cast<int64_t>(plan.trials.size()), rung,
                                  fractions[static_cast<size_t>(rung)]));
+      if (sweep.method == SweepMethod::kTpe) {  // TPE learns which grid each came from
+        const std::vector<ValueRef>& values = configurations[c].values;
+        trial.grid = values.empty() ? 0 : static_cast<int64_t>(values[0].grid);
+      }
       plan.trials.push_back(std::move(trial));
     }
   }
   plan.warnings = GroupWarnings(plan.trials);
   return plan;
+}
+
+absl::StatusOr<std::vector<TrialPlan>> PlanChosenConfiguration(const SweepSpec& sweep,
+                                                                const ChosenConfiguration& chosen,
+                                                                int64_t config,
+                                                                int64_t first_index) {
+  if (chosen.grid >= std::max<size_t>(1, sweep.grids.size())) {
+    return absl::InvalidArgumentError(absl::StrCat("no grid ", chosen.grid, " in ", sweep.file));
+  }
+  Configuration configuration;
+  if (!sweep.grids.empty()) {
+    const ParameterGrid& grid = sweep.grids[chosen.grid];
+    if (chosen.values.size() != grid.axes.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("grid ", chosen.grid, " has ",
+                                                     grid.axes.size(), " parameters, not ",
+                                                     chosen.values.size()));
+    }
+    for (size_t a = 0; a < grid.axes.size(); ++a) {
+      const ParameterAxis& axis = grid.axes[a];
+      const ChosenValue& value = chosen.values[a];
+      ValueRef ref{axis.path, chosen.grid, value.index, std::nullopt};
+      if (value.number) {
+        const bool integer = axis.distribution &&
+                             axis.distribution->kind == Distribution::Kind::kIntUniform;
+        ref.sampled = integer ? std::to_string(std::llround(*value.number))
+                              : NumberText(*value.number);
+      }
+      configuration.values.push_back(std::move(ref));
+    }
+  }
+  const YAML::Node root = YAML::Load(sweep.text);
+  std::vector<TrialPlan> trials;
+  for (int64_t seed : sweep.seeds) {
+    ASSIGN_OR_RETURN(TrialPlan trial,
+                     PlanTrial(sweep, root, configuration, config, seed,
+                               first_index + static_cast<int64_t>(trials.size()), 0, 1.0));
+    trial.grid = static_cast<int64_t>(chosen.grid);
+    trial.suggested = true;
+    trials.push_back(std::move(trial));
+  }
+  return trials;
 }
 
 nlohmann::ordered_json TrialPlanToJson(const TrialPlan& trial) {
@@ -399,6 +454,8 @@ nlohmann::ordered_json TrialPlanToJson(const TrialPlan& trial) {
   out["total_steps"] = trial.total_steps;
   out["steps_per_epoch"] = trial.steps_per_epoch;
   out["warmup_steps"] = trial.warmup_steps;
+  if (trial.grid >= 0) out["grid"] = trial.grid;
+  if (trial.suggested) out["suggested"] = true;
   if (trial.rung > 0 || trial.horizon_fraction < 1.0) {
     out["rung"] = trial.rung;
     out["horizon_fraction"] = trial.horizon_fraction;

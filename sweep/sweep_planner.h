@@ -19,6 +19,7 @@
 #define LRSWEEP_SWEEP_SWEEP_PLANNER_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -49,6 +50,10 @@ struct TrialPlan {
   // to it, schedule/schedule_horizon.h). 0 and 1 otherwise.
   int64_t rung = 0;
   double horizon_fraction = 1.0;
+  // method: tpe: the grid of `parameters:` the configuration comes from (-1 otherwise), and
+  // whether TPE suggested it (else it is from the random start).
+  int64_t grid = -1;
+  bool suggested = false;
   int64_t warmup_steps = 0;  // optimizer steps spent in the warmup block
   CheckpointPolicy checkpoint;
   std::vector<LintWarning> warnings;
@@ -65,8 +70,27 @@ struct SweepPlan {
   std::vector<PlanWarning> warnings;  // deduplicated across trials
 };
 
+// A configuration chosen by a search method (method: tpe): a value for each axis of grid `grid`,
+// in the grid's axis order — an index into the axis' listed values (or a choice's values), or a
+// number drawn from its distribution. Axes with one fixed value take no choice (index -1).
+struct ChosenValue {
+  int64_t index = -1;
+  std::optional<double> number;
+};
+struct ChosenConfiguration {
+  size_t grid = 0;
+  std::vector<ChosenValue> values;
+};
+
+// The trials of one chosen configuration (one per seed), numbered from `first_index`, with
+// configuration index `config`. InvalidArgument when a trial does not resolve.
+absl::StatusOr<std::vector<TrialPlan>> PlanChosenConfiguration(const SweepSpec& sweep,
+                                                                const ChosenConfiguration& chosen,
+                                                                int64_t config,
+                                                                int64_t first_index);
+
 // Trials the sweep expands to (configurations x seeds), without building them; for method: asha,
-// those of its first rung.
+// those of its first rung; for method: tpe, those of its random start.
 int64_t CountTrials(const SweepSpec& sweep);
 
 // Expands and checks every trial. InvalidArgument (with file:line:column) for a trial that does

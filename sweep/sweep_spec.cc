@@ -22,7 +22,8 @@ namespace {
 const std::vector<std::string> kTopLevelKeys = {
     "name",     "metric",     "method",   "count",      "seed",      "seeds",
     "train",    "lr_scaling", "schedule", "parameters", "max_trials", "max_failures",
-    "checkpoint", "early_stopping", "reduction_factor", "min_fraction", "max_fraction"};
+    "checkpoint", "early_stopping", "reduction_factor", "min_fraction", "max_fraction",
+    "n_startup_trials"};
 const std::vector<std::string> kMetricNames = {"val_accuracy", "val_loss", "test_accuracy",
                                                "train_loss"};
 
@@ -206,9 +207,10 @@ absl::StatusOr<ParameterGrid> ParseGrid(const YamlReader& reader, const YAML::No
     const YAML::Node& value = entry.second;
     const std::string axis_path = absl::StrCat(path, ".", axis.path);
     if (value.IsMap() && value["distribution"].IsDefined()) {
-      if (method != SweepMethod::kRandom) {
+      if (method != SweepMethod::kRandom && method != SweepMethod::kTpe) {
         return reader.Error(value, axis_path,
-                            "distributions need method: random (a grid takes a list of values)");
+                            "distributions need method: random or tpe (a grid takes a list of "
+                            "values)");
       }
       ASSIGN_OR_RETURN(axis.distribution, ParseDistribution(reader, value, axis_path));
     } else if (value.IsSequence()) {
@@ -346,29 +348,46 @@ absl::Status ParseMethod(const YamlReader& reader, const YAML::Node& root, Sweep
       sweep->method = SweepMethod::kRandom;
     } else if (method == "asha") {
       sweep->method = SweepMethod::kAsha;
+    } else if (method == "tpe") {
+      sweep->method = SweepMethod::kTpe;
     } else {
       return reader.Error(root["method"], "method",
                           absl::StrCat("unknown method '", method, "'.",
-                                       DidYouMean(method, {"grid", "random", "asha"})));
+                                       DidYouMean(method, {"grid", "random", "asha", "tpe"})));
     }
   }
   RETURN_IF_ERROR(ParseHalving(reader, root, sweep));
-  if (sweep->method != SweepMethod::kRandom) {
+  const bool samples =
+      sweep->method == SweepMethod::kRandom || sweep->method == SweepMethod::kTpe;
+  if (!samples) {
     for (const char* key : {"count", "seed"}) {
       if (root[key].IsDefined()) {
-        return reader.Error(root[key], key, "only used with method: random (grids use seeds:)");
+        return reader.Error(root[key], key,
+                            "only used with method: random or tpe (grids use seeds:)");
       }
     }
-    return absl::OkStatus();
   }
+  if (sweep->method != SweepMethod::kTpe && root["n_startup_trials"].IsDefined()) {
+    return reader.Error(root["n_startup_trials"], "n_startup_trials", "only used with method: tpe");
+  }
+  if (!samples) return absl::OkStatus();
   if (!root["count"].IsDefined()) {
-    return reader.Error(root, "count", "method: random needs count (configurations to sample)");
+    return reader.Error(root, "count",
+                        absl::StrCat("method: ", sweep->method == SweepMethod::kTpe ? "tpe" : "random",
+                                     " needs count (configurations to sample)"));
   }
   ASSIGN_OR_RETURN(sweep->count, reader.Int(root["count"], "count"));
   if (sweep->count < 1) return reader.Error(root["count"], "count", "must be at least 1");
   if (root["seed"].IsDefined()) {
     ASSIGN_OR_RETURN(int64_t seed, reader.Int(root["seed"], "seed"));
     sweep->seed = static_cast<uint64_t>(seed);
+  }
+  if (root["n_startup_trials"].IsDefined()) {
+    ASSIGN_OR_RETURN(sweep->n_startup_trials,
+                     reader.Int(root["n_startup_trials"], "n_startup_trials"));
+    if (sweep->n_startup_trials < 1) {
+      return reader.Error(root["n_startup_trials"], "n_startup_trials", "must be at least 1");
+    }
   }
   return absl::OkStatus();
 }
@@ -382,6 +401,11 @@ absl::Status ParseEarlyStopping(const YamlReader& reader, const YAML::Node& root
     return reader.Error(node, "early_stopping",
                         "not used with method: asha, which already drops the configurations "
                         "behind at each rung; remove one of them");
+  }
+  if (sweep->method == SweepMethod::kTpe) {
+    return reader.Error(node, "early_stopping",
+                        "not combined with method: tpe yet (TPE learns from finished "
+                        "configurations); use one of them");
   }
   RETURN_IF_ERROR(reader.RequireMap(node, "early_stopping"));
   RETURN_IF_ERROR(reader.CheckKeys(node, "early_stopping",

@@ -33,7 +33,10 @@ inline constexpr int64_t kDefaultMaxTrials = 100000;
 // grid and random expand `parameters` into trials up front; asha (successive halving) expands
 // them like a grid and trains each configuration over growing fractions of its run, promoting the
 // best 1/reduction_factor of each rung to the next.
-enum class SweepMethod { kGrid, kRandom, kAsha };
+// tpe samples like random search for its first n_startup_trials configurations, then suggests
+// each next one from a Tree-structured Parzen Estimator over the trials that ended (and those
+// still running, counted as bad), one configuration per trial that ends, up to count.
+enum class SweepMethod { kGrid, kRandom, kAsha, kTpe };
 enum class LrScalingRule { kNone, kLinear, kSqrt };
 
 struct MetricSpec {
@@ -98,8 +101,9 @@ struct SweepSpec {
   std::string name;
   MetricSpec metric;
   SweepMethod method = SweepMethod::kGrid;
-  int64_t count = 0;  // random: configurations to sample
-  uint64_t seed = 0;  // random: sampling seed
+  int64_t count = 0;  // random, tpe: configurations to sample
+  uint64_t seed = 0;  // random, tpe: sampling seed
+  int64_t n_startup_trials = 10;  // tpe: configurations sampled at random before TPE suggests
   SuccessiveHalvingSpec halving;  // asha
   std::vector<int64_t> seeds = {0};
   LrScalingRule lr_scaling = LrScalingRule::kNone;

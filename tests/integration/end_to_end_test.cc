@@ -387,6 +387,48 @@ nlohmann::json RunReportJson(const testing::CommandResult& run) {
   return nlohmann::json::parse(in, nullptr, false);
 }
 
+// method: tpe through `lrsweep run`: a random start, then one TPE suggestion per finished
+// configuration, shown in the report.
+TEST(EndToEndTest, RunWithTpeSuggestsEachNextConfigurationFromTheResults) {
+  testing::TempDir dir;
+  const std::string sweep = R"(name: e2e-tpe
+method: tpe
+count: 7
+n_startup_trials: 3
+seed: 11
+train:
+  model: {type: mlp, hidden: [16]}
+  data: {type: synthetic, train_examples: 512, test_examples: 64, val_fraction: 0.25}
+  optimizer: {type: sgd, momentum: 0.9}
+  steps: 60
+  batch_size: 32
+parameters:
+  schedule.type: [constant, cosine]
+  schedule.lr: {distribution: log_uniform, min: 1.0e-3, max: 0.2}
+)";
+  ASSERT_TRUE(WriteFileAtomically(dir.path() + "/tpe.yaml", sweep).ok());
+  const testing::CommandResult run = RunLrsweep(
+      "run " + dir.path() + "/tpe.yaml --workers 2 --data-dir " + dir.path() + "/data");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("## TPE search"));
+  const nlohmann::json report = RunReportJson(run);
+  ASSERT_FALSE(report.is_discarded());
+  ASSERT_EQ(report["trials"].size(), 7u);
+  std::set<std::string> params;
+  for (const nlohmann::json& trial : report["trials"]) {
+    EXPECT_THAT(trial["state"].get<std::string>(), ::testing::AnyOf("COMPLETED", "DIVERGED"))
+        << trial.dump();
+    params.insert(trial["params"].dump());
+  }
+  EXPECT_EQ(params.size(), 7u);  // no configuration suggested twice
+  const nlohmann::json& tpe = report["tpe"];
+  EXPECT_EQ(tpe["random_start"], 3);
+  EXPECT_EQ(tpe["suggested"], 4);
+  ASSERT_EQ(tpe["history"].size(), 7u);
+  EXPECT_EQ(tpe["history"][3]["from"], "tpe");
+  EXPECT_FALSE(tpe["concentrated"].empty());
+}
+
 // method: asha through `lrsweep run`: rungs of growing runs, the winner trained on the full run
 // exactly as the grid trains it, for a fraction of the grid's steps.
 TEST(EndToEndTest, RunWithSuccessiveHalvingTrainsTheWinnerLikeTheGridForFewerSteps) {

@@ -123,7 +123,7 @@ TEST(OwnScriptTest, KilledAndPreemptedScriptsEndBitIdenticalToAnUndisturbedRun) 
 TEST(OwnScriptTest, AFailingSilentOrMissingScriptFailsItsTrialWithTheReason) {
   TempDir dir;
   const std::string file = dir.Write("sweep.yaml", ScriptSweep("script-bad",
-                                                               "  report_timeout_minutes: 0.05\n",
+                                                               "  report_timeout_minutes: 0.25\n",
                                                                R"(
   - train.args.mode: [raise, silent]
   - train.command: [[/nonexistent/python3, train.py]]
@@ -138,7 +138,7 @@ TEST(OwnScriptTest, AFailingSilentOrMissingScriptFailsItsTrialWithTheReason) {
   for (const auto& [index, trial] : trials) EXPECT_EQ(trial.state(), v1::FAILED) << index;
   EXPECT_THAT(trials[0].reason(), AllOf(HasSubstr("exited with code 1"),
                                         HasSubstr("ValueError: boom at step 3")));
-  EXPECT_THAT(trials[1].reason(), HasSubstr("reported nothing for 0.05 minutes"));
+  EXPECT_THAT(trials[1].reason(), HasSubstr("reported nothing for 0.25 minutes"));
   EXPECT_THAT(trials[2].reason(), HasSubstr("cannot run '/nonexistent/python3'"));
   const testing::CommandResult logs = testing::RunLrsweep(
       absl::StrCat("logs ", sweep, " 0 --coordinator ", cluster.address()));
