@@ -7,6 +7,8 @@
 #                                      restarts; writes the Soak section of bench/RESULTS.md
 #   bench/halving.sh [BUILD_DIR]       successive halving vs the full grid vs Optuna's pruner;
 #                                      writes section 5 of bench/RESULTS.md
+#   bench/tpe.sh [BUILD_DIR]           a TPE suggestion vs Optuna's TPESampler with 10,000 results;
+#                                      writes section 6 of bench/RESULTS.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SMOKE=0
@@ -46,6 +48,8 @@ if [ $SMOKE = 1 ]; then
   "$BIN/lrsweep" run bench/sweep_smoke.yaml --workers 2 --data-dir "$OUT/sweep" > /dev/null 2>&1
   run sweep_py "$PY" bench/optuna_sweep.py --smoke
   bench/halving.sh --smoke "$BUILD_DIR" > /dev/null
+  run tpe "$BIN/tpe_bench" --observations 200 --suggestions 2
+  run tpe_py "$PY" bench/optuna_tpe.py --observations 200 --suggestions 1
   echo "bench smoke: 1 passed, 0 failed"
   exit 0
 fi

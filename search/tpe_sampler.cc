@@ -42,12 +42,13 @@ size_t GoodCount(size_t n) {
 struct Parzen {
   std::vector<double> mu;
   std::vector<double> sigma;
+  std::vector<double> scale;  // 1 / (sigma sqrt(2 pi) x the mass inside [low, high])
   double low = 0.0;
   double high = 0.0;
 };
 
 Parzen FitParzen(std::vector<double> points, double low, double high) {
-  Parzen parzen{{}, {}, low, high};
+  Parzen parzen{{}, {}, {}, low, high};
   const double range = high - low;
   std::sort(points.begin(), points.end());
   const double min_sigma = range / std::min(100.0, static_cast<double>(points.size()) + 1.0);
@@ -59,17 +60,19 @@ Parzen FitParzen(std::vector<double> points, double low, double high) {
   }
   parzen.mu.push_back(low + range / 2);  // the prior
   parzen.sigma.push_back(range);
+  for (size_t i = 0; i < parzen.mu.size(); ++i) {
+    const double s = parzen.sigma[i];
+    const double mass = NormalCdf((high - parzen.mu[i]) / s) - NormalCdf((low - parzen.mu[i]) / s);
+    parzen.scale.push_back(1.0 / (s * kSqrt2Pi * std::max(mass, 1e-12)));
+  }
   return parzen;
 }
 
 double LogDensity(const Parzen& parzen, double x) {
   double sum = 0.0;
   for (size_t i = 0; i < parzen.mu.size(); ++i) {
-    const double s = parzen.sigma[i];
-    const double z = (x - parzen.mu[i]) / s;
-    const double mass =
-        NormalCdf((parzen.high - parzen.mu[i]) / s) - NormalCdf((parzen.low - parzen.mu[i]) / s);
-    sum += std::exp(-0.5 * z * z) / (s * kSqrt2Pi) / std::max(mass, 1e-12);
+    const double z = (x - parzen.mu[i]) / parzen.sigma[i];
+    sum += std::exp(-0.5 * z * z) * parzen.scale[i];
   }
   return std::log(sum / static_cast<double>(parzen.mu.size()) + 1e-300);
 }
