@@ -32,7 +32,7 @@ count: 6
 n_startup_trials: 2
 seed: 7
 parameters:
-  schedule.type: [constant, cosine, step_by_epoch_placeholder]
+  schedule.type: [constant, cosine, linear]
   schedule.lr: {distribution: log_uniform, min: 1.0e-4, max: 1.0}
   schedule.warmup.fraction: {distribution: uniform, min: 0.0, max: 0.2}
 )";
@@ -43,13 +43,7 @@ SweepSpec Sweep(std::string text) {
   return *spec;
 }
 
-// A sweep whose family axis holds only valid types.
-SweepSpec SamplerSweep() {
-  std::string text = kTpeSweep;
-  const std::string placeholder = "step_by_epoch_placeholder";
-  text.replace(text.find(placeholder), placeholder.size(), "linear");
-  return Sweep(text);
-}
+SweepSpec SamplerSweep() { return Sweep(kTpeSweep); }
 
 // A synthetic objective: best at lr = 0.03 and a warmup of 5%, whatever the family.
 double Loss(const ChosenConfiguration& c) {
@@ -225,9 +219,7 @@ TEST(TpeSearchTest, ARestartedMethodSuggestsWhatTheOriginalWould) {
 }
 
 TEST(TpeSearchTest, SeedsOfAConfigurationAreAveragedBeforeItCounts) {
-  std::string text = kTpeSweep;
-  text.replace(text.find("step_by_epoch_placeholder"), 25, "linear");
-  text += "seeds: [0, 1]\n";
+  std::string text = std::string(kTpeSweep) + "seeds: [0, 1]\n";
   TpeHarness h(Sweep(text));
   ASSERT_THAT(h.rows(), SizeIs(4));  // 2 configurations x 2 seeds
   EXPECT_THAT(h.End({{0, 0.8}}), IsEmpty());  // its other seed still runs
@@ -238,8 +230,7 @@ TEST(TpeSearchTest, SeedsOfAConfigurationAreAveragedBeforeItCounts) {
 }
 
 TEST(TpeSpecTest, MistakesNameTheKey) {
-  std::string text = kTpeSweep;
-  text.replace(text.find("step_by_epoch_placeholder"), 25, "linear");
+  const std::string text = kTpeSweep;
   absl::StatusOr<SweepSpec> spec = ParseSweep(text, "s.yaml");
   ASSERT_TRUE(spec.ok()) << spec.status();
   EXPECT_EQ(spec->n_startup_trials, 2);
