@@ -5,6 +5,7 @@
 #include <numeric>
 #include <random>
 
+#include "common/portable_random.h"
 #include "common/yaml_reader.h"
 
 namespace lrsweep {
@@ -12,15 +13,6 @@ namespace {
 
 constexpr int kCandidates = 24;  // draws from l(x) per parameter (Optuna's n_ei_candidates)
 constexpr double kSqrt2Pi = 2.5066282746310002;
-
-// A uniform double in [0, 1) from 53 random bits, the same on every platform.
-double Uniform01(std::mt19937_64& rng) {
-  return static_cast<double>(rng() >> 11) * (1.0 / 9007199254740992.0);
-}
-
-size_t UniformIndex(std::mt19937_64& rng, size_t n) {
-  return std::min(n - 1, static_cast<size_t>(Uniform01(rng) * static_cast<double>(n)));
-}
 
 // Box-Muller: std::normal_distribution differs between standard libraries.
 double StandardNormal(std::mt19937_64& rng) {

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/portable_random.h"
 #include "common/status_macros.h"
 #include "fmt/format.h"
 #include "schedule/schedule.h"
@@ -94,16 +95,6 @@ std::vector<Configuration> GridConfigurations(const SweepSpec& sweep) {
     }
   }
   return configurations;
-}
-
-// A uniform double in [0, 1) from 53 random bits: identical on every platform, unlike
-// std::uniform_real_distribution.
-double Uniform01(std::mt19937_64& rng) {
-  return static_cast<double>(rng() >> 11) * (1.0 / 9007199254740992.0);
-}
-
-size_t UniformIndex(std::mt19937_64& rng, size_t n) {
-  return std::min(n - 1, static_cast<size_t>(Uniform01(rng) * static_cast<double>(n)));
 }
 
 std::string NumberText(double value) { return fmt::format("{}", value); }
