@@ -176,7 +176,7 @@ absl::Status RunRunCommand(const RunCommandOptions& options, std::ostream& out,
   const int cores = std::max(1u, std::thread::hardware_concurrency());
   const int workers = std::max(
       1, std::min<int>(options.workers > 0 ? options.workers : cores,
-                       static_cast<int>(plan.trials.size())));
+                       static_cast<int>(plan.trials.size() + plan.after_range_test.size())));
   const int threads = std::max(1, cores / workers);
   ForgetClusterSecurity();
 

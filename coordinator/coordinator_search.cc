@@ -87,9 +87,16 @@ void Coordinator::AddSearchTrials(StoreWrite& write) {
           return change.first == sweep_id && change.second == SweepState::kCancelled;
         });
     if (cancelled) continue;
+    EndingPoints points;
+    for (const MetricAppend& append : write.metrics) {
+      if (append.sweep_id != sweep_id) continue;
+      std::vector<MetricPoint>& into = points[append.trial];
+      into.insert(into.end(), append.points.begin(), append.points.end());
+    }
     int64_t next = table_.TrialCount(sweep_id);
     const int64_t first = next;
-    for (const SearchOperation& operation : search_methods_.at(sweep_id)->AfterTrialsEnd(rows)) {
+    for (const SearchOperation& operation :
+         search_methods_.at(sweep_id)->AfterTrialsEnd(rows, points)) {
       if (operation.kind != SearchOperation::Kind::kCreate) continue;
       TrialRecord added = operation.created;
       added.sweep_id = sweep_id;

@@ -230,21 +230,25 @@ SweepReport BuildReport(const SweepView& sweep, const std::vector<TrialRecord>& 
   SweepReport report;
   report.sweep = sweep;
   report.options = options;
-  report.trials = trials;
+  std::vector<TrialRecord> range_tests;
+  for (const TrialRecord& trial : trials) {
+    (IsRangeTestTrial(trial) ? range_tests : report.trials).push_back(trial);
+  }
   report.histories = std::move(histories);
+  report.range_tests = SummarizeRangeTests(range_tests, report.trials, report.histories);
   RankConfigurations(report);
   CompareTopTwo(report);
   BestPerFamily(report);
   StableLrRanges(report);
   SummarizeRungs(report);
   SummarizeTpe(&report);
-  for (const TrialRecord& trial : trials) {
+  for (const TrialRecord& trial : report.trials) {
     report.early_stop.steps_planned += trial.total_steps;
     if (trial.state != TrialState::kStopped) continue;
     report.early_stop.stopped += 1;
     report.early_stop.steps_saved += std::max<int64_t>(0, trial.total_steps - trial.step);
   }
-  for (const TrialRecord& trial : trials) {
+  for (const TrialRecord& trial : report.trials) {
     if (!IsFinal(trial.state) && trial.state != TrialState::kDiverged) continue;
     auto history = report.histories.find(trial.trial);
     static const std::vector<MetricPoint> kEmpty;
@@ -482,7 +486,8 @@ nlohmann::ordered_json DiagnosesJson(const SweepReport& report) {
 
 std::string RenderMarkdown(const SweepReport& report) {
   return MarkdownRanking(report) + MarkdownFamilies(report) +
-         MarkdownRungs(report) + MarkdownTpe(report) + MarkdownSensitivityAndDiagnoses(report) +
+         MarkdownRangeTests(report) + MarkdownRungs(report) + MarkdownTpe(report) +
+         MarkdownSensitivityAndDiagnoses(report) +
          MarkdownProblems(report);
 }
 
@@ -519,6 +524,7 @@ nlohmann::ordered_json RenderJson(const SweepReport& report) {
                                  {"full_grid_steps", report.full_grid_steps}};
   }
   if (report.tpe.active) out["tpe"] = TpeJson(report.tpe);
+  if (report.range_tests.active()) out["range_tests"] = RangeTestJson(report.range_tests);
   out["early_stopping"] = {{"stopped", report.early_stop.stopped},
                            {"steps_saved", report.early_stop.steps_saved},
                            {"steps_planned", report.early_stop.steps_planned}};

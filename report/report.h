@@ -26,6 +26,7 @@
 #include "report/diagnoses.h"
 #include "sweep/records.h"
 #include "report/statistics.h"
+#include "report/range_test_summary.h"
 #include "report/tpe_summary.h"
 #include "nlohmann/json.hpp"
 
@@ -116,6 +117,8 @@ struct SweepReport {
   int64_t steps_trained = 0;
   int64_t full_grid_steps = 0;
   TpeSummary tpe;  // method: tpe (inactive for other sweeps)
+  // lr_range_test: the range test trials, which `trials` and everything ranked leave out.
+  RangeTestSummary range_tests;
 };
 
 SweepReport BuildReport(const SweepView& sweep, const std::vector<TrialRecord>& trials,

@@ -309,8 +309,9 @@ Json SensitivityChart(const SweepReport& report) {
 
 std::string RenderHtml(const SweepReport& report) {
   const SweepRecord& sweep = report.sweep.record;
-  const Json charts = Json::array({MetricVsLr(report), PlannedVsLogged(report), LossCurves(report),
-                                   ParallelCoordinates(report), SensitivityChart(report)});
+  Json charts = Json::array({MetricVsLr(report), PlannedVsLogged(report), LossCurves(report),
+                             ParallelCoordinates(report), SensitivityChart(report)});
+  if (report.range_tests.active()) charts.push_back(RangeTestChart(report.range_tests));
   std::string page = fmt::format(
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
       "<title>{0} — lrsweep report</title>\n<style>\n"

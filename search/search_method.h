@@ -14,7 +14,7 @@
 //   method->OnTrialCreated(trial);
 //   method->OnMetrics(trial, points);
 //   for (const SearchOperation& op : method->Decide(trial)) { /* kStop: stop it */ }
-//   for (const SearchOperation& op : method->AfterTrialsEnd(rows)) { /* kCreate: add op.trial */ }
+//   for (const SearchOperation& op : method->AfterTrialsEnd(rows, points)) { /* kCreate: add op.trial */ }
 //   method->OnTrialEnded(finished_trial);
 //
 // Thread safety: not thread-safe; the coordinator calls it under its lock.
@@ -22,6 +22,7 @@
 #define LRSWEEP_SEARCH_SEARCH_METHOD_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,9 @@
 #include "sweep/sweep_spec.h"
 
 namespace lrsweep {
+
+// Metric points by trial.
+using EndingPoints = std::map<int64_t, std::vector<MetricPoint>>;
 
 // What a search method asks the coordinator to do.
 struct SearchOperation {
@@ -64,8 +68,10 @@ class SearchMethod {
   // The trials to add once `ending` (rows of trials about to become final, not yet applied) are
   // final. Empty: nothing to add. Nothing changes until those rows come back as OnTrialEnded
   // and the added ones as OnTrialCreated.
-  virtual std::vector<SearchOperation> AfterTrialsEnd(
-      const std::vector<TrialRecord>& /*ending*/) const {
+  // `points`: the metric points stored with the endings (a completion's last points), by trial;
+  // they come to OnMetrics once the ending is durable.
+  virtual std::vector<SearchOperation> AfterTrialsEnd(const std::vector<TrialRecord>& /*ending*/,
+                                                      const EndingPoints& /*points*/) const {
     return {};
   }
 };

@@ -94,7 +94,7 @@ void SuccessiveHalving::Promote(int64_t config, int64_t rung,
 }
 
 std::vector<SearchOperation> SuccessiveHalving::AfterTrialsEnd(
-    const std::vector<TrialRecord>& ending) const {
+    const std::vector<TrialRecord>& ending, const EndingPoints& /*points*/) const {
   std::map<int64_t, const TrialRecord*> rows;
   for (const TrialRecord& row : ending) {
     if (trials_.count(row.trial) > 0 && IsFinal(row.state)) rows[row.trial] = &row;

@@ -19,7 +19,7 @@
 //
 //   ASSIGN_OR_RETURN(auto halving, SuccessiveHalving::Create(spec));
 //   for (const TrialRecord& row : rows_being_completed) ...;
-//   std::vector<SearchOperation> add = halving->AfterTrialsEnd(rows_being_completed);
+//   std::vector<SearchOperation> add = halving->AfterTrialsEnd(rows_being_completed, {});
 //
 // Thread safety: not thread-safe (see SearchMethod).
 #ifndef LRSWEEP_SEARCH_SUCCESSIVE_HALVING_H_
@@ -50,7 +50,8 @@ class SuccessiveHalving : public SearchMethod {
   void OnTrialCreated(const TrialRecord& trial) override;
   bool ObservesMetrics() const override { return false; }
   void OnTrialEnded(const TrialRecord& trial) override;
-  std::vector<SearchOperation> AfterTrialsEnd(const std::vector<TrialRecord>& ending) const override;
+  std::vector<SearchOperation> AfterTrialsEnd(const std::vector<TrialRecord>& ending,
+                                             const EndingPoints& points) const override;
 
   // The rung of a trial row, from its plan ("rung"; 0 when absent).
   static int64_t RungOf(const TrialRecord& trial);

@@ -79,7 +79,7 @@ std::vector<TpeObservation> TpeSearch::Observations(
 }
 
 std::vector<SearchOperation> TpeSearch::AfterTrialsEnd(
-    const std::vector<TrialRecord>& ending) const {
+    const std::vector<TrialRecord>& ending, const EndingPoints& /*points*/) const {
   // The configurations as they will be once `ending` is final, and how many it completes.
   std::map<int64_t, Configuration> configs = configs_;
   std::set<int64_t> touched;

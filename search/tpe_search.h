@@ -38,7 +38,8 @@ class TpeSearch : public SearchMethod {
   void OnTrialCreated(const TrialRecord& trial) override;
   bool ObservesMetrics() const override { return false; }
   void OnTrialEnded(const TrialRecord& trial) override;
-  std::vector<SearchOperation> AfterTrialsEnd(const std::vector<TrialRecord>& ending) const override;
+  std::vector<SearchOperation> AfterTrialsEnd(const std::vector<TrialRecord>& ending,
+                                             const EndingPoints& points) const override;
 
  private:
   struct Known {

@@ -17,6 +17,7 @@
 #include "schedule/schedule.h"
 #include "schedule/schedule_horizon.h"
 #include "schedule/schedule_parser.h"
+#include "sweep/range_test_plan.h"
 
 namespace lrsweep {
 namespace {
@@ -34,7 +35,19 @@ struct ValueRef {
   // A number drawn from a distribution, as YAML text. Text, not a node: a node kept here would
   // be merged with the tree of the first trial that used it and keep that whole tree alive.
   std::optional<std::string> sampled;
+  // A factor of this range test pick (sweep/range_test_spec.h); `sampled` holds the factor.
+  std::string relative_anchor;
 };
+
+// The reference to value `index` of a listed axis.
+ValueRef ListedRef(const ParameterAxis& axis, size_t grid, int64_t index) {
+  ValueRef ref{axis.path, grid, index, std::nullopt, ""};
+  if (!axis.relative_anchor.empty()) {
+    ref.sampled = axis.values[static_cast<size_t>(index)].Scalar();
+    ref.relative_anchor = axis.relative_anchor;
+  }
+  return ref;
+}
 
 // One configuration: a value for each axis of one grid.
 struct Configuration {
@@ -46,6 +59,12 @@ struct Configuration {
 // joins that tree; so a parse is shared by a batch of trials only (kTrialsPerParse), which bounds
 // the memory planning holds.
 YAML::Node Resolve(const YAML::Node& root, const ValueRef& ref) {
+  if (!ref.relative_anchor.empty()) {
+    YAML::Node relative(YAML::NodeType::Map);
+    relative["range_test"] = ref.relative_anchor;
+    relative["factor"] = *ref.sampled;
+    return relative;
+  }
   if (ref.sampled) return YAML::Node(*ref.sampled);
   const YAML::Node parameters = root["parameters"];
   const YAML::Node grid = parameters.IsSequence() ? parameters[ref.grid] : parameters;
@@ -83,9 +102,10 @@ std::vector<Configuration> GridConfigurations(const SweepSpec& sweep) {
       Configuration configuration;
       for (size_t a = 0; a < grid.axes.size(); ++a) {
         const ParameterAxis& axis = grid.axes[a];
+        const size_t g = static_cast<size_t>(&grid - sweep.grids.data());
         configuration.values.push_back(
-            {axis.path, static_cast<size_t>(&grid - sweep.grids.data()),
-             axis.listed ? static_cast<int64_t>(digits[a]) : -1, std::nullopt});
+            axis.listed ? ListedRef(axis, g, static_cast<int64_t>(digits[a]))
+                        : ValueRef{axis.path, g, -1, std::nullopt, ""});
       }
       configurations.push_back(std::move(configuration));
       for (size_t a = grid.axes.size(); a-- > 0;) {
@@ -100,9 +120,11 @@ std::vector<Configuration> GridConfigurations(const SweepSpec& sweep) {
 std::string NumberText(double value) { return fmt::format("{}", value); }
 
 ValueRef Sample(const ParameterAxis& axis, size_t grid, std::mt19937_64& rng) {
-  ValueRef ref{axis.path, grid, -1, std::nullopt};
+  ValueRef ref{axis.path, grid, -1, std::nullopt, ""};
   if (!axis.distribution) {
-    if (axis.listed) ref.index = static_cast<int64_t>(UniformIndex(rng, axis.values.size()));
+    if (axis.listed) {
+      ref = ListedRef(axis, grid, static_cast<int64_t>(UniformIndex(rng, axis.values.size())));
+    }
     return ref;
   }
   const Distribution& d = *axis.distribution;
@@ -233,25 +255,117 @@ absl::Status ResolveCommandWorkdir(const SweepSpec& sweep, TrainSpec* train) {
   return absl::OkStatus();
 }
 
+// Where a trial sits in the sweep, and what its relative LR resolves against.
+struct TrialPlace {
+  int64_t config = 0;
+  int64_t seed = 0;
+  int64_t index = 0;
+  int64_t rung = 0;
+  double fraction = 1.0;
+  // lr_range_test: the finished range tests; null plans a relative LR with a stand-in pick.
+  const RangeTestResults* range_tests = nullptr;
+};
+
+// The swept values of a trial for people: a relative LR as "0.3 x steepest".
+std::vector<std::pair<std::string, nlohmann::ordered_json>> ParamsOf(const Overrides& overrides) {
+  std::vector<std::pair<std::string, nlohmann::ordered_json>> params;
+  for (const auto& [path, value] : overrides) {
+    if (IsRelativeLr(value)) {
+      params.emplace_back(path, absl::StrCat(value["factor"].Scalar(), " x ",
+                                             value["range_test"].Scalar()));
+    } else {
+      params.emplace_back(path, YamlToJson(value));
+    }
+  }
+  return params;
+}
+
+// A relative schedule.lr replaced by factor x the pick of the trial's training setup (a stand-in
+// pick when no range test has run). FailedPrecondition, saying why, when the pick is missing.
+absl::Status ApplyRelativeLr(const SweepSpec& sweep, const YamlReader& reader,
+                             const RangeTestResults* range_tests, YAML::Node* schedule,
+                             TrialPlan* trial) {
+  const YAML::Node lr = (*schedule)["lr"];
+  if (!IsRelativeLr(lr) || !sweep.range_test) return absl::OkStatus();
+  RelativeLr relative;
+  relative.key = trial->setup_key;
+  relative.anchor = lr["range_test"].Scalar();
+  ASSIGN_OR_RETURN(relative.factor, reader.Double(lr["factor"], "schedule.lr.factors"));
+  if (range_tests == nullptr) {
+    relative.pick = std::sqrt(sweep.range_test->min_lr * sweep.range_test->max_lr);
+    relative.provisional = true;
+  } else {
+    const auto found = range_tests->find(relative.key);
+    if (found == range_tests->end()) {
+      return absl::FailedPreconditionError("no range test ran for its training setup");
+    }
+    const RangeTestResult& result = found->second;
+    relative.range_test_trial = result.trial;
+    const std::optional<double> pick = result.curve.Pick(relative.anchor);
+    if (!pick) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "range test trial ", result.trial, " has no ", relative.anchor, " pick: ",
+          result.failure.empty() ? result.curve.problem : result.failure));
+    }
+    relative.pick = *pick;
+  }
+  schedule->reset(WithOverride(*schedule, {"lr"}, 0, YAML::Node(relative.factor * relative.pick)));
+  trial->relative_lr = relative;
+  return absl::OkStatus();
+}
+
+// The run's length and schedule: shortened to a rung of successive halving, resolved, linted.
+absl::Status ResolveTrialRun(ScheduleSpec schedule, TrialPlan* trial) {
+  if (trial->horizon_fraction < 1.0) {
+    // A rung of successive halving: the run and its schedule shortened together.
+    const double fraction = trial->horizon_fraction;
+    const int64_t steps = std::max<int64_t>(
+        1, std::llround(fraction * static_cast<double>(trial->train.TotalSteps())));
+    schedule = ScheduleForFraction(schedule, fraction, trial->train.StepsPerEpoch());
+    trial->train.epochs.reset();
+    trial->train.steps = steps;
+  }
+  trial->total_steps = trial->train.TotalSteps();
+  trial->steps_per_epoch = trial->train.StepsPerEpoch();
+  const Horizon horizon{trial->total_steps, trial->steps_per_epoch};
+  trial->warnings = LintSchedule(
+      schedule, horizon,
+      LintContext{trial->train.optimizer.type, trial->train.EffectiveBatchSize(),
+                  trial->train.epochs.has_value()});
+  absl::StatusOr<ScheduleSpec> resolved = ResolveSchedule(schedule, horizon);
+  if (!resolved.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(resolved.status().message(), " (trial ", trial->index, ")"));
+  }
+  trial->schedule = *std::move(resolved);
+  const int64_t warmup_ticks = trial->schedule.warmup ? *trial->schedule.warmup->steps : 0;
+  const int64_t ticks_to_steps =
+      trial->schedule.unit == ScheduleUnit::kEpoch ? trial->steps_per_epoch : 1;
+  trial->warmup_steps = std::min(trial->total_steps, warmup_ticks * ticks_to_steps);
+  return absl::OkStatus();
+}
+
 // `root` is a parse of the sweep's text (see Resolve); positions are those of the file.
 absl::StatusOr<TrialPlan> PlanTrial(const SweepSpec& sweep, const YAML::Node& root,
-                                    const Configuration& configuration, int64_t config_index,
-                                    int64_t seed, int64_t index, int64_t rung, double fraction) {
+                                    const Configuration& configuration, const TrialPlace& place) {
   const YamlReader reader(sweep.file);
   Overrides overrides;
   for (const ValueRef& ref : configuration.values) overrides.emplace_back(ref.path, Resolve(root, ref));
   TrialPlan trial;
-  trial.index = index;
-  trial.config = config_index;
-  trial.seed = seed;
-  for (const auto& [path, value] : overrides) trial.params.emplace_back(path, YamlToJson(value));
-  ASSIGN_OR_RETURN(trial.train, ParseTrainSpec(TrialTrainNode(root["train"], overrides), reader,
-                                               "train", sweep.artifacts));
+  trial.index = place.index;
+  trial.config = place.config;
+  trial.seed = place.seed;
+  trial.rung = place.rung;
+  trial.horizon_fraction = place.fraction;
+  trial.params = ParamsOf(overrides);
+  const YAML::Node train_node = TrialTrainNode(root["train"], overrides);
+  ASSIGN_OR_RETURN(trial.train, ParseTrainSpec(train_node, reader, "train", sweep.artifacts));
   RETURN_IF_ERROR(ResolveCommandWorkdir(sweep, &trial.train));
+  if (sweep.range_test) trial.setup_key = TrainSetupKey(train_node);
   if (absl::StrContains(sweep.metric.name, "accuracy") && !trial.train.Classification()) {
     return absl::InvalidArgumentError(absl::StrCat(
         sweep.file, ": metric ", sweep.metric.name, " needs class-index targets (integer, one "
-        "per example) and a classification loss, but trial ", index, " trains with loss ",
+        "per example) and a classification loss, but trial ", place.index, " trains with loss ",
         trial.train.loss, " on ", trial.train.data.train_file->path,
         " targets; rank by a loss: metric: {name: val_loss}"));
   }
@@ -265,42 +379,18 @@ absl::StatusOr<TrialPlan> PlanTrial(const SweepSpec& sweep, const YAML::Node& ro
                                  ? sweep.file
                                  : sweep.grids[configuration.values[0].grid].location;
     return absl::InvalidArgumentError(absl::StrCat(
-        grid, ": schedule.lr: missing for trial ", index, " (", trial.params.empty() ? "" :
+        grid, ": schedule.lr: missing for trial ", place.index, " (", trial.params.empty() ? "" :
         trial.params[0].first + "=" + trial.params[0].second.dump(), "); set schedule.lr in the "
         "shared schedule: mapping or in this grid"));
   }
+  RETURN_IF_ERROR(ApplyRelativeLr(sweep, reader, place.range_tests, &schedule_node, &trial));
   ASSIGN_OR_RETURN(ScheduleSpec schedule, ParseScheduleSpec(schedule_node, reader, "schedule"));
-
   trial.base_lr = schedule.lr;
-  trial.lr = schedule.lr * LrScale(sweep, trial.train.EffectiveBatchSize());
+  // A range test ran at the trial's own batch size: its pick needs no scaling.
+  trial.lr = trial.relative_lr ? schedule.lr
+                               : schedule.lr * LrScale(sweep, trial.train.EffectiveBatchSize());
   schedule.lr = trial.lr;
-  trial.rung = rung;
-  trial.horizon_fraction = fraction;
-  if (fraction < 1.0) {
-    // A rung of successive halving: the run and its schedule shortened together.
-    const int64_t steps = std::max<int64_t>(
-        1, std::llround(fraction * static_cast<double>(trial.train.TotalSteps())));
-    schedule = ScheduleForFraction(schedule, fraction, trial.train.StepsPerEpoch());
-    trial.train.epochs.reset();
-    trial.train.steps = steps;
-  }
-  trial.total_steps = trial.train.TotalSteps();
-  trial.steps_per_epoch = trial.train.StepsPerEpoch();
-  const Horizon horizon{trial.total_steps, trial.steps_per_epoch};
-  trial.warnings = LintSchedule(
-      schedule, horizon,
-      LintContext{trial.train.optimizer.type, trial.train.EffectiveBatchSize(),
-                  trial.train.epochs.has_value()});
-  absl::StatusOr<ScheduleSpec> resolved = ResolveSchedule(schedule, horizon);
-  if (!resolved.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(resolved.status().message(), " (trial ", index, ")"));
-  }
-  trial.schedule = *std::move(resolved);
-  const int64_t warmup_ticks = trial.schedule.warmup ? *trial.schedule.warmup->steps : 0;
-  const int64_t ticks_to_steps =
-      trial.schedule.unit == ScheduleUnit::kEpoch ? trial.steps_per_epoch : 1;
-  trial.warmup_steps = std::min(trial.total_steps, warmup_ticks * ticks_to_steps);
+  RETURN_IF_ERROR(ResolveTrialRun(std::move(schedule), &trial));
   trial.checkpoint = sweep.checkpoint;
   return trial;
 }
@@ -344,47 +434,97 @@ int64_t CountTrials(const SweepSpec& sweep) {
   return SaturatingMultiply(configurations, static_cast<int64_t>(sweep.seeds.size()));
 }
 
+namespace {
+
+absl::Status CheckTrialCount(const SweepSpec& sweep) {
+  const int64_t most = sweep.method == SweepMethod::kTpe
+                           ? SaturatingMultiply(sweep.count,
+                                                static_cast<int64_t>(sweep.seeds.size()))
+                           : CountTrials(sweep);
+  if (most <= sweep.max_trials) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      sweep.file, ": parameters: the sweep expands to ",
+      most == std::numeric_limits<int64_t>::max() ? "more than 9e18" : std::to_string(most),
+      " trials, over max_trials (", sweep.max_trials,
+      "). Narrow the grid, use method: random with a count, or raise max_trials."));
+}
+
+// The configurations the plan starts with, in order.
+std::vector<Configuration> InitialConfigurations(const SweepSpec& sweep) {
+  if (sweep.method == SweepMethod::kRandom) return RandomConfigurations(sweep, sweep.count);
+  if (sweep.method == SweepMethod::kTpe) {
+    return RandomConfigurations(sweep, std::min(sweep.count, sweep.n_startup_trials));
+  }
+  return GridConfigurations(sweep);
+}
+
+// Plans every configuration's trials (seeds innermost), numbered from `place.index`. With
+// finished range tests, a configuration whose pick is missing is left out into plan->skipped.
+absl::Status PlanConfigurations(const SweepSpec& sweep,
+                                const std::vector<Configuration>& configurations,
+                                TrialPlace place, SweepPlan* plan) {
+  YAML::Node root;
+  int64_t parsed_for = 0;
+  for (size_t c = 0; c < configurations.size(); ++c) {
+    place.config = static_cast<int64_t>(c);
+    for (int64_t seed : sweep.seeds) {
+      if (parsed_for++ % static_cast<int64_t>(kTrialsPerParse) == 0) {
+        root.reset(YAML::Load(sweep.text));
+      }
+      place.seed = seed;
+      absl::StatusOr<TrialPlan> trial = PlanTrial(sweep, root, configurations[c], place);
+      if (absl::IsFailedPrecondition(trial.status()) && place.range_tests != nullptr) {
+        plan->skipped.push_back(absl::StrCat("configuration ", c, ": ", trial.status().message()));
+        break;  // its other seeds share the training setup and the pick
+      }
+      if (!trial.ok()) return trial.status();
+      if (sweep.method == SweepMethod::kTpe) {  // TPE learns which grid each came from
+        const std::vector<ValueRef>& values = configurations[c].values;
+        trial->grid = values.empty() ? 0 : static_cast<int64_t>(values[0].grid);
+      }
+      plan->trials.push_back(*std::move(trial));
+      ++place.index;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<SweepPlan> PlanSweep(const SweepSpec& sweep, int64_t rung) {
   const std::vector<double> fractions = RungFractions(sweep);
   if (rung < 0 || rung >= static_cast<int64_t>(fractions.size())) {
     return absl::InvalidArgumentError(
         absl::StrCat(sweep.file, ": no rung ", rung, " (the sweep has ", fractions.size(), ")"));
   }
-  const int64_t count = CountTrials(sweep);
-  const int64_t most = sweep.method == SweepMethod::kTpe
-                           ? SaturatingMultiply(sweep.count,
-                                                static_cast<int64_t>(sweep.seeds.size()))
-                           : count;
-  if (most > sweep.max_trials) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        sweep.file, ": parameters: the sweep expands to ",
-        most == std::numeric_limits<int64_t>::max() ? "more than 9e18" : std::to_string(most),
-        " trials, over max_trials (", sweep.max_trials,
-        "). Narrow the grid, use method: random with a count, or raise max_trials."));
-  }
-  const bool sampled = sweep.method == SweepMethod::kRandom || sweep.method == SweepMethod::kTpe;
-  const std::vector<Configuration> configurations =
-      sampled ? RandomConfigurations(sweep, sweep.method == SweepMethod::kTpe
-                                                ? std::min(sweep.count, sweep.n_startup_trials)
-                                                : sweep.count)
-              : GridConfigurations(sweep);
+  RETURN_IF_ERROR(CheckTrialCount(sweep));
   SweepPlan plan;
-  plan.trials.reserve(static_cast<size_t>(count));
-  YAML::Node root;
-  for (size_t c = 0; c < configurations.size(); ++c) {
-    for (int64_t seed : sweep.seeds) {
-      if (plan.trials.size() % kTrialsPerParse == 0) root.reset(YAML::Load(sweep.text));
-      ASSIGN_OR_RETURN(TrialPlan trial,
-                       PlanTrial(sweep, root, configurations[c], static_cast<int64_t>(c), seed,
-                                 static_cast<int64_t>(plan.trials.size()), rung,
-                                 fractions[static_cast<size_t>(rung)]));
-      if (sweep.method == SweepMethod::kTpe) {  // TPE learns which grid each came from
-        const std::vector<ValueRef>& values = configurations[c].values;
-        trial.grid = values.empty() ? 0 : static_cast<int64_t>(values[0].grid);
-      }
-      plan.trials.push_back(std::move(trial));
-    }
+  plan.trials.reserve(static_cast<size_t>(CountTrials(sweep)));
+  TrialPlace place;
+  place.rung = rung;
+  place.fraction = fractions[static_cast<size_t>(rung)];
+  RETURN_IF_ERROR(PlanConfigurations(sweep, InitialConfigurations(sweep), place, &plan));
+  if (!sweep.range_test) {
+    plan.warnings = GroupWarnings(plan.trials);
+    return plan;
   }
+  // The range tests come first; the trials after them are numbered as they will be.
+  ASSIGN_OR_RETURN(std::vector<TrialPlan> tests, PlanRangeTestTrials(sweep, plan.trials));
+  for (TrialPlan& trial : plan.trials) trial.index += static_cast<int64_t>(tests.size());
+  plan.warnings = GroupWarnings(plan.trials);
+  plan.after_range_test = std::move(plan.trials);
+  plan.trials = std::move(tests);
+  return plan;
+}
+
+absl::StatusOr<SweepPlan> PlanSweepAfterRangeTest(const SweepSpec& sweep,
+                                                  const RangeTestResults& results,
+                                                  int64_t first_index) {
+  SweepPlan plan;
+  TrialPlace place;
+  place.index = first_index;
+  place.range_tests = &results;
+  RETURN_IF_ERROR(PlanConfigurations(sweep, InitialConfigurations(sweep), place, &plan));
   plan.warnings = GroupWarnings(plan.trials);
   return plan;
 }
@@ -407,7 +547,7 @@ absl::StatusOr<std::vector<TrialPlan>> PlanChosenConfiguration(const SweepSpec& 
     for (size_t a = 0; a < grid.axes.size(); ++a) {
       const ParameterAxis& axis = grid.axes[a];
       const ChosenValue& value = chosen.values[a];
-      ValueRef ref{axis.path, chosen.grid, value.index, std::nullopt};
+      ValueRef ref{axis.path, chosen.grid, value.index, std::nullopt, ""};
       if (value.number) {
         const bool integer = axis.distribution &&
                              axis.distribution->kind == Distribution::Kind::kIntUniform;
@@ -420,9 +560,11 @@ absl::StatusOr<std::vector<TrialPlan>> PlanChosenConfiguration(const SweepSpec& 
   const YAML::Node root = YAML::Load(sweep.text);
   std::vector<TrialPlan> trials;
   for (int64_t seed : sweep.seeds) {
-    ASSIGN_OR_RETURN(TrialPlan trial,
-                     PlanTrial(sweep, root, configuration, config, seed,
-                               first_index + static_cast<int64_t>(trials.size()), 0, 1.0));
+    TrialPlace place;
+    place.config = config;
+    place.seed = seed;
+    place.index = first_index + static_cast<int64_t>(trials.size());
+    ASSIGN_OR_RETURN(TrialPlan trial, PlanTrial(sweep, root, configuration, place));
     trial.grid = static_cast<int64_t>(chosen.grid);
     trial.suggested = true;
     trials.push_back(std::move(trial));
@@ -451,6 +593,8 @@ nlohmann::ordered_json TrialPlanToJson(const TrialPlan& trial) {
     out["rung"] = trial.rung;
     out["horizon_fraction"] = trial.horizon_fraction;
   }
+  if (trial.range_test) out["range_test"] = RangeTestTrialToJson(*trial.range_test);
+  if (trial.relative_lr) out["relative_lr"] = RelativeLrToJson(*trial.relative_lr);
   out["schedule"] = ScheduleSpecToJson(trial.schedule);
   out["train"] = TrainSpecToJson(trial.train);
   const ArtifactManifest artifacts = UsedArtifacts(trial.train);

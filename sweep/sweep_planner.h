@@ -19,12 +19,14 @@
 #define LRSWEEP_SWEEP_SWEEP_PLANNER_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "sweep/range_test.h"
 #include "sweep/records.h"
 #include "sweep/sweep_spec.h"
 #include "sweep/train_spec.h"
@@ -33,6 +35,34 @@
 #include "schedule/schedule_spec.h"
 
 namespace lrsweep {
+
+// A trial that runs an LR range test (sweep/range_test_spec.h) for one training setup.
+struct RangeTestTrial {
+  std::string key;    // the setup: the train mapping without its length, as canonical JSON
+  std::string label;  // the setup for people: "cnn, sgd, batch 128"
+  RangeTestSpec spec;
+};
+
+// A trial whose peak LR is `factor` x the `anchor` pick of the range test of its setup.
+struct RelativeLr {
+  std::string key;  // the training setup (RangeTestTrial::key)
+  std::string anchor;
+  double factor = 1.0;
+  double pick = 0.0;              // the anchor LR the factor multiplies
+  int64_t range_test_trial = -1;  // the trial it comes from
+  // Planned before the range test ran (lrsweep plan, checking at submission): `pick` is the
+  // geometric middle of the test's LR range, a stand-in.
+  bool provisional = false;
+};
+
+// What a finished range test found, for the planning of the trials after it.
+struct RangeTestResult {
+  int64_t trial = -1;
+  RangeTestCurve curve;
+  std::string failure;  // the trial did not finish its test ("" when it did)
+};
+// By training setup key.
+using RangeTestResults = std::map<std::string, RangeTestResult>;
 
 struct TrialPlan {
   int64_t index = 0;   // 0-based position in the sweep
@@ -55,6 +85,11 @@ struct TrialPlan {
   int64_t grid = -1;
   bool suggested = false;
   int64_t warmup_steps = 0;  // optimizer steps spent in the warmup block
+  // lr_range_test: set on the range test trials, and on the trials whose LR is relative to one.
+  // `setup_key` is the training setup of every trial of such a sweep.
+  std::optional<RangeTestTrial> range_test;
+  std::optional<RelativeLr> relative_lr;
+  std::string setup_key;
   CheckpointPolicy checkpoint;
   std::vector<LintWarning> warnings;
 };
@@ -68,6 +103,11 @@ struct PlanWarning {
 struct SweepPlan {
   std::vector<TrialPlan> trials;
   std::vector<PlanWarning> warnings;  // deduplicated across trials
+  // lr_range_test: the trials above are the range tests; these follow once they end, planned
+  // here with stand-in picks (RelativeLr::provisional) to check them and to show them.
+  std::vector<TrialPlan> after_range_test;
+  // PlanSweepAfterRangeTest: why configurations were not planned (their pick is missing).
+  std::vector<std::string> skipped;
 };
 
 // A configuration chosen by a search method (method: tpe): a value for each axis of grid `grid`,
@@ -90,14 +130,24 @@ absl::StatusOr<std::vector<TrialPlan>> PlanChosenConfiguration(const SweepSpec& 
                                                                 int64_t first_index);
 
 // Trials the sweep expands to (configurations x seeds), without building them; for method: asha,
-// those of its first rung; for method: tpe, those of its random start.
+// those of its first rung; for method: tpe, those of its random start. An LR range test's trials
+// are not counted.
 int64_t CountTrials(const SweepSpec& sweep);
 
 // Expands and checks every trial. InvalidArgument (with file:line:column) for a trial that does
 // not parse or resolve, or when the sweep exceeds max_trials. For method: asha, the trials of
 // `rung` (every configuration and seed, at that rung's fraction of the run); the sweep starts with
-// rung 0, and the coordinator adds the promoted configurations' trials of later rungs.
+// rung 0, and the coordinator adds the promoted configurations' trials of later rungs. With
+// lr_range_test, the range test trials (one per training setup, numbered first); every trial
+// after them is planned too, with a stand-in pick, so that a mistake is found at submission.
 absl::StatusOr<SweepPlan> PlanSweep(const SweepSpec& sweep, int64_t rung = 0);
+
+// The trials that follow a sweep's range tests, numbered from `first_index`, their relative LRs
+// resolved from `results`. A configuration whose pick is missing is left out, and said so in
+// `skipped`. InvalidArgument when a trial does not resolve.
+absl::StatusOr<SweepPlan> PlanSweepAfterRangeTest(const SweepSpec& sweep,
+                                                  const RangeTestResults& results,
+                                                  int64_t first_index);
 
 // The JSON object `lrsweep plan --format jsonl` prints for one trial.
 nlohmann::ordered_json TrialPlanToJson(const TrialPlan& trial);

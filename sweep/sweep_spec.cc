@@ -23,7 +23,7 @@ const std::vector<std::string> kTopLevelKeys = {
     "name",     "metric",     "method",   "count",      "seed",      "seeds",
     "train",    "lr_scaling", "schedule", "parameters", "max_trials", "max_failures",
     "checkpoint", "early_stopping", "reduction_factor", "min_fraction", "max_fraction",
-    "n_startup_trials"};
+    "n_startup_trials", "lr_range_test"};
 const std::vector<std::string> kMetricNames = {"val_accuracy", "val_loss", "test_accuracy",
                                                "train_loss"};
 
@@ -206,7 +206,12 @@ absl::StatusOr<ParameterGrid> ParseGrid(const YamlReader& reader, const YAML::No
     RETURN_IF_ERROR(CheckParameterPath(reader, entry.first, axis.path));
     const YAML::Node& value = entry.second;
     const std::string axis_path = absl::StrCat(path, ".", axis.path);
-    if (value.IsMap() && value["distribution"].IsDefined()) {
+    if (axis.path == "schedule.lr" && IsRelativeLr(value)) {
+      ASSIGN_OR_RETURN(RelativeLrSpec relative, ParseRelativeLr(reader, value, axis_path));
+      axis.relative_anchor = relative.anchor;
+      axis.values = std::move(relative.factors);
+      axis.listed = true;
+    } else if (value.IsMap() && value["distribution"].IsDefined()) {
       if (method != SweepMethod::kRandom && method != SweepMethod::kTpe) {
         return reader.Error(value, axis_path,
                             "distributions need method: random or tpe (a grid takes a list of "
@@ -528,6 +533,54 @@ absl::Status ParseParameters(const YamlReader& reader, const YAML::Node& root, S
   return absl::OkStatus();
 }
 
+// Whether any grid sweeps schedule.lr relative to the range test.
+bool HasRelativeLr(const SweepSpec& sweep) {
+  for (const ParameterGrid& grid : sweep.grids) {
+    for (const ParameterAxis& axis : grid.axes) {
+      if (!axis.relative_anchor.empty()) return true;
+    }
+  }
+  return false;
+}
+
+// lr_range_test, and peak LRs relative to it: a shared `schedule.lr: {range_test: ...}` becomes
+// an axis of every grid that does not sweep schedule.lr itself (of a grid of its own when the
+// file has none).
+absl::Status ParseRangeTest(const YamlReader& reader, const YAML::Node& root, SweepSpec* sweep) {
+  const YAML::Node shared_lr = sweep->schedule.IsMap() ? sweep->schedule["lr"] : YAML::Node();
+  if (IsRelativeLr(shared_lr)) {
+    ASSIGN_OR_RETURN(RelativeLrSpec relative, ParseRelativeLr(reader, shared_lr, "schedule.lr"));
+    ParameterAxis axis;
+    axis.path = "schedule.lr";
+    axis.listed = true;
+    axis.values = relative.factors;
+    axis.relative_anchor = relative.anchor;
+    axis.implicit = true;
+    if (sweep->grids.empty()) sweep->grids.push_back({{}, reader.Location(shared_lr)});
+    for (ParameterGrid& grid : sweep->grids) {
+      const bool sweeps_lr = std::any_of(grid.axes.begin(), grid.axes.end(),
+                                         [](const ParameterAxis& a) { return a.path == "schedule.lr"; });
+      if (!sweeps_lr) grid.axes.push_back(axis);
+    }
+  }
+  const YAML::Node node = root["lr_range_test"];
+  if (!node.IsDefined()) {
+    if (!HasRelativeLr(*sweep)) return absl::OkStatus();
+    return reader.Error(IsRelativeLr(shared_lr) ? shared_lr : root["parameters"], "schedule.lr",
+                        "is relative to an LR range test, but the sweep has none; add "
+                        "lr_range_test: {min_lr: 1.0e-6, max_lr: 1.0, steps: 200}");
+  }
+  if (sweep->method == SweepMethod::kAsha || sweep->method == SweepMethod::kTpe) {
+    return reader.Error(node, "lr_range_test",
+                        absl::StrCat("not combined with method: ",
+                                     sweep->method == SweepMethod::kAsha ? "asha" : "tpe",
+                                     " yet (it plans its trials before the range test ends); "
+                                     "run the range test with method: grid or random"));
+  }
+  ASSIGN_OR_RETURN(sweep->range_test, ParseRangeTestSpec(reader, node));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<SweepSpec> ParseSweep(absl::string_view text, const std::string& file) {
@@ -556,6 +609,7 @@ absl::StatusOr<SweepSpec> ParseSweep(absl::string_view text, const std::string& 
   RETURN_IF_ERROR(ParseTraining(reader, root, &sweep));
   RETURN_IF_ERROR(ParseParameters(reader, root, &sweep));
   RETURN_IF_ERROR(CheckSharedScheduleKeys(reader, root, sweep));
+  RETURN_IF_ERROR(ParseRangeTest(reader, root, &sweep));
   return sweep;
 }
 

@@ -24,6 +24,7 @@
 #include "absl/strings/string_view.h"
 #include "common/yaml_reader.h"
 #include "sweep/artifact_ref.h"
+#include "sweep/range_test_spec.h"
 #include "yaml-cpp/yaml.h"
 
 namespace lrsweep {
@@ -81,6 +82,11 @@ struct ParameterAxis {
   bool listed = false;  // the file gives a list of values (else one value or a distribution)
   std::vector<YAML::Node> values;
   std::optional<Distribution> distribution;
+  // schedule.lr written relative to an LR range test pick (sweep/range_test_spec.h): `values`
+  // are the factors, and this names the pick. Empty: the values are the values.
+  std::string relative_anchor;
+  // Not in the file's grid: the shared schedule's relative lr, applied to a grid without lr.
+  bool implicit = false;
 };
 
 struct ParameterGrid {
@@ -111,6 +117,8 @@ struct SweepSpec {
   int64_t max_trials = kDefaultMaxTrials;
   int64_t max_failures = 3;  // failed attempts before a trial is FAILED
   std::optional<EarlyStoppingSpec> early_stopping;
+  // `lr_range_test:`: set, the sweep's trials run after one range test per training setup.
+  std::optional<RangeTestSpec> range_test;
   CheckpointPolicy checkpoint;
   YAML::Node train;     // the shared train mapping
   YAML::Node schedule;  // the shared schedule mapping (keys apply to types that accept them)

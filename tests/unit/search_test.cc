@@ -231,7 +231,7 @@ class HalvingHarness {
       row.score = score;
       ending.push_back(row);
     }
-    std::vector<SearchOperation> ops = halving_.AfterTrialsEnd(ending);
+    std::vector<SearchOperation> ops = halving_.AfterTrialsEnd(ending, {});
     for (const TrialRecord& row : ending) {
       halving_.OnTrialEnded(row);
       rows_[static_cast<size_t>(row.trial)] = row;

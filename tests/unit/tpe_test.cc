@@ -149,7 +149,7 @@ class TpeHarness {
       row.score = score;
       ending.push_back(row);
     }
-    std::vector<SearchOperation> ops = tpe_.AfterTrialsEnd(ending);
+    std::vector<SearchOperation> ops = tpe_.AfterTrialsEnd(ending, {});
     for (const TrialRecord& row : ending) {
       tpe_.OnTrialEnded(row);
       rows_[static_cast<size_t>(row.trial)] = row;
@@ -169,7 +169,7 @@ class TpeHarness {
       replayed.OnTrialCreated(row);
       if (IsFinal(row.state)) replayed.OnTrialEnded(row);
     }
-    return replayed.AfterTrialsEnd(ending);
+    return replayed.AfterTrialsEnd(ending, {});
   }
 
  private:
