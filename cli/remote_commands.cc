@@ -18,6 +18,7 @@
 #include "fmt/format.h"
 #include "nlohmann/json.hpp"
 #include "report/statistics.h"
+#include "sweep/range_test_plan.h"
 
 namespace lrsweep {
 namespace {
@@ -77,7 +78,13 @@ std::string FinishedLine(const v1::TrialInfo& trial, const std::string& metric) 
   if (trial.attempts() > 1) {
     line += fmt::format(" (attempt {}, {} preemptions)", trial.attempts(), trial.preemptions());
   }
-  if (trial.has_score()) line += fmt::format(" {} {:.4f}", metric, trial.score());
+  const bool range_test = RangeTestTrialFromPlan(trial.plan_json()).has_value();
+  if (range_test) {
+    // A diverging loss is how a range test ends: not a failure of the sweep.
+    line += " (LR range test: its curve is complete)";
+  } else if (trial.has_score()) {
+    line += fmt::format(" {} {:.4f}", metric, trial.score());
+  }
   if (!trial.reason().empty()) line += ": " + trial.reason();
   return line;
 }

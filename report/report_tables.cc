@@ -180,6 +180,31 @@ std::string Rungs(const SweepReport& report) {
                rows);
 }
 
+std::string RangeTests(const SweepReport& report) {
+  if (!report.range_tests.active()) return "";
+  auto lr = [](const std::optional<double>& value) {
+    return value ? Num(*value, "{:.3g}") : Text("-");
+  };
+  std::string rows;
+  for (const RangeTestSummary::Test& test : report.range_tests.tests) {
+    std::vector<std::string> chosen;
+    for (const RangeTestSummary::Chosen& c : test.chosen) {
+      chosen.push_back(fmt::format("{:.3g} ({}, {} trials)", c.lr, c.label, c.trials.size()));
+    }
+    const bool failed = test.state == TrialState::kFailed || test.state == TrialState::kCancelled;
+    rows += Row({Num(static_cast<double>(test.trial), "{:g}"), Text(test.setup),
+                 Text(std::string(TrialStateName(test.state))),
+                 Num(static_cast<double>(test.steps), "{:g}"), lr(test.curve.steepest_lr),
+                 lr(test.curve.Pick("min_loss")), lr(test.curve.diverged_lr),
+                 Text(chosen.empty() ? "-" : absl::StrJoin(chosen, ", ")),
+                 Text(failed ? test.reason : test.curve.problem)});
+  }
+  return Table("range-tests", "LR range test (the chart below plots each curve)",
+               {"trial", "setup", "state", "steps", "steepest", "min_loss", "diverged at",
+                "peak LRs taken", "note"},
+               rows);
+}
+
 std::string DiagnosesAndProblems(const SweepReport& report) {
   std::string out;
   std::string rows;
@@ -247,7 +272,7 @@ std::string RenderHtmlTables(const SweepReport& report) {
                      HtmlEscape(report.significance.note));
   const std::vector<std::string> keys = SweptKeys(report);
   return out + Ranking(report, keys) + Unranked(report, keys) + Families(report) +
-         StableRanges(report) + Rungs(report) + DiagnosesAndProblems(report);
+         StableRanges(report) + RangeTests(report) + Rungs(report) + DiagnosesAndProblems(report);
 }
 
 const char kReportTableStyle[] = R"css(

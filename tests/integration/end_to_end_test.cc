@@ -429,6 +429,57 @@ parameters:
   EXPECT_FALSE(tpe["concentrated"].empty());
 }
 
+// lr_range_test through `lrsweep run`: the test runs first, the trials after it take factor x
+// its steepest pick as their peak LR, and the report sets the test apart with its curve.
+TEST(EndToEndTest, RunWithARangeTestGivesTheTrialsPeakLrsRelativeToItsPick) {
+  testing::TempDir dir;
+  const std::string sweep = R"(name: e2e-range-test
+metric: {name: val_loss}
+seeds: [0, 1]
+lr_range_test: {min_lr: 1.0e-4, max_lr: 10, steps: 80}
+train:
+  model: {type: mlp, hidden: [16]}
+  data: {type: synthetic, train_examples: 1024, test_examples: 64, val_fraction: 0.25}
+  optimizer: {type: sgd, momentum: 0.9}
+  steps: 60
+  batch_size: 32
+parameters:
+  schedule.type: [constant, cosine]
+  schedule.lr: {range_test: steepest, factors: [0.1, 0.3]}
+)";
+  ASSERT_TRUE(WriteFileAtomically(dir.path() + "/range.yaml", sweep).ok());
+  const testing::CommandResult run = RunLrsweep(
+      "run " + dir.path() + "/range.yaml --workers 2 --data-dir " + dir.path() + "/data");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("## LR range test"));
+  const nlohmann::json report = RunReportJson(run);
+  ASSERT_FALSE(report.is_discarded());
+  ASSERT_EQ(report["range_tests"].size(), 1u);
+  const nlohmann::json& test = report["range_tests"][0];
+  EXPECT_EQ(test["trial"], 0);
+  EXPECT_EQ(test["setup"], "mlp, sgd, batch 32");
+  ASSERT_TRUE(test["steepest"].is_number()) << test.dump();
+  const double steepest = test["steepest"].get<double>();
+  EXPECT_GT(steepest, 1e-4);
+  EXPECT_LT(steepest, 10.0);
+  EXPECT_GT(test["curve"].size(), 10u);
+  // The ranked trials are the sweep's own: 2 types x 2 factors x 2 seeds, after the test.
+  ASSERT_EQ(report["trials"].size(), 8u);
+  std::set<double> peaks;
+  for (const nlohmann::json& chosen : test["chosen"]) {
+    peaks.insert(chosen["lr"].get<double>());
+    EXPECT_EQ(chosen["trials"].size(), 4u) << chosen.dump();
+  }
+  ASSERT_EQ(peaks.size(), 2u);
+  EXPECT_NEAR(*peaks.begin(), 0.1 * steepest, 1e-12 * steepest);
+  EXPECT_NEAR(*peaks.rbegin(), 0.3 * steepest, 1e-12 * steepest);
+  for (const nlohmann::json& rank : report["ranking"]) {
+    EXPECT_TRUE(std::abs(rank["peak_lr"].get<double>() - 0.1 * steepest) < 1e-9 ||
+                std::abs(rank["peak_lr"].get<double>() - 0.3 * steepest) < 1e-9)
+        << rank.dump();
+  }
+}
+
 // method: asha through `lrsweep run`: rungs of growing runs, the winner trained on the full run
 // exactly as the grid trains it, for a fraction of the grid's steps.
 TEST(EndToEndTest, RunWithSuccessiveHalvingTrainsTheWinnerLikeTheGridForFewerSteps) {

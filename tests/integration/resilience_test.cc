@@ -309,6 +309,77 @@ TEST(ResilienceTest, TpeSuggestsTheSameConfigurationsThroughKilledWorkersAndCoor
   EXPECT_EQ(cluster.FinalMetrics(sweep), reference);
 }
 
+// Two range tests (batch 16 and 32) of 1000 steps, then 4 trials at 0.3x and 1x their pick.
+constexpr char kRangeTest[] = R"(name: resilience-range-test
+metric: {name: val_loss}
+checkpoint: {every_steps: 100}
+lr_range_test: {min_lr: 1.0e-5, max_lr: 1.0, steps: 1000}
+train:
+  model: {type: mlp, hidden: [32]}
+  data: {type: synthetic, train_examples: 1600, test_examples: 200, val_fraction: 0.25}
+  optimizer: {type: sgd, momentum: 0.9}
+  steps: 600
+  eval_every_steps: 100
+schedule: {type: cosine, eta_min: 1.0e-4}
+parameters:
+  train.batch_size: [16, 32]
+  schedule.lr: {range_test: steepest, factors: [0.3, 1]}
+)";
+
+// The trials after the range tests, by index: their plan (with the peak LR from the pick) and
+// final metrics.
+std::map<int64_t, std::string> TrialsAfterRangeTests(LocalCluster& cluster,
+                                                     const std::string& sweep) {
+  // A range test stopped at its divergence has no final metrics.
+  std::map<int64_t, std::string> after;
+  for (const v1::TrialInfo& trial : cluster.Trials(sweep)) {
+    if (trial.trial() < 2) continue;
+    const nlohmann::json plan = nlohmann::json::parse(trial.plan_json());
+    nlohmann::json finals = nlohmann::json::parse(trial.final_metrics_json());
+    finals.erase("wall_seconds");
+    after[trial.trial()] = plan["lr"].dump() + " " + finals.dump();
+  }
+  return after;
+}
+
+// A worker killed in the middle of the first range test and the coordinator killed in the
+// middle of the second: the picks, the trials they give and those trials' results are those of
+// an uninterrupted run, and no trial is added twice.
+TEST(ResilienceTest, RangeTestsSurviveKilledWorkersAndCoordinator) {
+  std::map<int64_t, std::string> reference;
+  {
+    LocalCluster cluster;
+    cluster.StartWorker();
+    const std::string sweep = cluster.Submit(kRangeTest);
+    ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(300)));
+    reference = TrialsAfterRangeTests(cluster, sweep);
+  }
+  ASSERT_EQ(reference.size(), 4u);
+  LocalCluster cluster({.heartbeat_ms = 100, .lease_timeout_ms = 1500});
+  const int worker = cluster.StartWorker();
+  const std::string sweep = cluster.Submit(kRangeTest);
+  ASSERT_TRUE(cluster.WaitFor(sweep, absl::Seconds(120), [](const auto& trials) {
+    return trials.size() == 2 && trials[0].state() == v1::RUNNING && trials[0].step() > 150;
+  }));
+  cluster.KillWorker(worker, SIGKILL);
+  cluster.StartWorker();
+  ASSERT_TRUE(cluster.WaitFor(sweep, absl::Seconds(120), [](const auto& trials) {
+    return trials.size() == 2 && trials[1].state() == v1::RUNNING && trials[1].step() > 150;
+  }));
+  cluster.CrashAndRestartCoordinator();
+  ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(300))) << cluster.dir();
+  const std::vector<v1::TrialInfo> trials = cluster.Trials(sweep);
+  ASSERT_EQ(trials.size(), 6u);
+  int64_t preemptions = 0;
+  for (const v1::TrialInfo& trial : trials) {
+    EXPECT_EQ(trial.failures(), 0) << trial.trial() << ": " << trial.reason();
+    if (trial.trial() >= 2) EXPECT_EQ(trial.state(), v1::COMPLETED) << trial.reason();
+    preemptions += trial.preemptions();
+  }
+  EXPECT_GE(preemptions, 1);
+  EXPECT_EQ(TrialsAfterRangeTests(cluster, sweep), reference);
+}
+
 TEST(ResilienceTest, ACoordinatorRestartShorterThanTheLeaseTimeoutCostsNoWork) {
   // kill -9 of the coordinator while a trial trains, and a new one on the same data dir and port
   // a second later: the worker re-attaches with its lease and token, nothing is redone, and a

@@ -210,6 +210,19 @@ TEST(CliPlanTest, JsonlHasOneTrialPerLine) {
   EXPECT_THAT(result.err, HasSubstr("57 trials (19 configurations x 3 seeds)"));
 }
 
+// Every sweep shipped in sweeps/ plans, as the README and the docs tell users to run them (but
+// own-model.yaml, whose model and data a script exports first: the next test plans it).
+TEST(CliPlanTest, EveryShippedSweepPlans) {
+  int64_t planned = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(SourceDir() + "/sweeps")) {
+    if (entry.path().extension() != ".yaml" || entry.path().filename() == "own-model.yaml") continue;
+    const testing::CommandResult result = RunLrsweep("plan " + entry.path().string());
+    EXPECT_EQ(result.exit_code, 0) << entry.path() << ": " << result.err;
+    ++planned;
+  }
+  EXPECT_GE(planned, 8);
+}
+
 TEST(CliPlanTest, AUsersModelAndDataArePinnedAndPlannedFromTheirFiles) {
   const std::string dir = testing::UserModelDir();
   testing::TempDir sweeps;

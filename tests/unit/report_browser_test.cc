@@ -38,9 +38,14 @@ SweepReport SampleReport() {
         trial.params_json = nlohmann::json({{"schedule.type", families[f]}, {"schedule.lr", lr}}).dump();
         nlohmann::json schedule = {{"type", families[f]}, {"lr", lr}};
         if (f == 1) schedule["eta_min"] = 1e-4;
-        trial.plan_json = nlohmann::json({{"base_lr", lr}, {"total_steps", 200},
-                                          {"steps_per_epoch", 50}, {"schedule", schedule}})
-                              .dump();
+        nlohmann::json plan = {{"base_lr", lr}, {"total_steps", 200}, {"steps_per_epoch", 50},
+                               {"schedule", schedule}};
+        // The cosine trials' peak LRs come from the range test below (trial 18).
+        if (f == 1) {
+          plan["relative_lr"] = {{"anchor", "steepest"}, {"factor", lr / 0.01}, {"pick", 0.01},
+                                 {"range_test_trial", 18}};
+        }
+        trial.plan_json = plan.dump();
         std::vector<MetricPoint>& history = histories[index];
         for (int64_t s = 0; s < 200; ++s) {
           MetricPoint p;
@@ -54,6 +59,27 @@ SweepReport SampleReport() {
       }
     }
   }
+  // An LR range test: the loss falls, bottoms out near lr 0.1 and blows up.
+  TrialRecord test;
+  test.trial = index;
+  test.config = 9;
+  test.state = TrialState::kStopped;
+  test.total_steps = 100;
+  test.step = 95;
+  test.plan_json = nlohmann::json({{"range_test", {{"setup", "cnn, sgd, batch 128"},
+                                                   {"min_lr", 1e-5},
+                                                   {"max_lr", 1.0},
+                                                   {"steps", 100}}}})
+                       .dump();
+  for (int64_t s = 0; s < 95; ++s) {
+    MetricPoint p;
+    p.step = s;
+    p.lr = 1e-5 * std::pow(10.0, 5.0 * s / 99.0);
+    const double x = std::log10(p.lr);
+    p.train_loss = x < -1 ? 2.3 - std::tanh(x + 3.0) : 1.3 + 40 * (x + 1) * (x + 1);
+    histories[index].push_back(p);
+  }
+  trials.push_back(test);
   return BuildReport(view, trials, histories);
 }
 
@@ -81,7 +107,7 @@ TEST(ReportBrowserTest, EveryChartRendersOfflineWithoutErrors) {
   const std::string dom = RunChromium(profile + "--dump-dom file://" + html);
   ASSERT_THAT(dom, HasSubstr("data-rendered=\"true\"")) << "the charts did not finish rendering";
   EXPECT_THAT(dom, HasSubstr("<pre id=\"errors\"></pre>")) << "a chart reported an error";
-  for (int chart = 1; chart <= 5; ++chart) {
+  for (int chart = 1; chart <= 6; ++chart) {  // the sixth: the LR range test
     const std::string id = "id=\"chart" + std::to_string(chart) + "\"";
     const size_t at = dom.find(id);
     ASSERT_NE(at, std::string::npos) << id;
@@ -92,7 +118,7 @@ TEST(ReportBrowserTest, EveryChartRendersOfflineWithoutErrors) {
   }
   // The tables are real tables with their headers and rows, the best row marked.
   for (const char* section : {"id=\"ranking\"", "id=\"families\"", "id=\"stable-lr\"",
-                              "id=\"verdict\""}) {
+                              "id=\"verdict\"", "id=\"range-tests\""}) {
     EXPECT_THAT(dom, HasSubstr(section));
   }
   EXPECT_THAT(dom, HasSubstr("<th>schedule.lr</th>")) << "swept values are columns";
