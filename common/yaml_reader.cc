@@ -230,6 +230,10 @@ std::string JoinPath(absl::string_view parent, absl::string_view key) {
   return absl::StrCat(parent, ".", key);
 }
 
+bool IsScalarNode(const YAML::Node& node) { return node.IsDefined() && node.IsScalar(); }
+bool IsSequenceNode(const YAML::Node& node) { return node.IsDefined() && node.IsSequence(); }
+bool IsMapNode(const YAML::Node& node) { return node.IsDefined() && node.IsMap(); }
+
 std::string DescribeNode(const YAML::Node& node) {
   if (!node.IsDefined() || node.IsNull()) return "nothing";
   if (node.IsSequence()) return "a list";
@@ -249,7 +253,7 @@ absl::Status YamlReader::Error(const YAML::Node& node, absl::string_view path,
 }
 
 absl::StatusOr<double> YamlReader::Double(const YAML::Node& node, absl::string_view path) const {
-  if (node.IsScalar()) {
+  if (IsScalarNode(node)) {
     try {
       const double value = node.as<double>();
       if (std::isnan(value)) return Error(node, path, "expected a number, got NaN");
@@ -261,7 +265,7 @@ absl::StatusOr<double> YamlReader::Double(const YAML::Node& node, absl::string_v
 }
 
 absl::StatusOr<int64_t> YamlReader::Int(const YAML::Node& node, absl::string_view path) const {
-  if (node.IsScalar()) {
+  if (IsScalarNode(node)) {
     try {
       return node.as<int64_t>();
     } catch (const YAML::Exception&) {
@@ -271,7 +275,7 @@ absl::StatusOr<int64_t> YamlReader::Int(const YAML::Node& node, absl::string_vie
 }
 
 absl::StatusOr<bool> YamlReader::Bool(const YAML::Node& node, absl::string_view path) const {
-  if (node.IsScalar()) {
+  if (IsScalarNode(node)) {
     try {
       return node.as<bool>();
     } catch (const YAML::Exception&) {
@@ -282,13 +286,13 @@ absl::StatusOr<bool> YamlReader::Bool(const YAML::Node& node, absl::string_view 
 
 absl::StatusOr<std::string> YamlReader::String(const YAML::Node& node,
                                                absl::string_view path) const {
-  if (node.IsScalar()) return node.Scalar();
+  if (IsScalarNode(node)) return node.Scalar();
   return Error(node, path, absl::StrCat("expected a string, got ", DescribeNode(node)));
 }
 
 absl::StatusOr<std::vector<int64_t>> YamlReader::IntList(const YAML::Node& node,
                                                          absl::string_view path) const {
-  if (!node.IsSequence()) {
+  if (!IsSequenceNode(node)) {
     return Error(node, path,
                  absl::StrCat("expected a list of whole numbers, got ", DescribeNode(node)));
   }
@@ -303,7 +307,7 @@ absl::StatusOr<std::vector<int64_t>> YamlReader::IntList(const YAML::Node& node,
 
 absl::StatusOr<std::vector<double>> YamlReader::DoubleList(const YAML::Node& node,
                                                            absl::string_view path) const {
-  if (!node.IsSequence()) {
+  if (!IsSequenceNode(node)) {
     return Error(node, path, absl::StrCat("expected a list of numbers, got ", DescribeNode(node)));
   }
   std::vector<double> values;
@@ -316,7 +320,7 @@ absl::StatusOr<std::vector<double>> YamlReader::DoubleList(const YAML::Node& nod
 }
 
 absl::Status YamlReader::RequireMap(const YAML::Node& node, absl::string_view path) const {
-  if (node.IsMap()) return absl::OkStatus();
+  if (IsMapNode(node)) return absl::OkStatus();
   return Error(node, path,
                absl::StrCat("expected a mapping (key: value lines), got ", DescribeNode(node)));
 }
@@ -340,6 +344,7 @@ absl::Status YamlReader::CheckKeys(const YAML::Node& node, absl::string_view pat
 }
 
 nlohmann::ordered_json YamlToJson(const YAML::Node& node) {
+  if (!node.IsDefined()) return nullptr;
   if (node.IsSequence()) {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const YAML::Node& item : node) list.push_back(YamlToJson(item));

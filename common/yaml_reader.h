@@ -80,6 +80,13 @@ class YamlReader {
 // number, true/false, else the text); a quoted scalar stays a string.
 nlohmann::ordered_json YamlToJson(const YAML::Node& node);
 
+// Kind tests that are false, instead of throwing, for a key missing from a const mapping:
+// yaml-cpp hands back an invalid node there, and its own IsScalar()/IsMap()/IsSequence() throw
+// YAML::InvalidNode on it. Use these on any node that came from a lookup.
+bool IsScalarNode(const YAML::Node& node);
+bool IsSequenceNode(const YAML::Node& node);
+bool IsMapNode(const YAML::Node& node);
+
 // Describes a node for messages: its scalar text in quotes, or "a list" / "a mapping".
 std::string DescribeNode(const YAML::Node& node);
 

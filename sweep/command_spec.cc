@@ -11,20 +11,20 @@ namespace {
 
 absl::Status ParseArgv(const YAML::Node& node, const YamlReader& reader, const std::string& path,
                        std::vector<std::string>* argv) {
-  if (node.IsScalar()) {
+  if (IsScalarNode(node)) {
     ASSIGN_OR_RETURN(std::string text, reader.String(node, path));
     if (text.empty()) return reader.Error(node, path, "must not be empty");
     *argv = {"/bin/sh", "-c", text};
     return absl::OkStatus();
   }
-  if (!node.IsSequence() || node.size() == 0) {
+  if (!IsSequenceNode(node) || node.size() == 0) {
     return reader.Error(node, path, "must be the program and its arguments, e.g. "
                                     "[python3, train.py, --data, /data], or one shell command "
                                     "line as a string");
   }
   for (size_t i = 0; i < node.size(); ++i) {
     const std::string item_path = absl::StrCat(path, "[", i, "]");
-    if (!node[i].IsScalar()) {
+    if (!IsScalarNode(node[i])) {
       return reader.Error(node[i], item_path, "each argument must be a string");
     }
     argv->push_back(node[i].Scalar());

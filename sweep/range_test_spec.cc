@@ -78,7 +78,7 @@ absl::StatusOr<RelativeLrSpec> ParseRelativeLr(const YamlReader& reader, const Y
     spec.factors.push_back(YAML::Node(1.0));
     return spec;
   }
-  if (!factors.IsSequence() || factors.size() == 0) {
+  if (!IsSequenceNode(factors) || factors.size() == 0) {
     return reader.Error(factors, path + ".factors",
                         "must be a list of multipliers of the range test's pick, e.g. [0.3, 1, 3]");
   }

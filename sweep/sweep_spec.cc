@@ -130,7 +130,7 @@ absl::StatusOr<Distribution> ParseDistribution(const YamlReader& reader, const Y
   const std::vector<std::string> kinds = {"uniform", "log_uniform", "int_uniform", "choice"};
   if (kind == "choice") {
     distribution.kind = Distribution::Kind::kChoice;
-    if (!node["values"].IsSequence() || node["values"].size() == 0) {
+    if (!IsSequenceNode(node["values"]) || node["values"].size() == 0) {
       return reader.Error(node, path, "a choice distribution needs a non-empty 'values' list");
     }
     for (const YAML::Node& value : node["values"]) distribution.values.push_back(value);
@@ -547,7 +547,7 @@ bool HasRelativeLr(const SweepSpec& sweep) {
 // an axis of every grid that does not sweep schedule.lr itself (of a grid of its own when the
 // file has none).
 absl::Status ParseRangeTest(const YamlReader& reader, const YAML::Node& root, SweepSpec* sweep) {
-  const YAML::Node shared_lr = sweep->schedule.IsMap() ? sweep->schedule["lr"] : YAML::Node();
+  const YAML::Node shared_lr = IsMapNode(sweep->schedule) ? sweep->schedule["lr"] : YAML::Node();
   if (IsRelativeLr(shared_lr)) {
     ASSIGN_OR_RETURN(RelativeLrSpec relative, ParseRelativeLr(reader, shared_lr, "schedule.lr"));
     ParameterAxis axis;
@@ -581,9 +581,7 @@ absl::Status ParseRangeTest(const YamlReader& reader, const YAML::Node& root, Sw
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<SweepSpec> ParseSweep(absl::string_view text, const std::string& file) {
+absl::StatusOr<SweepSpec> ParseSweepDocument(absl::string_view text, const std::string& file) {
   ASSIGN_OR_RETURN(YAML::Node root, ParseYaml(text, file));
   YamlReader reader(file);
   if (root.IsNull() || !root.IsDefined()) {
@@ -611,6 +609,20 @@ absl::StatusOr<SweepSpec> ParseSweep(absl::string_view text, const std::string& 
   RETURN_IF_ERROR(CheckSharedScheduleKeys(reader, root, sweep));
   RETURN_IF_ERROR(ParseRangeTest(reader, root, &sweep));
   return sweep;
+}
+
+}  // namespace
+
+absl::StatusOr<SweepSpec> ParseSweep(absl::string_view text, const std::string& file) {
+  // The readers check every node before converting it; this is the edge's net for a yaml-cpp
+  // throw that a check missed, so that a bad file is still an error and never a crash.
+  try {
+    return ParseSweepDocument(text, file);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(file, ": could not read the sweep (", e.what(),
+                     "); check the YAML around that key against docs/sweep-reference.md"));
+  }
 }
 
 absl::StatusOr<SweepSpec> LoadSweepFile(const std::string& file) {

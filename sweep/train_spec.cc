@@ -225,7 +225,7 @@ absl::Status ParseData(FieldReader fields, const ArtifactManifest& artifacts, Da
 absl::Status ParseParamGroups(FieldReader fields, OptimizerSpec* optimizer) {
   const YAML::Node list = fields.node()["param_groups"];
   const std::string list_path = JoinPath(fields.path(), "param_groups");
-  if (!list.IsSequence()) {
+  if (!IsSequenceNode(list)) {
     return fields.Error("param_groups", "must be a list of {prefix, lr_scale, weight_decay}");
   }
   for (size_t i = 0; i < list.size(); ++i) {
@@ -396,7 +396,7 @@ absl::StatusOr<TrainSpec> ParseTrainSpec(const YAML::Node& node, const YamlReade
                                          absl::string_view path,
                                          const ArtifactManifest& artifacts) {
   RETURN_IF_ERROR(CheckTrainKeys(node, reader, path));
-  if (node.IsMap() && node["command"].IsDefined()) return ParseCommandTrain(node, reader, path);
+  if (IsMapNode(node) && node["command"].IsDefined()) return ParseCommandTrain(node, reader, path);
   for (const std::string& key : CommandTrainKeys()) {
     if (key != "command" && node[key].IsDefined()) {
       return reader.Error(node[key], JoinPath(path, key), "is an option of train.command: "

@@ -388,6 +388,16 @@ TEST(SweepPlannerTest, BadValuesNameTheirLine) {
                       "  schedule.type: constant\n"
                       "  schedule.lr: {distribution: log_uniform, min: 0, max: 0.2}\n"),
               HasSubstr("log_uniform needs min > 0"));
+  // A key missing from a flow mapping (yaml-cpp hands back an invalid node for it) is a located
+  // error, never an exception out of the parser.
+  EXPECT_THAT(ErrorOf("name: t\ntrain: {epochs: 1}\nmethod: random\ncount: 2\nparameters:\n"
+                      "  schedule.type: constant\n"
+                      "  schedule.lr: {distribution: log_uniform, }\n"),
+              HasSubstr("schedule.lr.min: expected a number, got nothing"));
+  EXPECT_THAT(ErrorOf("name: t\ntrain: {epochs: 1}\nmethod: random\ncount: 2\nparameters:\n"
+                      "  schedule.type: constant\n"
+                      "  schedule.lr: {distribution: choice}\n"),
+              HasSubstr("needs a non-empty 'values' list"));
 }
 
 TEST(SweepPlannerTest, LintWarningsAreGroupedAcrossTrials) {
