@@ -1,5 +1,6 @@
 #include "cli/local_coordinator.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -45,9 +46,24 @@ absl::StatusOr<LocalCoordinator> StartLocalCoordinator(const std::string& bin_di
   std::vector<std::string> argv = {bin_dir + "/lrsweep-coordinator", "--listen", "127.0.0.1:0",
                                    "--data-dir", data_dir, "--port-file", port_file};
   argv.insert(argv.end(), flags.begin(), flags.end());
+  auto http = std::find(flags.begin(), flags.end(), "--http-listen");
+  const bool dashboard = http != flags.end() && http + 1 != flags.end();
+  const std::string http_port_file = data_dir + "/dashboard.port";
+  if (dashboard) {
+    std::filesystem::remove(http_port_file, ignored);
+    argv.insert(argv.end(), {"--http-port-file", http_port_file});
+  }
   ASSIGN_OR_RETURN(ChildProcess process, ChildProcess::Start(argv, log_file));
   ASSIGN_OR_RETURN(int port, WaitForPort(port_file, process, log_file));
-  return LocalCoordinator{std::move(process), absl::StrCat("127.0.0.1:", port)};
+  LocalCoordinator coordinator{std::move(process), absl::StrCat("127.0.0.1:", port), ""};
+  if (dashboard) {
+    // Written before the gRPC port: the dashboard starts first.
+    ASSIGN_OR_RETURN(int http_port, WaitForPort(http_port_file, coordinator.process, log_file));
+    const std::string host = (http + 1)->substr(0, (http + 1)->rfind(':'));
+    coordinator.dashboard_url = absl::StrCat(
+        "http://", host.empty() || host == "0.0.0.0" ? "127.0.0.1" : host, ":", http_port, "/");
+  }
+  return coordinator;
 }
 
 }  // namespace lrsweep

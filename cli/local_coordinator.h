@@ -20,6 +20,8 @@ namespace lrsweep {
 struct LocalCoordinator {
   ChildProcess process;
   std::string address;  // 127.0.0.1:<port>
+  // "http://127.0.0.1:<port>/" when `flags` turned the dashboard on (--http-listen); else empty.
+  std::string dashboard_url;
 };
 
 // Starts `bin_dir`/lrsweep-coordinator with its state in `data_dir` (created if missing) and

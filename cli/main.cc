@@ -8,6 +8,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_join.h"
 #include "cli/coordinator_client.h"
+#include "cli/dashboard_command.h"
 #include "cli/exit_codes.h"
 #include "cli/plan_command.h"
 #include "cli/remote_commands.h"
@@ -97,6 +98,13 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   run->add_option("--device", run_options.device, "Device of the workers: cpu, cuda, cuda:N")
       ->capture_default_str();
+  run->add_option("--dashboard-listen", run_options.dashboard_listen,
+                  "HOST:PORT of the live dashboard (port 0 picks a free one); off loopback the "
+                  "coordinator's TLS and token rules apply")
+      ->capture_default_str()
+      ->check(HostPortValidator(/*allow_zero=*/true));
+  run->add_flag_callback("--no-dashboard", [&run_options] { run_options.dashboard_listen.clear(); },
+                         "Do not serve the dashboard");
 
   std::string submit_file;
   CLI::App* submit = app.add_subcommand("submit", "Submit a sweep; prints its id last");
@@ -141,6 +149,16 @@ int Main(int argc, char** argv) {
   logs->add_option("--attempt", attempt, "Attempt (default: the latest)")->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
   logs->add_option("--tail", tail_lines, "Only the last N lines")->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
 
+  DashboardCommandOptions dashboard_options;
+  CLI::App* dashboard = app.add_subcommand(
+      "dashboard", "Serve the dashboard of a data dir's sweeps, also after their run ended");
+  dashboard->add_option("--data-dir", dashboard_options.data_dir, "The data dir of `lrsweep run`")
+      ->capture_default_str();
+  dashboard->add_option("--listen", dashboard_options.listen,
+                        "HOST:PORT to serve on (port 0 picks a free one)")
+      ->capture_default_str()
+      ->check(HostPortValidator(/*allow_zero=*/true));
+
   if (std::optional<int> exit_code = RejectUnknownCommand(app, argc, argv)) return *exit_code;
   if (std::optional<int> exit_code = ParseCommandLine(app, argc, argv)) return *exit_code;
 
@@ -155,6 +173,7 @@ int Main(int argc, char** argv) {
   }
   if (*plan) return ReportAndExitCode(RunPlanCommand(plan_options, std::cout, std::cerr));
   if (*run) return ReportAndExitCode(RunRunCommand(run_options, std::cout, std::cerr));
+  if (*dashboard) return ReportAndExitCode(RunDashboardCommand(dashboard_options, std::cerr));
 
   const std::string address = ResolveCoordinatorAddress(coordinator_flag);
   if (const std::string bad = CheckHostPort(address, false); !bad.empty()) {

@@ -50,12 +50,16 @@ void ForgetClusterSecurity() {
 }
 
 absl::Status StartCoordinator(const RunCommandOptions& options, const std::string& bin,
-                              LocalCluster* cluster, std::string* address) {
+                              LocalCluster* cluster, std::string* address,
+                              std::string* dashboard_url) {
+  std::vector<std::string> flags;
+  if (!options.dashboard_listen.empty()) flags = {"--http-listen", options.dashboard_listen};
   ASSIGN_OR_RETURN(LocalCoordinator coordinator,
-                   StartLocalCoordinator(bin, options.data_dir, {},
+                   StartLocalCoordinator(bin, options.data_dir, flags,
                                          options.data_dir + "/logs/coordinator.log"));
   cluster->coordinator.emplace(std::move(coordinator.process));
   *address = coordinator.address;
+  *dashboard_url = coordinator.dashboard_url;
   return absl::OkStatus();
 }
 
@@ -196,10 +200,15 @@ absl::Status RunRunCommand(const RunCommandOptions& options, std::ostream& out,
 
   const std::string bin = ExecutableDir();
   LocalCluster cluster;
-  std::string address;
-  RETURN_IF_ERROR(StartCoordinator(options, bin, &cluster, &address));
+  std::string address, dashboard_url;
+  RETURN_IF_ERROR(StartCoordinator(options, bin, &cluster, &address, &dashboard_url));
   err << fmt::format("coordinator on {} (data in {}), {} workers x {} threads on {}\n", address,
                      options.data_dir, workers, threads, options.device);
+  if (!dashboard_url.empty()) {
+    err << fmt::format("dashboard: {} (live while this run lasts; afterwards: lrsweep dashboard "
+                       "--data-dir {})\n",
+                       dashboard_url, options.data_dir);
+  }
   CoordinatorClient client(address);
   ASSIGN_OR_RETURN(std::string sweep_id, ResumeOrSubmit(client, options, submission, out, err));
   RETURN_IF_ERROR(StartWorkers(options, bin, address, sweep_id, workers, threads, &cluster));

@@ -21,6 +21,8 @@ struct RunCommandOptions {
   int workers = 0;  // 0: one per core
   std::string data_dir = "lrsweep-data";
   std::string device = "cpu";
+  // Where the coordinator serves the live dashboard while the run lasts; empty: no dashboard.
+  std::string dashboard_listen = "127.0.0.1:0";
 };
 
 absl::Status RunRunCommand(const RunCommandOptions& options, std::ostream& out, std::ostream& err);

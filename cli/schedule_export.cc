@@ -3,12 +3,12 @@
 #include "absl/strings/str_cat.h"
 #include "common/atomic_file.h"
 #include "common/status_macros.h"
-#include "common/yaml_reader.h"
 #include "fmt/format.h"
 #include "nlohmann/json.hpp"
 #include "schedule/schedule.h"
 #include "schedule/schedule_parser.h"
 #include "schedule/schedule_pytorch.h"
+#include "sweep/plan_schedule.h"
 #include "yaml-cpp/yaml.h"
 
 namespace lrsweep {
@@ -42,22 +42,9 @@ struct TrialSchedule {
 
 absl::StatusOr<TrialSchedule> ScheduleOfTrial(const v1::TrialInfo& trial) {
   const std::string where = absl::StrCat("trial ", trial.trial(), " of sweep ", trial.sweep_id());
+  ASSIGN_OR_RETURN(Schedule schedule, ScheduleOfPlan(trial.plan_json(), where));
   const nlohmann::ordered_json plan =
       nlohmann::ordered_json::parse(trial.plan_json(), nullptr, /*allow_exceptions=*/false);
-  if (plan.is_discarded() || !plan.contains("schedule") || !plan.contains("total_steps")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where, ": its plan has no schedule (was it planned by an older lrsweep?)"));
-  }
-  YAML::Node node;
-  try {
-    node = YAML::Load(plan["schedule"].dump());
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(where, ": unreadable schedule: ", e.what()));
-  }
-  ASSIGN_OR_RETURN(ScheduleSpec spec, ParseScheduleSpec(node, YamlReader(where), "schedule"));
-  const Horizon horizon{plan.value("total_steps", int64_t{0}),
-                        plan.value("steps_per_epoch", int64_t{0})};
-  ASSIGN_OR_RETURN(Schedule schedule, Schedule::Create(spec, horizon));
   return TrialSchedule{std::move(schedule),
                        plan.contains("params") ? plan["params"].dump() : std::string("{}")};
 }

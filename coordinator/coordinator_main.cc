@@ -33,6 +33,10 @@
 #include "coordinator/server_security.h"
 #include "coordinator/service.h"
 #include "coordinator/store.h"
+#include "coordinator/token_auth.h"
+#include "dashboard/coordinator_source.h"
+#include "dashboard/dashboard_api.h"
+#include "dashboard/http_server.h"
 #include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/grpcpp.h"
 #include "rpc/rpc_convert.h"
@@ -78,6 +82,8 @@ struct CoordinatorFlags {
   std::string port_file;
   std::string health_listen;
   std::string metrics_listen;
+  std::string http_listen;
+  std::string http_port_file;
   int64_t heartbeat_ms = 2000;
   int64_t lease_timeout_ms = 0;
   std::string shared_checkpoint_dir;
@@ -101,6 +107,13 @@ void AddServeOptions(CLI::App& app, CoordinatorFlags& flags) {
                  "Serve Prometheus metrics on http://HOST:PORT/metrics: trials, sweeps and "
                  "workers by state, leases, hand-offs, RPCs by method and code, checkpoints")
       ->check(HostPortValidator(/*allow_zero=*/true));
+  app.add_option("--http-listen", flags.http_listen,
+                 "Serve the dashboard (live sweeps, trials, curves, workers) and its JSON API "
+                 "(/api/v1/) on http://HOST:PORT/; off loopback it needs --tls-cert/--tls-key and "
+                 "--user-token-file, like the gRPC port (port 0 picks a free one)")
+      ->check(HostPortValidator(/*allow_zero=*/true));
+  app.add_option("--http-port-file", flags.http_port_file,
+                 "Write the dashboard's bound port to this file once serving");
   app.add_option("--heartbeat-ms", flags.heartbeat_ms, "Heartbeat interval asked of workers")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{10}, int64_t{600000}));
@@ -218,14 +231,45 @@ std::unique_ptr<grpc::Server> StartMainServer(const CoordinatorFlags& flags,
   return server;
 }
 
-// The optional listeners beside the main server: --health-listen and --metrics-listen.
+// The dashboard of --http-listen and what it reads through, in the order they are built.
+struct Dashboard {
+  ChangeCounter changes;
+  std::unique_ptr<CoordinatorDashboardSource> source;
+  std::unique_ptr<DashboardApi> api;
+  std::unique_ptr<DashboardServer> server;
+};
+
+absl::StatusOr<std::unique_ptr<Dashboard>> StartDashboard(const CoordinatorFlags& flags,
+                                                          Coordinator* coordinator) {
+  DashboardServerOptions options;
+  options.listen = flags.http_listen;
+  options.tls_cert = flags.security.tls_cert;
+  options.tls_key = flags.security.tls_key;
+  options.insecure = flags.security.insecure;
+  if (!flags.security.user_token_files.empty()) {
+    ASSIGN_OR_RETURN(TokenAuthorizer tokens,
+                     TokenAuthorizer::FromFiles({}, flags.security.user_token_files));
+    options.tokens = std::make_shared<const TokenAuthorizer>(std::move(tokens));
+  }
+  auto dashboard = std::make_unique<Dashboard>();
+  dashboard->source = std::make_unique<CoordinatorDashboardSource>(coordinator, &dashboard->changes);
+  dashboard->api = std::make_unique<DashboardApi>(dashboard->source.get(), &dashboard->changes);
+  ASSIGN_OR_RETURN(dashboard->server,
+                   DashboardServer::Start(options, dashboard->api.get(), &dashboard->changes));
+  return dashboard;
+}
+
+// The optional listeners beside the main server: --health-listen, --metrics-listen and
+// --http-listen.
 struct SideListeners {
   std::unique_ptr<grpc::Server> health;
   std::unique_ptr<MetricsEndpoint> metrics;
+  std::unique_ptr<Dashboard> dashboard;
 };
 
 absl::StatusOr<SideListeners> StartSideListeners(const CoordinatorFlags& flags,
-                                                 const CoordinatorMetrics* metrics) {
+                                                 const CoordinatorMetrics* metrics,
+                                                 Coordinator* coordinator) {
   SideListeners side;
   if (!flags.health_listen.empty()) {
     side.health = StartHealthServer(flags.health_listen);
@@ -235,6 +279,10 @@ absl::StatusOr<SideListeners> StartSideListeners(const CoordinatorFlags& flags,
     ASSIGN_OR_RETURN(side.metrics, MetricsEndpoint::Start(flags.metrics_listen));
     side.metrics->Register(metrics->registry());
     side.metrics->Register(metrics->state_collector());
+  }
+  if (!flags.http_listen.empty()) {
+    ASSIGN_OR_RETURN(side.dashboard, StartDashboard(flags, coordinator));
+    WritePortFile(flags.http_port_file, side.dashboard->server->port());
   }
   return side;
 }
@@ -246,6 +294,7 @@ std::string Listening(const CoordinatorFlags& flags, int port, const ServerSecur
                                   flags.data_dir);
   if (side.health) absl::StrAppend(&text, ", health on ", flags.health_listen);
   if (side.metrics) absl::StrAppend(&text, ", metrics on ", side.metrics->url());
+  if (side.dashboard) absl::StrAppend(&text, ", dashboard on ", side.dashboard->server->url());
   return text;
 }
 
@@ -283,7 +332,8 @@ int Serve(const CoordinatorFlags& flags) {
   std::unique_ptr<grpc::Server> server = StartMainServer(
       flags, *security, {&sweep_service, &worker_service}, metrics.get(), &port);
   absl::StatusOr<SideListeners> side =
-      server ? StartSideListeners(flags, metrics.get()) : absl::UnavailableError("");
+      server ? StartSideListeners(flags, metrics.get(), coordinator->get())
+             : absl::UnavailableError("");
   if (!side.ok()) {
     if (!side.status().message().empty()) std::cerr << "error: " << side.status().message() << "\n";
     return absl::IsInvalidArgument(side.status()) ? 2 : 1;
@@ -301,6 +351,7 @@ int Serve(const CoordinatorFlags& flags) {
   // Long-polls are answered first; unary calls finish within milliseconds. gRPC 1.51 then keeps
   // waiting for idle client connections until the deadline, so the deadline is short: anything
   // still in flight after it is cancelled, and its transaction either committed or did not.
+  if (side->dashboard) side->dashboard->server->Stop();
   (*coordinator)->Shutdown();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
   if (side->health) side->health->Shutdown(std::chrono::system_clock::now());

@@ -36,6 +36,8 @@ PRODUCT_PACKAGES=(
   libssl-dev libboost-dev
   # the Prometheus endpoints of the coordinator and the worker
   prometheus-cpp-dev
+  # the dashboard's HTTP server
+  libcpp-httplib-dev
   # bundling the report's charting library (npm registry)
   nodejs npm
   # training (worker)
@@ -98,4 +100,12 @@ ASSETS="$(dirname "$0")/../report/report_assets"
 if [ ! -f "$ASSETS/node_modules/vega-lite/build/vega-lite.min.js" ]; then
   echo "install-deps: installing the report's charting library (npm ci)" >&2
   (cd "$ASSETS" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# The browser tests' driver (playwright-core, pinned by package-lock.json; it drives Debian's
+# chromium and downloads no browser).
+BROWSER_TESTS="$(dirname "$0")/../tests/browser"
+if [ $PRODUCT_ONLY = 0 ] && [ $LIST = 0 ] && [ ! -f "$BROWSER_TESTS/node_modules/playwright-core/package.json" ]; then
+  echo "install-deps: installing the browser tests' driver (npm ci)" >&2
+  (cd "$BROWSER_TESTS" && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "sweep/views.h"
 #include "report/diagnoses.h"
 #include "sweep/records.h"
@@ -130,6 +131,14 @@ nlohmann::ordered_json RenderJson(const SweepReport& report);
 std::string RenderCsv(const SweepReport& report);
 // One HTML file that opens offline: the data and Vega-Lite (bundled) inline, five charts.
 std::string RenderHtml(const SweepReport& report);
+
+// The charting scripts the HTML report inlines (Vega, Vega-Lite, vega-embed, in load order), for
+// pages that serve them instead (the dashboard).
+struct BundledScript {
+  std::string name;  // "vega.min.js"
+  absl::string_view text;
+};
+std::vector<BundledScript> BundledChartScripts();
 
 }  // namespace lrsweep
 

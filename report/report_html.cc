@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_replace.h"
+#include "common/embedded_file.h"
 #include "common/yaml_reader.h"
 #include "report/report.h"
 #include "report/report_tables.h"
@@ -15,12 +16,9 @@
 #include "schedule/schedule_parser.h"
 
 // The bundled scripts, embedded with the assembler's .incbin (paths from CMake).
-#define LRSWEEP_EMBED(name, path)                                 \
-  asm(".section .rodata\n.global " #name "_begin\n" #name "_begin:\n" \
-      ".incbin \"" path "\"\n.global " #name "_end\n" #name "_end:\n.byte 0\n.previous");
-LRSWEEP_EMBED(lrsweep_vega_js, LRSWEEP_VEGA_JS)
-LRSWEEP_EMBED(lrsweep_vega_lite_js, LRSWEEP_VEGA_LITE_JS)
-LRSWEEP_EMBED(lrsweep_vega_embed_js, LRSWEEP_VEGA_EMBED_JS)
+LRSWEEP_EMBED_FILE(lrsweep_vega_js, LRSWEEP_VEGA_JS)
+LRSWEEP_EMBED_FILE(lrsweep_vega_lite_js, LRSWEEP_VEGA_LITE_JS)
+LRSWEEP_EMBED_FILE(lrsweep_vega_embed_js, LRSWEEP_VEGA_EMBED_JS)
 extern "C" const char lrsweep_vega_js_begin[], lrsweep_vega_js_end[];
 extern "C" const char lrsweep_vega_lite_js_begin[], lrsweep_vega_lite_js_end[];
 extern "C" const char lrsweep_vega_embed_js_begin[], lrsweep_vega_embed_js_end[];
@@ -345,6 +343,15 @@ Promise.all(specs.map((spec, i) =>
 </body></html>
 )js";
   return page;
+}
+
+std::vector<BundledScript> BundledChartScripts() {
+  auto text = [](const char* begin, const char* end) {
+    return absl::string_view(begin, static_cast<size_t>(end - begin));
+  };
+  return {{"vega.min.js", text(lrsweep_vega_js_begin, lrsweep_vega_js_end)},
+          {"vega-lite.min.js", text(lrsweep_vega_lite_js_begin, lrsweep_vega_lite_js_end)},
+          {"vega-embed.min.js", text(lrsweep_vega_embed_js_begin, lrsweep_vega_embed_js_end)}};
 }
 
 }  // namespace lrsweep

@@ -1,0 +1,49 @@
+// The live coordinator as a dashboard source, with its changes counted for the pages' live
+// updates.
+//
+//   ChangeCounter changes;
+//   CoordinatorDashboardSource source(coordinator.get(), &changes);   // bumps `changes`
+//
+// Thread safety: thread-safe (the coordinator is). The coordinator and the counter must outlive it.
+#ifndef LRSWEEP_DASHBOARD_COORDINATOR_SOURCE_H_
+#define LRSWEEP_DASHBOARD_COORDINATOR_SOURCE_H_
+
+#include "coordinator/coordinator.h"
+#include "dashboard/change_counter.h"
+#include "dashboard/dashboard_source.h"
+
+namespace lrsweep {
+
+class CoordinatorDashboardSource : public DashboardSource {
+ public:
+  CoordinatorDashboardSource(Coordinator* coordinator, ChangeCounter* changes)
+      : coordinator_(coordinator),
+        watcher_(coordinator->AddWatcher([changes] { changes->Bump(); })) {}
+  ~CoordinatorDashboardSource() override { coordinator_->RemoveWatcher(watcher_); }
+  CoordinatorDashboardSource(const CoordinatorDashboardSource&) = delete;
+  CoordinatorDashboardSource& operator=(const CoordinatorDashboardSource&) = delete;
+
+  std::vector<SweepView> ListSweeps() override { return coordinator_->ListSweeps(); }
+  absl::StatusOr<SweepView> GetSweep(const std::string& sweep_id) override {
+    return coordinator_->GetSweep(sweep_id);
+  }
+  absl::StatusOr<std::vector<TrialRecord>> ListTrials(const std::string& sweep_id) override {
+    return coordinator_->ListTrials(sweep_id);
+  }
+  absl::StatusOr<std::vector<MetricPoint>> GetMetrics(const std::string& sweep_id,
+                                                      int64_t trial) override {
+    return coordinator_->GetMetrics(sweep_id, trial);
+  }
+  std::vector<WorkerView> ListWorkers() override { return coordinator_->ListWorkers(); }
+  absl::StatusOr<int64_t> CancelSweep(const std::string& sweep_id) override {
+    return coordinator_->CancelSweep(sweep_id);
+  }
+
+ private:
+  Coordinator* const coordinator_;
+  const int64_t watcher_;
+};
+
+}  // namespace lrsweep
+
+#endif  // LRSWEEP_DASHBOARD_COORDINATOR_SOURCE_H_

@@ -1,0 +1,483 @@
+#include "dashboard/dashboard_api.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "common/status_macros.h"
+#include "dashboard/downsample.h"
+#include "report/report.h"
+#include "sweep/plan_schedule.h"
+
+namespace lrsweep {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr int64_t kMaxPoints = 5000;
+constexpr int64_t kMaxPageSize = 1000;
+const char* const kCurveMetrics[] = {"train_loss", "val_loss", "val_accuracy", "test_accuracy",
+                                     "lr", "momentum"};
+
+// --- Query parameters ---
+
+absl::StatusOr<int64_t> IntParam(const ApiRequest& request, const std::string& name,
+                                 int64_t fallback, int64_t min, int64_t max) {
+  auto found = request.query.find(name);
+  if (found == request.query.end()) return fallback;
+  int64_t value = 0;
+  if (!absl::SimpleAtoi(found->second, &value) || value < min || value > max) {
+    return absl::InvalidArgumentError(absl::StrCat("query parameter '", name,
+                                                   "': expected a whole number from ", min,
+                                                   " to ", max, ", got '", found->second, "'"));
+  }
+  return value;
+}
+
+absl::StatusOr<std::string> ChoiceParam(const ApiRequest& request, const std::string& name,
+                                        const std::string& fallback,
+                                        const std::vector<std::string>& allowed) {
+  auto found = request.query.find(name);
+  if (found == request.query.end() || found->second.empty()) return fallback;
+  if (std::find(allowed.begin(), allowed.end(), found->second) == allowed.end()) {
+    return absl::InvalidArgumentError(absl::StrCat("query parameter '", name, "': expected one of ",
+                                                   absl::StrJoin(allowed, ", "), ", got '",
+                                                   found->second, "'"));
+  }
+  return found->second;
+}
+
+// "RUNNING,FAILED" as a set of states; empty: every state.
+absl::StatusOr<std::set<TrialState>> StateFilter(const ApiRequest& request) {
+  std::set<TrialState> states;
+  auto found = request.query.find("state");
+  if (found == request.query.end() || found->second.empty()) return states;
+  for (absl::string_view name : absl::StrSplit(found->second, ',')) {
+    std::optional<TrialState> state = ParseTrialState(name);
+    if (!state) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "query parameter 'state': unknown trial state '", name,
+          "'; use PENDING, RUNNING, COMPLETED, DIVERGED, FAILED, CANCELLED, PREEMPTED or STOPPED"));
+    }
+    states.insert(*state);
+  }
+  return states;
+}
+
+absl::StatusOr<int64_t> TrialNumber(const std::string& text) {
+  int64_t trial = 0;
+  if (!absl::SimpleAtoi(text, &trial) || trial < 0) {
+    return absl::NotFoundError(absl::StrCat("no trial '", text, "': trials are numbered from 0"));
+  }
+  return trial;
+}
+
+// --- What a trial and a sweep look like on the pages ---
+
+Json ParseOrEmpty(const std::string& text) {
+  Json parsed = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return parsed.is_discarded() ? Json::object() : parsed;
+}
+
+Json OptionalNumber(const std::optional<double>& value) {
+  if (!value || !std::isfinite(*value)) return nullptr;
+  return *value;
+}
+
+Json TrialJson(const TrialRecord& trial) {
+  const Json plan = ParseOrEmpty(trial.plan_json);
+  Json out;
+  out["trial"] = trial.trial;
+  out["config"] = trial.config;
+  out["seed"] = trial.seed;
+  out["state"] = TrialStateName(trial.state);
+  out["params"] = ParseOrEmpty(trial.params_json);
+  out["schedule"] = plan.contains("schedule") && plan["schedule"].contains("type")
+                        ? plan["schedule"]["type"]
+                        : Json(plan.contains("range_test") ? "range test" : "");
+  out["peak_lr"] = plan.value("base_lr", 0.0);
+  out["range_test"] = plan.contains("range_test");
+  out["step"] = trial.step;
+  out["total_steps"] = trial.total_steps;
+  out["lr"] = trial.lr;
+  out["score"] = OptionalNumber(trial.score);
+  out["latest"] = OptionalNumber(trial.latest_metric);
+  out["attempts"] = trial.attempts;
+  out["failures"] = trial.failures;
+  out["preemptions"] = trial.preemptions;
+  out["reason"] = trial.reason;
+  out["worker"] = trial.worker_id;
+  out["checkpoint_step"] = trial.checkpoint_step;
+  out["checkpoint_error"] = trial.checkpoint_error;
+  out["updated_ms"] = trial.updated_ms;
+  return out;
+}
+
+// Fraction of the sweep's steps done (final trials count whole), and the best score so far.
+struct Progress {
+  double fraction = 0.0;
+  int64_t finished = 0;
+  int64_t failures = 0;
+  const TrialRecord* best = nullptr;
+};
+
+Progress ProgressOf(const SweepView& sweep, const std::vector<TrialRecord>& trials) {
+  Progress progress;
+  double done = 0.0;
+  double total = 0.0;
+  for (const TrialRecord& trial : trials) {
+    const double steps = static_cast<double>(std::max<int64_t>(trial.total_steps, 1));
+    total += steps;
+    if (IsFinal(trial.state)) {
+      ++progress.finished;
+      done += steps;
+    } else {
+      done += std::min(static_cast<double>(trial.step), steps);
+    }
+    if (trial.state == TrialState::kFailed || trial.state == TrialState::kDiverged) {
+      ++progress.failures;
+    }
+    if (trial.score && std::isfinite(*trial.score) &&
+        (progress.best == nullptr ||
+         (sweep.record.maximize ? *trial.score > *progress.best->score
+                                : *trial.score < *progress.best->score))) {
+      progress.best = &trial;
+    }
+  }
+  progress.fraction = total > 0 ? done / total : 0.0;
+  return progress;
+}
+
+Json SweepSummaryJson(const SweepView& sweep, const std::vector<TrialRecord>& trials) {
+  const SweepRecord& record = sweep.record;
+  const Progress progress = ProgressOf(sweep, trials);
+  Json out;
+  out["id"] = record.id;
+  out["name"] = record.name;
+  out["state"] = SweepStateName(record.state);
+  out["file"] = record.file_name;
+  out["created_ms"] = record.created_ms;
+  out["metric"] = {{"name", record.metric_name},
+                   {"goal", record.maximize ? "maximize" : "minimize"}};
+  out["trials"] = sweep.total_trials;
+  Json counts = Json::object();
+  for (const auto& [state, count] : sweep.counts) counts[std::string(TrialStateName(state))] = count;
+  out["counts"] = counts;
+  out["finished"] = progress.finished;
+  out["failures"] = progress.failures;
+  out["progress"] = progress.fraction;
+  out["best"] = progress.best == nullptr
+                    ? Json(nullptr)
+                    : Json({{"trial", progress.best->trial},
+                            {"config", progress.best->config},
+                            {"score", *progress.best->score}});
+  // ETA: the time so far, scaled by the steps still to train. Unknown before any step.
+  const double elapsed_s = static_cast<double>(absl::ToUnixMillis(absl::Now()) - record.created_ms) / 1000.0;
+  out["eta_seconds"] = record.state == SweepState::kRunning && progress.fraction > 0 &&
+                               progress.fraction < 1 && elapsed_s > 0
+                           ? Json(elapsed_s * (1 - progress.fraction) / progress.fraction)
+                           : Json(nullptr);
+  return out;
+}
+
+// One metric of a trial's history as [step, value] pairs, thinned to `max_points`.
+Json CurveJson(const std::vector<MetricPoint>& history, const std::string& metric,
+               size_t max_points) {
+  std::vector<CurvePoint> points;
+  for (const MetricPoint& point : history) {
+    std::optional<double> value;
+    if (metric == "lr") {
+      value = point.lr;
+    } else if (metric == "momentum") {
+      value = point.momentum;
+    } else {
+      value = point.Get(metric);
+    }
+    if (value && std::isfinite(*value)) {
+      points.push_back({static_cast<double>(point.step), *value});
+    }
+  }
+  Json out = Json::array();
+  for (const CurvePoint& p : DownsampleLttb(points, max_points)) {
+    out.push_back({static_cast<int64_t>(p.x), p.y});
+  }
+  return out;
+}
+
+// The LR the trial's schedule plans at each step (thinned), or null when it has none.
+Json PlannedLrJson(const TrialRecord& trial, size_t max_points) {
+  absl::StatusOr<Schedule> schedule = ScheduleOfPlan(
+      trial.plan_json, absl::StrCat("trial ", trial.trial, " of sweep ", trial.sweep_id));
+  if (!schedule.ok()) return nullptr;
+  const int64_t total = std::max<int64_t>(trial.total_steps, 1);
+  const int64_t stride = std::max<int64_t>(1, total / static_cast<int64_t>(4 * max_points));
+  std::vector<CurvePoint> points;
+  for (int64_t step = 0; step < total; step += stride) {
+    points.push_back({static_cast<double>(step), schedule->PlannedLrAt(step)});
+  }
+  Json out = Json::array();
+  for (const CurvePoint& p : DownsampleLttb(points, max_points)) {
+    out.push_back({static_cast<int64_t>(p.x), p.y});
+  }
+  return out;
+}
+
+// Orders trials for the table: by `key`, ascending or not; trials without a value last.
+void SortTrials(std::vector<TrialRecord>& trials, const std::string& key, bool ascending) {
+  auto value = [&key](const TrialRecord& t) -> std::optional<double> {
+    if (key == "score") return t.score;
+    if (key == "step") return static_cast<double>(t.step);
+    if (key == "lr") return t.lr;
+    if (key == "config") return static_cast<double>(t.config);
+    if (key == "updated") return static_cast<double>(t.updated_ms);
+    if (key == "state") return static_cast<double>(static_cast<int>(t.state));
+    return static_cast<double>(t.trial);
+  };
+  std::stable_sort(trials.begin(), trials.end(), [&](const TrialRecord& a, const TrialRecord& b) {
+    const std::optional<double> va = value(a);
+    const std::optional<double> vb = value(b);
+    if (!va || !vb) return va.has_value() && !vb.has_value();
+    if (*va == *vb) return a.trial < b.trial;
+    return ascending ? *va < *vb : *va > *vb;
+  });
+}
+
+}  // namespace
+
+int HttpStatusOf(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kOk: return 200;
+    case absl::StatusCode::kInvalidArgument: return 400;
+    case absl::StatusCode::kUnauthenticated: return 401;
+    case absl::StatusCode::kPermissionDenied: return 403;
+    case absl::StatusCode::kNotFound: return 404;
+    case absl::StatusCode::kFailedPrecondition: return 409;
+    case absl::StatusCode::kUnimplemented: return 501;
+    case absl::StatusCode::kUnavailable: return 503;
+    default: return 500;
+  }
+}
+
+ApiResponse ErrorResponse(const absl::Status& status) {
+  ApiResponse response;
+  response.status = HttpStatusOf(status);
+  response.body = {{"error",
+                    {{"code", absl::StatusCodeToString(status.code())},
+                     {"message", std::string(status.message())}}}};
+  return response;
+}
+
+DashboardApi::DashboardApi(DashboardSource* source, ChangeCounter* changes,
+                           DashboardApiOptions options)
+    : source_(source), changes_(changes), options_(options) {}
+
+DashboardApi::~DashboardApi() = default;
+
+ApiResponse DashboardApi::Handle(const ApiRequest& request) {
+  // Only cancelling changes anything, and only it is a POST.
+  const bool cancel = absl::EndsWith(request.path, "/cancel");
+  const char* allowed = cancel ? "POST" : "GET";
+  if (request.method != allowed) {
+    ApiResponse response = ErrorResponse(absl::InvalidArgumentError(
+        absl::StrCat(request.method, " is not allowed on ", request.path, "; use ", allowed)));
+    response.status = 405;
+    response.body["error"]["code"] = "METHOD_NOT_ALLOWED";
+    return response;
+  }
+  // The version before anything is read: a change made while this request reads is newer, so
+  // the page that shows this answer asks again.
+  const int64_t version = changes_->version();
+  absl::StatusOr<Json> body = Route(request);
+  if (!body.ok()) return ErrorResponse(body.status());
+  if (body->contains("version") && !absl::EndsWith(request.path, "/changes")) {
+    (*body)["version"] = version;
+  }
+  return ApiResponse{200, *std::move(body)};
+}
+
+absl::StatusOr<Json> DashboardApi::Route(const ApiRequest& request) {
+  const std::vector<std::string> parts =
+      absl::StrSplit(request.path, '/', absl::SkipEmpty());
+  if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") {
+    return absl::NotFoundError(absl::StrCat("no route ", request.path, " (see docs/dashboard.md)"));
+  }
+  const size_t n = parts.size();
+  const bool sweep_route = parts[2] == "sweeps" && n >= 4;
+  const bool cancel = sweep_route && n == 5 && parts[4] == "cancel";
+  if (n == 3 && parts[2] == "sweeps") return SweepList(request);
+  if (n == 3 && parts[2] == "workers") return WorkerList();
+  if (n == 3 && parts[2] == "changes") return Changes(request);
+  if (sweep_route && n == 4) return SweepPage(parts[3]);
+  if (sweep_route && n == 5 && parts[4] == "trials") return TrialTable(parts[3], request);
+  if (sweep_route && n == 5 && parts[4] == "curves") return SweepCurves(parts[3], request);
+  if (sweep_route && n == 6 && parts[4] == "trials") return TrialPage(parts[3], parts[5], request);
+  if (cancel) {
+    ASSIGN_OR_RETURN(int64_t cancelled, source_->CancelSweep(parts[3]));
+    return Json({{"sweep", parts[3]}, {"cancelled", cancelled}});
+  }
+  return absl::NotFoundError(absl::StrCat("no route ", request.path, " (see docs/dashboard.md)"));
+}
+
+absl::StatusOr<Json> DashboardApi::SweepList(const ApiRequest& request) {
+  ASSIGN_OR_RETURN(std::string state,
+                   ChoiceParam(request, "state", "", {"RUNNING", "FINISHED", "CANCELLED"}));
+  const auto text = request.query.find("q");
+  Json sweeps = Json::array();
+  for (const SweepView& sweep : source_->ListSweeps()) {
+    if (!state.empty() && SweepStateName(sweep.record.state) != state) continue;
+    if (text != request.query.end() && sweep.record.name.find(text->second) == std::string::npos &&
+        sweep.record.id.find(text->second) == std::string::npos) {
+      continue;
+    }
+    absl::StatusOr<std::vector<TrialRecord>> trials = source_->ListTrials(sweep.record.id);
+    if (!trials.ok()) continue;  // deleted meanwhile
+    sweeps.push_back(SweepSummaryJson(sweep, *trials));
+  }
+  return Json({{"version", changes_->version()}, {"sweeps", sweeps}});
+}
+
+absl::StatusOr<Json> DashboardApi::SweepPage(const std::string& sweep_id) {
+  const int64_t version = changes_->version();
+  ASSIGN_OR_RETURN(SweepView sweep, source_->GetSweep(sweep_id));
+  ASSIGN_OR_RETURN(std::vector<TrialRecord> trials, source_->ListTrials(sweep_id));
+  ASSIGN_OR_RETURN(Json report, ReportOf(sweep));
+  report.erase("trials");  // the trial table is paged: /trials
+  return Json({{"version", version},
+               {"sweep", SweepSummaryJson(sweep, trials)},
+               {"report", std::move(report)}});
+}
+
+absl::StatusOr<Json> DashboardApi::ReportOf(const SweepView& sweep) {
+  const int64_t version = changes_->version();
+  {
+    absl::MutexLock lock(&mu_);
+    auto cached = reports_.find(sweep.record.id);
+    if (cached != reports_.end() && cached->second.version == version) return cached->second.report;
+  }
+  ASSIGN_OR_RETURN(std::vector<TrialRecord> trials, source_->ListTrials(sweep.record.id));
+  std::map<int64_t, std::vector<MetricPoint>> histories;
+  for (const TrialRecord& trial : trials) {
+    ASSIGN_OR_RETURN(histories[trial.trial], source_->GetMetrics(sweep.record.id, trial.trial));
+  }
+  Json report = RenderJson(BuildReport(sweep, trials, std::move(histories)));
+  absl::MutexLock lock(&mu_);
+  reports_[sweep.record.id] = CachedReport{version, report};
+  return report;
+}
+
+absl::StatusOr<Json> DashboardApi::TrialTable(const std::string& sweep_id,
+                                              const ApiRequest& request) {
+  ASSIGN_OR_RETURN(int64_t offset, IntParam(request, "offset", 0, 0, int64_t{1} << 40));
+  ASSIGN_OR_RETURN(int64_t limit, IntParam(request, "limit", 100, 1, kMaxPageSize));
+  ASSIGN_OR_RETURN(std::string sort,
+                   ChoiceParam(request, "sort", "trial",
+                               {"trial", "config", "score", "step", "lr", "state", "updated"}));
+  ASSIGN_OR_RETURN(std::string order, ChoiceParam(request, "order", "", {"asc", "desc"}));
+  ASSIGN_OR_RETURN(std::set<TrialState> states, StateFilter(request));
+  ASSIGN_OR_RETURN(SweepView sweep, source_->GetSweep(sweep_id));
+  ASSIGN_OR_RETURN(std::vector<TrialRecord> all, source_->ListTrials(sweep_id));
+  std::vector<TrialRecord> trials;
+  for (TrialRecord& trial : all) {
+    if (states.empty() || states.count(trial.state) > 0) trials.push_back(std::move(trial));
+  }
+  // By score, the best first unless asked otherwise; by anything else, ascending.
+  const bool ascending = order.empty() ? (sort != "score" || !sweep.record.maximize) : order == "asc";
+  SortTrials(trials, sort, ascending);
+  Json rows = Json::array();
+  for (int64_t i = offset; i < static_cast<int64_t>(trials.size()) && i < offset + limit; ++i) {
+    rows.push_back(TrialJson(trials[static_cast<size_t>(i)]));
+  }
+  return Json({{"version", changes_->version()},
+               {"total", trials.size()},
+               {"offset", offset},
+               {"limit", limit},
+               {"trials", rows}});
+}
+
+absl::StatusOr<Json> DashboardApi::TrialPage(const std::string& sweep_id, const std::string& trial,
+                                             const ApiRequest& request) {
+  ASSIGN_OR_RETURN(int64_t number, TrialNumber(trial));
+  ASSIGN_OR_RETURN(int64_t points, IntParam(request, "points", 500, 3, kMaxPoints));
+  ASSIGN_OR_RETURN(std::vector<TrialRecord> trials, source_->ListTrials(sweep_id));
+  auto found = std::find_if(trials.begin(), trials.end(),
+                            [number](const TrialRecord& t) { return t.trial == number; });
+  if (found == trials.end()) {
+    return absl::NotFoundError(absl::StrCat("sweep ", sweep_id, " has no trial ", number,
+                                            " (it has ", trials.size(), ")"));
+  }
+  ASSIGN_OR_RETURN(std::vector<MetricPoint> history, source_->GetMetrics(sweep_id, number));
+  Json curves = Json::object();
+  for (const char* metric : kCurveMetrics) {
+    Json curve = CurveJson(history, metric, static_cast<size_t>(points));
+    if (!curve.empty()) curves[metric] = std::move(curve);
+  }
+  Json out;
+  out["version"] = changes_->version();
+  out["sweep"] = sweep_id;
+  out["trial"] = TrialJson(*found);
+  out["plan"] = ParseOrEmpty(found->plan_json);
+  out["final_metrics"] = ParseOrEmpty(found->final_metrics_json);
+  out["curves"] = std::move(curves);
+  out["planned_lr"] = PlannedLrJson(*found, static_cast<size_t>(points));
+  out["points"] = history.size();
+  return out;
+}
+
+absl::StatusOr<Json> DashboardApi::SweepCurves(const std::string& sweep_id,
+                                               const ApiRequest& request) {
+  ASSIGN_OR_RETURN(std::string metric,
+                   ChoiceParam(request, "metric", "train_loss",
+                               {"train_loss", "val_loss", "val_accuracy", "test_accuracy", "lr"}));
+  ASSIGN_OR_RETURN(int64_t points, IntParam(request, "points", 200, 3, kMaxPoints));
+  ASSIGN_OR_RETURN(int64_t limit, IntParam(request, "limit", 500, 1, 100000));
+  ASSIGN_OR_RETURN(std::vector<TrialRecord> trials, source_->ListTrials(sweep_id));
+  Json curves = Json::array();
+  for (const TrialRecord& trial : trials) {
+    if (static_cast<int64_t>(curves.size()) >= limit) break;
+    ASSIGN_OR_RETURN(std::vector<MetricPoint> history, source_->GetMetrics(sweep_id, trial.trial));
+    Json curve = CurveJson(history, metric, static_cast<size_t>(points));
+    if (curve.empty()) continue;
+    const Json row = TrialJson(trial);
+    curves.push_back({{"trial", trial.trial},
+                      {"config", trial.config},
+                      {"schedule", row["schedule"]},
+                      {"state", row["state"]},
+                      {"points", std::move(curve)}});
+  }
+  return Json({{"version", changes_->version()}, {"metric", metric}, {"curves", curves}});
+}
+
+Json DashboardApi::WorkerList() {
+  Json workers = Json::array();
+  for (const WorkerView& worker : source_->ListWorkers()) {
+    const char* state = worker.state == WorkerState::kTraining  ? "training"
+                        : worker.state == WorkerState::kWaiting ? "waiting"
+                        : worker.state == WorkerState::kLost    ? "lost"
+                                                                : "stopped";
+    workers.push_back({{"id", worker.record.id},
+                       {"name", worker.record.name},
+                       {"device", worker.record.device},
+                       {"threads", worker.record.threads},
+                       {"state", state},
+                       {"sweep", worker.sweep_id},
+                       {"trial", worker.trial >= 0 ? Json(worker.trial) : Json(nullptr)},
+                       {"registered_ms", worker.record.registered_ms},
+                       {"last_heartbeat_ms", worker.record.last_heartbeat_ms}});
+  }
+  return Json({{"version", changes_->version()}, {"workers", workers}});
+}
+
+absl::StatusOr<Json> DashboardApi::Changes(const ApiRequest& request) {
+  ASSIGN_OR_RETURN(int64_t since, IntParam(request, "since", 0, 0, int64_t{1} << 62));
+  const int64_t longest = absl::ToInt64Milliseconds(options_.longest_change_wait);
+  ASSIGN_OR_RETURN(int64_t wait_ms, IntParam(request, "wait_ms", longest, 0, longest));
+  return Json({{"version", changes_->WaitNewer(since, absl::Milliseconds(wait_ms))}});
+}
+
+}  // namespace lrsweep

@@ -1,0 +1,98 @@
+// The dashboard's JSON API (`/api/v1/...`), free of HTTP: a request is a method, a path and its
+// query parameters; the answer is a status code and a JSON body. The pages use it, and so can
+// scripts (docs/dashboard.md lists every route and shape).
+//
+//   DashboardApi api(&source, &changes);
+//   ApiResponse r = api.Handle({"GET", "/api/v1/sweeps/s-1/trials", {{"sort", "score"}}});
+//   // r.status == 200, r.body["trials"][0]["trial"] ...
+//
+// Errors are {"error": {"code": "NOT_FOUND", "message": "..."}} with the HTTP status of the
+// canonical code: 400 for a malformed query parameter (the message names it and says what is
+// allowed), 404 for an unknown route, sweep or trial, 405 for a wrong method.
+//
+// Curves are thinned on the server (LTTB, downsample.h) to at most `points` per curve, and the
+// trial table is paged, so a sweep of 10,000 trials answers in pages, not in one body. A sweep's
+// report (ranking, families, diagnoses) is rebuilt only when the coordinator changed something.
+//
+// Thread safety: thread-safe; Handle may be called from many threads.
+#ifndef LRSWEEP_DASHBOARD_DASHBOARD_API_H_
+#define LRSWEEP_DASHBOARD_DASHBOARD_API_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "dashboard/change_counter.h"
+#include "dashboard/dashboard_source.h"
+#include "nlohmann/json.hpp"
+
+namespace lrsweep {
+
+struct ApiRequest {
+  std::string method;  // "GET" or "POST"
+  std::string path;    // "/api/v1/sweeps", without the query
+  std::map<std::string, std::string> query;
+};
+
+struct ApiResponse {
+  int status = 200;
+  nlohmann::ordered_json body;
+};
+
+// The HTTP status of a canonical code (INVALID_ARGUMENT 400, UNAUTHENTICATED 401,
+// PERMISSION_DENIED 403, NOT_FOUND 404, FAILED_PRECONDITION 409, UNIMPLEMENTED 501,
+// UNAVAILABLE 503, others 500).
+int HttpStatusOf(const absl::Status& status);
+// The error body for `status`.
+ApiResponse ErrorResponse(const absl::Status& status);
+
+struct DashboardApiOptions {
+  // How long `GET /api/v1/changes` waits for a change before answering with the same version.
+  absl::Duration longest_change_wait = absl::Seconds(20);
+};
+
+class DashboardApi {
+ public:
+  // `source` and `changes` are not owned and must outlive the API.
+  DashboardApi(DashboardSource* source, ChangeCounter* changes, DashboardApiOptions options = {});
+  ~DashboardApi();
+
+  ApiResponse Handle(const ApiRequest& request);
+
+ private:
+  struct CachedReport {
+    int64_t version = 0;
+    nlohmann::ordered_json report;
+  };
+  absl::StatusOr<nlohmann::ordered_json> Route(const ApiRequest& request);
+  absl::StatusOr<nlohmann::ordered_json> SweepList(const ApiRequest& request);
+  absl::StatusOr<nlohmann::ordered_json> SweepPage(const std::string& sweep_id);
+  absl::StatusOr<nlohmann::ordered_json> TrialTable(const std::string& sweep_id,
+                                                    const ApiRequest& request);
+  absl::StatusOr<nlohmann::ordered_json> TrialPage(const std::string& sweep_id,
+                                                   const std::string& trial,
+                                                   const ApiRequest& request);
+  absl::StatusOr<nlohmann::ordered_json> SweepCurves(const std::string& sweep_id,
+                                                     const ApiRequest& request);
+  nlohmann::ordered_json WorkerList();
+  absl::StatusOr<nlohmann::ordered_json> Changes(const ApiRequest& request);
+  // The sweep's report as JSON, rebuilt when the change counter moved since the cached one.
+  absl::StatusOr<nlohmann::ordered_json> ReportOf(const SweepView& sweep)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  DashboardSource* const source_;
+  ChangeCounter* const changes_;
+  const DashboardApiOptions options_;
+  absl::Mutex mu_;
+  std::map<std::string, CachedReport> reports_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace lrsweep
+
+#endif  // LRSWEEP_DASHBOARD_DASHBOARD_API_H_

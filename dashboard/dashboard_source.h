@@ -1,0 +1,40 @@
+// Where the dashboard reads sweeps from: the live coordinator, or (later) a data dir whose
+// coordinator has stopped. The dashboard's API (dashboard_api.h) knows only this interface, so it
+// is tested against a real coordinator in one process and needs no HTTP or gRPC to be tested.
+//
+//   CoordinatorDashboardSource source(coordinator.get());
+//   DashboardApi api(&source);
+//
+// Thread safety: implementations are thread-safe; the HTTP server calls them from its pool.
+#ifndef LRSWEEP_DASHBOARD_DASHBOARD_SOURCE_H_
+#define LRSWEEP_DASHBOARD_DASHBOARD_SOURCE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "sweep/records.h"
+#include "sweep/views.h"
+
+namespace lrsweep {
+
+class DashboardSource {
+ public:
+  virtual ~DashboardSource() = default;
+
+  virtual std::vector<SweepView> ListSweeps() = 0;
+  // NOT_FOUND for an unknown sweep, as for every call taking a sweep id.
+  virtual absl::StatusOr<SweepView> GetSweep(const std::string& sweep_id) = 0;
+  virtual absl::StatusOr<std::vector<TrialRecord>> ListTrials(const std::string& sweep_id) = 0;
+  virtual absl::StatusOr<std::vector<MetricPoint>> GetMetrics(const std::string& sweep_id,
+                                                              int64_t trial) = 0;
+  virtual std::vector<WorkerView> ListWorkers() = 0;
+  // The number of trials cancelled; FAILED_PRECONDITION where nothing can be cancelled (a source
+  // without a running coordinator).
+  virtual absl::StatusOr<int64_t> CancelSweep(const std::string& sweep_id) = 0;
+};
+
+}  // namespace lrsweep
+
+#endif  // LRSWEEP_DASHBOARD_DASHBOARD_SOURCE_H_

@@ -1,0 +1,113 @@
+// Drives Debian's chromium (playwright-core, no downloaded browser) through the dashboard of a
+// running `lrsweep run`: every page loads without a console error, the ranking sorts on a click,
+// a trial that finishes shows up without a reload, the trial page draws its curves, and a
+// screenshot of each page is kept.
+//
+//   node tests/browser/dashboard_check.js http://127.0.0.1:PORT/ SCREENSHOT_DIR
+//
+// Exit code 0 when every check passed; otherwise 1, with what failed on stderr.
+'use strict';
+const {chromium} = require('playwright-core');
+const path = require('path');
+
+const [base, shots] = process.argv.slice(2);
+const failures = [];
+function check(ok, what) {
+  if (!ok) failures.push(what);
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+}
+
+async function api(route) {
+  const response = await fetch(new URL('/api/v1' + route, base));
+  return response.json();
+}
+
+async function openPage(page, route, ready) {
+  await page.goto(new URL(route, base).toString());
+  await page.waitForSelector('body[data-rendered="true"]', {timeout: 20000});
+  if (ready) await page.waitForSelector(ready, {timeout: 20000});
+}
+
+async function finishedCount(page) {
+  const text = await page.locator('.card', {hasText: 'trials finished'}).locator('.value').innerText();
+  return Number(text.split('/')[0].trim());
+}
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
+  const page = await browser.newPage({viewport: {width: 1300, height: 1000}});
+  const errors = [];
+  page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
+  page.on('pageerror', (error) => errors.push(error.message));
+  let navigations = 0;
+  page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) navigations++; });
+
+  // Sweeps
+  await openPage(page, '/', '#sweeps tbody tr');
+  const sweeps = (await api('/sweeps')).sweeps;
+  check(sweeps.length >= 1, 'the sweeps page lists the running sweep');
+  const sweep = sweeps.find((s) => s.state === 'RUNNING') || sweeps[0];
+  await page.screenshot({path: path.join(shots, 'dashboard-sweeps.png'), fullPage: true});
+
+  // One sweep: charts, then live: a trial finishing shows without a reload.
+  await openPage(page, `/sweeps/${sweep.id}`, '#ranking');
+  await page.waitForSelector('#chart-curves svg', {timeout: 20000, state: 'attached'});
+  const before = await finishedCount(page);
+  const navigationsBefore = navigations;
+  await page.waitForFunction(
+      (n) => {
+        const card = [...document.querySelectorAll('.card')].find((c) => c.textContent.includes('trials finished'));
+        return card && Number(card.querySelector('.value').textContent.split('/')[0]) > n;
+      }, before, {timeout: 90000});
+  check(navigations === navigationsBefore, `a finishing trial showed without a reload (${before} -> ${await finishedCount(page)} finished)`);
+  const drawn = (chart) => `${chart} svg g.mark-line path, ${chart} svg g.mark-symbol path`;
+  await page.waitForSelector(drawn('#chart-lr'), {timeout: 20000, state: 'attached'});
+  check(await page.locator(drawn('#chart-lr')).count() > 0, 'the metric-vs-peak-LR chart draws');
+
+  // The ranking sorts on a click: peak LR ascending, then descending.
+  const peakLrs = async () => page.$$eval('#ranking tbody tr', (rows) => rows.map((r) => Number(r.children[3].textContent)));
+  await page.click('#ranking th[data-key="peak_lr"]');
+  await page.waitForSelector('#ranking th.sorted-asc[data-key="peak_lr"]');
+  const ascending = await peakLrs();
+  await page.click('#ranking th[data-key="peak_lr"]');
+  await page.waitForSelector('#ranking th.sorted-desc[data-key="peak_lr"]');
+  const descending = await peakLrs();
+  const sorted = (xs, sign) => xs.every((x, i) => i === 0 || sign * (x - xs[i - 1]) >= 0);
+  check(ascending.length > 1 && sorted(ascending, 1) && sorted(descending, -1) &&
+        ascending[0] !== descending[0], `the ranking sorts by peak LR on a click (${ascending.length} rows)`);
+  await page.screenshot({path: path.join(shots, 'dashboard-sweep.png'), fullPage: true});
+
+  // A finished trial's page draws its curves and the planned vs applied LR.
+  const done = (await api(`/sweeps/${sweep.id}/trials?state=COMPLETED&limit=1`)).trials[0];
+  await openPage(page, `/sweeps/${sweep.id}/trials/${done.trial}`, '#chart-trial svg');
+  await page.waitForSelector(drawn('#chart-trial-lr'), {timeout: 20000, state: 'attached'});
+  check(await page.locator(drawn('#chart-trial')).count() > 0 &&
+        await page.locator(drawn('#chart-trial-lr')).count() >= 2,
+        `trial ${done.trial}'s page draws its curves and its planned and applied LR`);
+  await page.screenshot({path: path.join(shots, 'dashboard-trial.png'), fullPage: true});
+
+  // Workers
+  await openPage(page, '/workers', '#workers');
+  check(await page.locator('#workers tbody tr').count() >= 1, 'the workers page lists the run\'s workers');
+  await page.screenshot({path: path.join(shots, 'dashboard-workers.png'), fullPage: true});
+
+  check(errors.length === 0, `no console errors${errors.length ? ': ' + errors.join(' | ') : ''}`);
+
+  // An unknown sweep is a page that says so (its API calls are 404s, which the console shows).
+  await openPage(page, '/sweeps/no-such-sweep');
+  check((await page.locator('h1').innerText()) === 'Not found', 'an unknown sweep says it is not found');
+  await browser.close();
+}
+
+main().then(() => {
+  if (failures.length) {
+    console.error(`${failures.length} check(s) failed:\n  ${failures.join('\n  ')}`);
+    process.exit(1);
+  }
+}, (error) => {
+  console.error('dashboard check failed: ' + (error.stack || error));
+  process.exit(1);
+});

@@ -1,0 +1,256 @@
+// The dashboard's JSON API against a real coordinator on SQLite in a temp dir (no HTTP): the
+// shapes the pages and scripts read, paging and sorting, thinned curves, the planned LR, live
+// change notification, cancelling, and errors as 400/404/405 with a message. And LTTB thinning.
+#include <cmath>
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "coordinator/coordinator.h"
+#include "coordinator/store.h"
+#include "dashboard/change_counter.h"
+#include "dashboard/coordinator_source.h"
+#include "dashboard/dashboard_api.h"
+#include "dashboard/downsample.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/unit/test_util.h"
+
+namespace lrsweep {
+namespace {
+
+using ::testing::HasSubstr;
+using Json = nlohmann::ordered_json;
+
+TEST(DownsampleTest, KeepsTheEndsAndTheSpikesWithinTheBudget) {
+  std::vector<CurvePoint> curve;
+  for (int i = 0; i < 1000; ++i) curve.push_back({double(i), std::exp(-i / 200.0)});
+  curve[517].y = 40.0;  // one divergence spike a stride would likely skip
+  const std::vector<CurvePoint> kept = DownsampleLttb(curve, 50);
+  ASSERT_EQ(kept.size(), 50u);
+  EXPECT_EQ(kept.front().x, 0);
+  EXPECT_EQ(kept.back().x, 999);
+  bool spike = false;
+  for (size_t i = 0; i < kept.size(); ++i) {
+    if (kept[i].y == 40.0) spike = true;
+    if (i > 0) EXPECT_LT(kept[i - 1].x, kept[i].x) << "points stay in order";
+  }
+  EXPECT_TRUE(spike) << "the spike survives thinning";
+  EXPECT_EQ(DownsampleLttb(curve, 2000).size(), 1000u) << "a short curve is kept whole";
+  EXPECT_EQ(DownsampleLttb({}, 10).size(), 0u);
+}
+
+TEST(ChangeCounterTest, AWaitEndsAtAChangeOrItsDeadline) {
+  ChangeCounter changes;
+  const int64_t first = changes.version();
+  EXPECT_EQ(changes.WaitNewer(first, absl::Milliseconds(20)), first) << "nothing changed";
+  std::thread bump([&] {
+    absl::SleepFor(absl::Milliseconds(50));
+    changes.Bump();
+  });
+  const absl::Time start = absl::Now();
+  EXPECT_EQ(changes.WaitNewer(first, absl::Seconds(30)), first + 1);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(20)) << "the change ended the wait";
+  bump.join();
+  changes.Close();
+  EXPECT_EQ(changes.WaitNewer(first + 1, absl::Seconds(30)), first + 1) << "closed: no wait";
+}
+
+constexpr char kSweep[] = R"(name: dashboard
+metric: {name: val_loss, goal: minimize}
+train:
+  model: {type: mlp, hidden: [4]}
+  data: {type: synthetic, train_examples: 100, val_fraction: 0.2}
+  steps: 400
+  batch_size: 10
+parameters:
+  - schedule.type: cosine
+    schedule.lr: [0.1, 0.2, 0.4]
+  - schedule.type: constant
+    schedule.lr: 0.1
+)";
+
+class DashboardApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = *OpenSqliteStore(dir_.path() + "/lrsweep.db");
+    CoordinatorOptions options;
+    options.checkpoint_dir = dir_.path() + "/checkpoints";
+    coordinator_ = *Coordinator::Create(store_.get(), options);
+    source_ = std::make_unique<CoordinatorDashboardSource>(coordinator_.get(), &changes_);
+    DashboardApiOptions api_options;
+    api_options.longest_change_wait = absl::Seconds(5);
+    api_ = std::make_unique<DashboardApi>(source_.get(), &changes_, api_options);
+    sweep_ = coordinator_->SubmitSweep(kSweep, "dashboard.yaml")->sweep_id;
+  }
+
+  ApiResponse Get(const std::string& path, std::map<std::string, std::string> query = {}) {
+    return api_->Handle({"GET", path, std::move(query)});
+  }
+
+  // Trains the next waiting trial on a worker: 400 steps of falling loss (with one spike), a
+  // validation loss every 100 steps; it ends with `final_val_loss`.
+  int64_t TrainOne(double final_val_loss) {
+    const std::string worker = coordinator_->RegisterWorker("w", "cpu", 1)->id;
+    absl::Notification done;
+    std::optional<LeaseGrant> grant;
+    coordinator_->AcquireLease(worker, absl::ZeroDuration(),
+                               [&](absl::StatusOr<std::optional<LeaseGrant>> g) {
+                                 if (g.ok()) grant = *g;
+                                 done.Notify();
+                               });
+    done.WaitForNotification();
+    EXPECT_TRUE(grant.has_value());
+    const LeaseRef lease{worker, grant->sweep_id, grant->trial, grant->fencing_token};
+    std::vector<MetricPoint> points;
+    for (int64_t step = 0; step < 400; ++step) {
+      MetricPoint p;
+      p.step = step;
+      p.lr = 0.1;
+      p.train_loss = step == 250 ? 9.0 : 2.0 * std::exp(-step / 100.0);
+      if ((step + 1) % 100 == 0) p.val_loss = step == 399 ? final_val_loss : 1.0;
+      points.push_back(p);
+    }
+    const std::vector<MetricPoint> head(points.begin(), points.end() - 1);
+    EXPECT_TRUE(coordinator_->ReportMetrics(lease, head).ok());
+    EXPECT_TRUE(coordinator_->CompleteTrial(lease, false, "", {points.back()}).ok());
+    return grant->trial;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Coordinator> coordinator_;
+  ChangeCounter changes_;
+  std::unique_ptr<CoordinatorDashboardSource> source_;
+  std::unique_ptr<DashboardApi> api_;
+  std::string sweep_;
+};
+
+TEST_F(DashboardApiTest, TheSweepListShowsProgressBestAndFailures) {
+  const int64_t best = TrainOne(0.25);
+  TrainOne(0.5);
+  const ApiResponse response = Get("/api/v1/sweeps");
+  ASSERT_EQ(response.status, 200) << response.body.dump();
+  ASSERT_EQ(response.body["sweeps"].size(), 1u);
+  const Json& sweep = response.body["sweeps"][0];
+  EXPECT_EQ(sweep["id"], sweep_);
+  EXPECT_EQ(sweep["state"], "RUNNING");
+  EXPECT_EQ(sweep["trials"], 4);
+  EXPECT_EQ(sweep["finished"], 2);
+  EXPECT_EQ(sweep["counts"]["COMPLETED"], 2);
+  EXPECT_DOUBLE_EQ(sweep["progress"].get<double>(), 0.5);
+  EXPECT_EQ(sweep["best"]["trial"], best) << "val_loss is minimized";
+  EXPECT_DOUBLE_EQ(sweep["best"]["score"].get<double>(), 0.25);
+  EXPECT_TRUE(sweep["eta_seconds"].is_number());
+  EXPECT_EQ(Get("/api/v1/sweeps", {{"state", "FINISHED"}}).body["sweeps"].size(), 0u);
+  EXPECT_EQ(Get("/api/v1/sweeps", {{"q", "nothing-like-it"}}).body["sweeps"].size(), 0u);
+}
+
+TEST_F(DashboardApiTest, TheSweepPageCarriesTheRankingAndTheTrialTableIsPagedAndSorted) {
+  TrainOne(0.5);
+  TrainOne(0.25);
+  TrainOne(0.75);
+  const ApiResponse page = Get("/api/v1/sweeps/" + sweep_);
+  ASSERT_EQ(page.status, 200) << page.body.dump();
+  const Json& ranking = page.body["report"]["ranking"];
+  ASSERT_EQ(ranking.size(), 4u);
+  EXPECT_EQ(ranking[0]["rank"], 1);
+  EXPECT_DOUBLE_EQ(ranking[0]["mean"].get<double>(), 0.25);
+  EXPECT_FALSE(page.body["report"].contains("trials")) << "trials come paged from /trials";
+
+  const ApiResponse sorted = Get("/api/v1/sweeps/" + sweep_ + "/trials",
+                                 {{"sort", "score"}, {"limit", "2"}});
+  ASSERT_EQ(sorted.status, 200) << sorted.body.dump();
+  EXPECT_EQ(sorted.body["total"], 4);
+  ASSERT_EQ(sorted.body["trials"].size(), 2u);
+  EXPECT_DOUBLE_EQ(sorted.body["trials"][0]["score"].get<double>(), 0.25) << "best first";
+  EXPECT_DOUBLE_EQ(sorted.body["trials"][1]["score"].get<double>(), 0.5);
+  const ApiResponse last = Get("/api/v1/sweeps/" + sweep_ + "/trials",
+                               {{"sort", "score"}, {"offset", "3"}, {"limit", "2"}});
+  ASSERT_EQ(last.body["trials"].size(), 1u);
+  EXPECT_TRUE(last.body["trials"][0]["score"].is_null()) << "unscored trials come last";
+  const ApiResponse pending = Get("/api/v1/sweeps/" + sweep_ + "/trials", {{"state", "PENDING"}});
+  EXPECT_EQ(pending.body["total"], 1);
+  EXPECT_EQ(pending.body["trials"][0]["state"], "PENDING");
+}
+
+TEST_F(DashboardApiTest, ATrialPageHasThinnedCurvesAndItsPlannedLr) {
+  const int64_t trial = TrainOne(0.3);
+  const ApiResponse page =
+      Get("/api/v1/sweeps/" + sweep_ + "/trials/" + std::to_string(trial), {{"points", "40"}});
+  ASSERT_EQ(page.status, 200) << page.body.dump();
+  EXPECT_EQ(page.body["trial"]["state"], "COMPLETED");
+  EXPECT_EQ(page.body["points"], 400);
+  const Json& loss = page.body["curves"]["train_loss"];
+  ASSERT_EQ(loss.size(), 40u);
+  EXPECT_EQ(loss.front()[0], 0);
+  EXPECT_EQ(loss.back()[0], 399);
+  bool spike = false;
+  for (const Json& point : loss) spike = spike || point[1].get<double>() == 9.0;
+  EXPECT_TRUE(spike) << "the spike at step 250 survives thinning";
+  EXPECT_EQ(page.body["curves"]["val_loss"].size(), 4u);
+  // The planned LR is the trial's own schedule: the first cosine trial, 0.1 falling to 0.
+  const Json& planned = page.body["planned_lr"];
+  ASSERT_TRUE(planned.is_array());
+  ASSERT_GE(planned.size(), 3u);
+  EXPECT_EQ(page.body["trial"]["schedule"], "cosine");
+  EXPECT_NEAR(planned.front()[1].get<double>(), page.body["trial"]["peak_lr"].get<double>(), 1e-12);
+  EXPECT_LT(planned.back()[1].get<double>(), 0.01) << "cosine anneals";
+
+  const ApiResponse curves = Get("/api/v1/sweeps/" + sweep_ + "/curves",
+                                 {{"metric", "val_loss"}, {"points", "10"}});
+  ASSERT_EQ(curves.status, 200) << curves.body.dump();
+  ASSERT_EQ(curves.body["curves"].size(), 1u) << "only trials with points";
+  EXPECT_EQ(curves.body["curves"][0]["trial"], trial);
+}
+
+TEST_F(DashboardApiTest, ALongPollAnswersWhenTheCoordinatorChangesSomething) {
+  const int64_t seen = Get("/api/v1/changes", {{"since", "0"}}).body["version"].get<int64_t>();
+  const ApiResponse idle = Get("/api/v1/changes", {{"since", std::to_string(seen)},
+                                                   {"wait_ms", "50"}});
+  EXPECT_EQ(idle.body["version"], seen) << "nothing changed within the wait";
+  std::thread train([&] {
+    absl::SleepFor(absl::Milliseconds(100));
+    TrainOne(0.4);
+  });
+  const absl::Time start = absl::Now();
+  const ApiResponse changed = Get("/api/v1/changes", {{"since", std::to_string(seen)}});
+  EXPECT_GT(changed.body["version"].get<int64_t>(), seen);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(4)) << "answered at the change, not the deadline";
+  train.join();
+}
+
+TEST_F(DashboardApiTest, CancellingIsAPostAndEndsTheSweep) {
+  EXPECT_EQ(Get("/api/v1/sweeps/" + sweep_ + "/cancel").status, 405);
+  const ApiResponse cancelled = api_->Handle({"POST", "/api/v1/sweeps/" + sweep_ + "/cancel", {}});
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body.dump();
+  EXPECT_EQ(cancelled.body["cancelled"], 4);
+  EXPECT_EQ(Get("/api/v1/sweeps").body["sweeps"][0]["state"], "CANCELLED");
+}
+
+TEST_F(DashboardApiTest, BadRequestsAreErrorsThatSayWhatToDo) {
+  const ApiResponse unknown = Get("/api/v1/sweeps/no-such-sweep");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(unknown.body["error"]["code"], "NOT_FOUND");
+  EXPECT_THAT(unknown.body["error"]["message"].get<std::string>(), HasSubstr("no-such-sweep"));
+  EXPECT_EQ(Get("/api/v1/sweeps/" + sweep_ + "/trials/99").status, 404);
+  EXPECT_EQ(Get("/api/v1/sweeps/" + sweep_ + "/trials/x").status, 404);
+  EXPECT_EQ(Get("/api/v1/nothing").status, 404);
+  EXPECT_EQ(Get("/elsewhere").status, 404);
+  const ApiResponse limit = Get("/api/v1/sweeps/" + sweep_ + "/trials", {{"limit", "lots"}});
+  EXPECT_EQ(limit.status, 400);
+  EXPECT_THAT(limit.body["error"]["message"].get<std::string>(),
+              HasSubstr("query parameter 'limit': expected a whole number from 1 to 1000, got 'lots'"));
+  EXPECT_EQ(Get("/api/v1/sweeps/" + sweep_ + "/trials", {{"limit", "0"}}).status, 400);
+  EXPECT_EQ(Get("/api/v1/sweeps/" + sweep_ + "/trials", {{"sort", "colour"}}).status, 400);
+  const ApiResponse state = Get("/api/v1/sweeps/" + sweep_ + "/trials", {{"state", "DONE"}});
+  EXPECT_EQ(state.status, 400);
+  EXPECT_THAT(state.body["error"]["message"].get<std::string>(), HasSubstr("unknown trial state 'DONE'"));
+  EXPECT_EQ(Get("/api/v1/sweeps/" + sweep_ + "/curves", {{"metric", "joy"}}).status, 400);
+  EXPECT_EQ(Get("/api/v1/changes", {{"since", "-1"}}).status, 400);
+  const ApiResponse method = api_->Handle({"DELETE", "/api/v1/sweeps/" + sweep_, {}});
+  EXPECT_EQ(method.status, 405);
+  EXPECT_THAT(method.body["error"]["message"].get<std::string>(), HasSubstr("use GET"));
+}
+
+}  // namespace
+}  // namespace lrsweep
