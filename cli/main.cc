@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "cli/coordinator_client.h"
 #include "cli/dashboard_command.h"
+#include "cli/export_command.h"
 #include "cli/exit_codes.h"
 #include "cli/plan_command.h"
 #include "cli/remote_commands.h"
@@ -159,6 +160,16 @@ int Main(int argc, char** argv) {
       ->capture_default_str()
       ->check(HostPortValidator(/*allow_zero=*/true));
 
+  ExportCommandOptions tensorboard_options;
+  CLI::App* export_command = app.add_subcommand(
+      "export", "Write a sweep's trials as TensorBoard event files (one per trial)");
+  export_command->add_option("sweep", tensorboard_options.sweep_id, "Sweep id")->required();
+  export_command->add_option("--tensorboard", tensorboard_options.tensorboard_dir,
+                             "Directory for the event files: DIR/<sweep>/trial-NNNN/")
+      ->required();
+  export_command->add_option("--data-dir", tensorboard_options.data_dir,
+                             "Read a local data dir (of `lrsweep run`) instead of a coordinator");
+
   if (std::optional<int> exit_code = RejectUnknownCommand(app, argc, argv)) return *exit_code;
   if (std::optional<int> exit_code = ParseCommandLine(app, argc, argv)) return *exit_code;
 
@@ -174,6 +185,9 @@ int Main(int argc, char** argv) {
   if (*plan) return ReportAndExitCode(RunPlanCommand(plan_options, std::cout, std::cerr));
   if (*run) return ReportAndExitCode(RunRunCommand(run_options, std::cout, std::cerr));
   if (*dashboard) return ReportAndExitCode(RunDashboardCommand(dashboard_options, std::cerr));
+  if (*export_command && !tensorboard_options.data_dir.empty()) {
+    return ReportAndExitCode(RunExportFromDataDir(tensorboard_options, std::cout));
+  }
 
   const std::string address = ResolveCoordinatorAddress(coordinator_flag);
   if (const std::string bad = CheckHostPort(address, false); !bad.empty()) {
@@ -209,6 +223,7 @@ int Main(int argc, char** argv) {
   if (*metrics) {
     return ReportAndExitCode(RunMetrics(client, sweep_id, trial, metrics_format, std::cout));
   }
+  if (*export_command) return ReportAndExitCode(RunExport(client, tensorboard_options, std::cout));
   return kExitBadInput;
 }
 

@@ -2,7 +2,6 @@
 // dashboard_check.js drives Debian's chromium (playwright-core) through every page and checks that
 // nothing logs an error, the ranking sorts on a click, a finishing trial appears without a reload
 // and the trial page draws its curves. Screenshots of the pages are kept beside the binaries.
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -33,16 +32,6 @@ std::string WaitForDashboardUrl(const std::string& log) {
   return "";
 }
 
-std::string RunAndCapture(const std::string& command, int* exit_code) {
-  std::string out;
-  FILE* pipe = popen(command.c_str(), "r");
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
-  *exit_code = pclose(pipe);
-  return out;
-}
-
 TEST(DashboardBrowserTest, EveryPageWorksLiveWhileASweepRuns) {
   if (std::system("command -v chromium >/dev/null 2>&1") != 0) {
     GTEST_SKIP() << "chromium is not installed (deploy/install-deps.sh installs it)";
@@ -60,13 +49,11 @@ TEST(DashboardBrowserTest, EveryPageWorksLiveWhileASweepRuns) {
   ASSERT_TRUE(run.ok()) << run.status();
   const std::string url = WaitForDashboardUrl(log);
   ASSERT_FALSE(url.empty()) << "no dashboard URL in the run's output";
-  int exit_code = 0;
-  const std::string output =
-      RunAndCapture("cd " + source + "/tests/browser && timeout 240 node dashboard_check.js " +
-                        url + " " + bin + " 2>&1",
-                    &exit_code);
-  EXPECT_EQ(exit_code, 0) << output;
-  EXPECT_THAT(output, ::testing::HasSubstr("a finishing trial showed without a reload")) << output;
+  const testing::CommandResult check = testing::RunCommand(
+      "cd " + source + "/tests/browser && timeout 240 node dashboard_check.js " + url + " " + bin);
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_THAT(check.out, ::testing::HasSubstr("a finishing trial showed without a reload"))
+      << check.out << check.err;
   for (const char* page : {"sweeps", "sweep", "trial", "workers"}) {
     EXPECT_TRUE(std::filesystem::exists(bin + "/dashboard-" + page + ".png")) << page;
   }

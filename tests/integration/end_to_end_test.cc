@@ -333,6 +333,26 @@ TEST(EndToEndTest, RunDoesItAllLocally) {
   EXPECT_THAT(run.out, HasSubstr("Reports: "));
   EXPECT_THAT(run.out, HasSubstr("HTML report: "));
   EXPECT_THAT(run.err, HasSubstr("6/6 finished"));
+  EXPECT_THAT(run.err, HasSubstr("dashboard: http://127.0.0.1:"));
+
+  // Afterwards the data dir exports to TensorBoard: one event file per trial, which a reader
+  // written apart from the writer parses, its CRCs checked.
+  const std::string sweep_id = run.out.substr(0, run.out.find('\n'));
+  const testing::CommandResult exported = RunLrsweep(
+      "export " + sweep_id + " --tensorboard " + dir.path() + "/tb --data-dir " + dir.path() + "/data");
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_THAT(exported.out, HasSubstr("wrote 6 of 6 trials' event files"));
+  int files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir.path() + "/tb")) {
+    if (entry.path().filename().string().rfind("events.out.tfevents.", 0) != 0) continue;
+    ++files;
+    const testing::CommandResult read = testing::RunCommand(
+        "/usr/bin/python3 " + testing::SourceDir() + "/tests/python/read_tfevents.py " +
+        entry.path().string());
+    ASSERT_EQ(read.exit_code, 0) << read.err;
+    EXPECT_THAT(read.out, HasSubstr("\"val_loss\": [["));
+  }
+  EXPECT_EQ(files, 6);
 }
 
 // early_stopping through `lrsweep run`: trials far behind the median are STOPPED by the
