@@ -165,6 +165,15 @@ absl::StatusOr<int64_t> CoordinatorClient::Cancel(const std::string& sweep_id) {
   return response.cancelled_trials();
 }
 
+absl::StatusOr<int64_t> CoordinatorClient::Retry(const std::string& sweep_id, bool cancelled) {
+  v1::RetrySweepRequest request;
+  request.set_sweep_id(sweep_id);
+  request.set_cancelled(cancelled);
+  v1::RetrySweepResponse response;
+  RETURN_IF_ERROR(Check(stub_->RetrySweep(Context().get(), request, &response)));
+  return response.retried_trials();
+}
+
 absl::Status CoordinatorClient::Watch(const std::string& sweep_id,
                                       const std::function<bool(const v1::SweepEvent&)>& on_event) {
   v1::WatchSweepRequest request;

@@ -53,6 +53,8 @@ class CoordinatorClient {
   absl::StatusOr<std::vector<v1::MetricPoint>> GetMetrics(const std::string& sweep_id,
                                                           int64_t trial);
   absl::StatusOr<int64_t> Cancel(const std::string& sweep_id);
+  // How many trials went back to PENDING.
+  absl::StatusOr<int64_t> Retry(const std::string& sweep_id, bool cancelled);
   // Calls `on_event` for every event until the stream ends (the sweep ended) or `on_event`
   // returns false.
   absl::Status Watch(const std::string& sweep_id,

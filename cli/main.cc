@@ -116,6 +116,11 @@ int Main(int argc, char** argv) {
   status->add_option("sweep", sweep_id, "Sweep id");
   CLI::App* cancel = app.add_subcommand("cancel", "Cancel a sweep's unfinished trials");
   cancel->add_option("sweep", sweep_id, "Sweep id")->required();
+  bool retry_cancelled = false;
+  CLI::App* retry = app.add_subcommand(
+      "retry", "Run a sweep's FAILED trials again, each from its newest checkpoint");
+  retry->add_option("sweep", sweep_id, "Sweep id")->required();
+  retry->add_flag("--cancelled", retry_cancelled, "Its CANCELLED trials too");
   CLI::App* watch = app.add_subcommand("watch", "Live progress until the sweep ends");
   watch->add_option("sweep", sweep_id, "Sweep id")->required();
 
@@ -203,6 +208,7 @@ int Main(int argc, char** argv) {
   if (*submit) return ReportAndExitCode(RunSubmit(client, submit_file, std::cout, std::cerr).status());
   if (*status) return ReportAndExitCode(RunStatus(client, sweep_id, std::cout));
   if (*cancel) return ReportAndExitCode(RunCancel(client, sweep_id, std::cout));
+  if (*retry) return ReportAndExitCode(RunRetry(client, sweep_id, retry_cancelled, std::cout));
   if (*watch) {
     return ReportAndExitCode(RunWatch(client, sweep_id, isatty(STDOUT_FILENO) == 1, std::cout));
   }

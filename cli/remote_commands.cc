@@ -194,6 +194,20 @@ absl::Status RunCancel(CoordinatorClient& client, const std::string& sweep_id, s
   return absl::OkStatus();
 }
 
+absl::Status RunRetry(CoordinatorClient& client, const std::string& sweep_id, bool cancelled,
+                      std::ostream& out) {
+  ASSIGN_OR_RETURN(int64_t retried, client.Retry(sweep_id, cancelled));
+  if (retried == 0) {
+    out << fmt::format("{} has no {} trial to retry\n", sweep_id,
+                       cancelled ? "FAILED or CANCELLED" : "FAILED");
+  } else {
+    out << fmt::format(
+        "{} trials of {} run again, each from its newest checkpoint (lrsweep watch {})\n",
+        retried, sweep_id, sweep_id);
+  }
+  return absl::OkStatus();
+}
+
 namespace {
 
 // Draws each SweepEvent of a watch: the trials that finished since the last one, the progress

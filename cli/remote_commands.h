@@ -31,6 +31,9 @@ absl::StatusOr<std::string> RunSubmit(CoordinatorClient& client, const Submissio
 // All sweeps and workers, or one sweep's trials.
 absl::Status RunStatus(CoordinatorClient& client, const std::string& sweep_id, std::ostream& out);
 absl::Status RunCancel(CoordinatorClient& client, const std::string& sweep_id, std::ostream& out);
+// Runs the sweep's FAILED trials (and CANCELLED ones with `cancelled`) again.
+absl::Status RunRetry(CoordinatorClient& client, const std::string& sweep_id, bool cancelled,
+                      std::ostream& out);
 // Live progress until the sweep ends; ABORTED (exit 1) if a trial FAILED or the sweep was
 // cancelled. `interactive` redraws in place (a TTY); otherwise plain lines. A coordinator lost
 // after the first event (a restart) is waited for with backoff, saying so, until `stop` (if

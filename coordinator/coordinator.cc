@@ -259,6 +259,27 @@ absl::StatusOr<int64_t> Coordinator::CancelSweep(const std::string& sweep_id) {
   return cancelled;
 }
 
+absl::StatusOr<int64_t> Coordinator::RetrySweep(const std::string& sweep_id, bool cancelled) {
+  {
+    // A sweep's search method is made when it is submitted or loaded, never later.
+    absl::MutexLock lock(&mu_);
+    if (search_methods_.count(sweep_id) > 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "sweep ", sweep_id,
+          " has a search method, which already decided on its trials' ends; retrying them would "
+          "feed it the same trials twice. Submit the configurations you want again as a new "
+          "sweep"));
+    }
+  }
+  int64_t retried = 0;
+  RETURN_IF_ERROR(Transition([&](const TrialTable& table) -> absl::StatusOr<StoreWrite> {
+    ASSIGN_OR_RETURN(StoreWrite write, table.Retry(sweep_id, cancelled, NowMs()));
+    retried = static_cast<int64_t>(write.trials.size());
+    return write;
+  }));
+  return retried;
+}
+
 // --- Workers ---
 
 absl::StatusOr<WorkerRecord> Coordinator::RegisterWorker(const std::string& name,

@@ -100,6 +100,11 @@ class Coordinator {
   absl::StatusOr<std::vector<MetricPoint>> GetMetrics(const std::string& sweep_id, int64_t trial);
   // Cancels every trial not yet final; running ones are told STOP at their next report.
   absl::StatusOr<int64_t> CancelSweep(const std::string& sweep_id);
+  // Runs the sweep's FAILED trials again (and its CANCELLED ones with `cancelled`), each from its
+  // newest checkpoint; the sweep runs until they end. How many went back to PENDING.
+  // FAILED_PRECONDITION for a sweep with a search method (asha, tpe, pbt, early stopping), which
+  // has already taken those trials' ends into its decisions.
+  absl::StatusOr<int64_t> RetrySweep(const std::string& sweep_id, bool cancelled);
 
   // --- Workers ---
   absl::StatusOr<WorkerRecord> RegisterWorker(const std::string& name, const std::string& device,

@@ -2,9 +2,9 @@
 //
 //   lrsweep-coordinator --listen 127.0.0.1:7077 --data-dir ./lrsweep-data
 //   lrsweep-coordinator init-secrets /etc/lrsweep --host coord.example.org   # then, off loopback:
-//   lrsweep-coordinator --listen 0.0.0.0:7077 --tls-cert /etc/lrsweep/server.pem \
-//       --tls-key /etc/lrsweep/server.key --worker-token-file /etc/lrsweep/worker.token \
-//       --user-token-file /etc/lrsweep/user.token --health-listen 0.0.0.0:7078
+//   lrsweep-coordinator --listen 0.0.0.0:7077 --tls-cert /etc/lrsweep/server.pem
+//       --tls-key /etc/lrsweep/server.key --worker-token-file /etc/lrsweep/worker.token
+//       --user-token-file /etc/lrsweep/user.token --health-listen 0.0.0.0:7078  (one line)
 //
 // State lives in DATA_DIR/lrsweep.db (SQLite, WAL). SIGTERM or SIGINT shuts down cleanly; a
 // kill -9 loses nothing that was acknowledged.

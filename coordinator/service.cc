@@ -72,6 +72,12 @@ grpc::ServerUnaryReactor* SweepServiceImpl::CancelSweep(grpc::CallbackServerCont
   return Answer(context, HandleCancelSweep(coordinator_, *request, response));
 }
 
+grpc::ServerUnaryReactor* SweepServiceImpl::RetrySweep(grpc::CallbackServerContext* context,
+                                                       const v1::RetrySweepRequest* request,
+                                                       v1::RetrySweepResponse* response) {
+  return Answer(context, HandleRetrySweep(coordinator_, *request, response));
+}
+
 grpc::ServerWriteReactor<v1::SweepEvent>* SweepServiceImpl::WatchSweep(
     grpc::CallbackServerContext* context, const v1::WatchSweepRequest* request) {
   return NewWatchReactor(coordinator_, request->sweep_id());

@@ -56,6 +56,9 @@ class SweepServiceImpl final : public v1::SweepService::CallbackService {
   grpc::ServerUnaryReactor* CancelSweep(grpc::CallbackServerContext* context,
                                         const v1::CancelSweepRequest* request,
                                         v1::CancelSweepResponse* response) override;
+  grpc::ServerUnaryReactor* RetrySweep(grpc::CallbackServerContext* context,
+                                       const v1::RetrySweepRequest* request,
+                                       v1::RetrySweepResponse* response) override;
   grpc::ServerWriteReactor<v1::SweepEvent>* WatchSweep(
       grpc::CallbackServerContext* context, const v1::WatchSweepRequest* request) override;
 

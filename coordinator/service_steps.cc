@@ -69,6 +69,14 @@ absl::Status HandleCancelSweep(Coordinator* coordinator, const v1::CancelSweepRe
   return absl::OkStatus();
 }
 
+absl::Status HandleRetrySweep(Coordinator* coordinator, const v1::RetrySweepRequest& request,
+                              v1::RetrySweepResponse* response) {
+  RETURN_IF_ERROR(Required(request.sweep_id(), "sweep_id"));
+  ASSIGN_OR_RETURN(int64_t retried, coordinator->RetrySweep(request.sweep_id(), request.cancelled()));
+  response->set_retried_trials(retried);
+  return absl::OkStatus();
+}
+
 absl::Status HandleRegisterWorker(Coordinator* coordinator, const v1::RegisterWorkerRequest& request,
                                   v1::RegisterWorkerResponse* response) {
   ASSIGN_OR_RETURN(WorkerRecord worker,

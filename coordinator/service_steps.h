@@ -37,6 +37,8 @@ absl::Status HandleGetTrialLog(Coordinator* coordinator, const TrialLogStore* lo
                                v1::GetTrialLogResponse* response);
 absl::Status HandleCancelSweep(Coordinator* coordinator, const v1::CancelSweepRequest& request,
                                v1::CancelSweepResponse* response);
+absl::Status HandleRetrySweep(Coordinator* coordinator, const v1::RetrySweepRequest& request,
+                              v1::RetrySweepResponse* response);
 
 // --- WorkerService ---
 absl::Status HandleRegisterWorker(Coordinator* coordinator, const v1::RegisterWorkerRequest& request,

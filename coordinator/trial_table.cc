@@ -429,6 +429,28 @@ absl::StatusOr<StoreWrite> TrialTable::Cancel(const std::string& sweep_id, int64
   return write;
 }
 
+absl::StatusOr<StoreWrite> TrialTable::Retry(const std::string& sweep_id, bool cancelled,
+                                             int64_t now_ms) const {
+  RETURN_IF_ERROR(GetSweep(sweep_id).status());
+  StoreWrite write;
+  for (const TrialRecord& trial : FindSweep(sweep_id)->trials) {
+    const bool retried = trial.state == TrialState::kFailed ||
+                         (cancelled && trial.state == TrialState::kCancelled);
+    // A cancelled trial whose worker has not reported yet still holds its lease: it is not taken
+    // back until that worker lets go (or its lease expires).
+    if (!retried || HoldsLeaseOf(trial)) continue;
+    TrialRecord updated = trial;
+    updated.worker_id.clear();
+    updated.state = TrialState::kPending;
+    updated.failures = 0;
+    updated.reason = "";
+    updated.updated_ms = now_ms;
+    write.trials.push_back(std::move(updated));
+  }
+  if (!write.trials.empty()) write.sweep_states.emplace_back(sweep_id, SweepState::kRunning);
+  return write;
+}
+
 absl::StatusOr<StoreWrite> TrialTable::Stop(const LeaseRef& lease, const std::string& reason,
                                             int64_t now_ms) const {
   ASSIGN_OR_RETURN(const TrialRecord* trial, Leased(lease));

@@ -11,6 +11,7 @@
 //   every state but a final one ── cancel ──▶ CANCELLED (its worker keeps the lease until it
 //                                                        reports, and is answered STOP)
 //   RUNNING ── stop (the sweep's search method) ──▶ STOPPED (likewise)
+//   FAILED | CANCELLED ── retry (the user, `lrsweep retry`) ──▶ PENDING (failures forgiven)
 //
 // Each transition is one function: it validates the lease it acts for (worker and fencing token;
 // FAILED_PRECONDITION with the lease-lost reason for a stale one), and returns the rows that must
@@ -124,6 +125,11 @@ class TrialTable {
   StoreWrite Expire(absl::Time now, int64_t now_ms) const;
   // Every trial not yet final is CANCELLED, and so is the sweep.
   absl::StatusOr<StoreWrite> Cancel(const std::string& sweep_id, int64_t now_ms) const;
+  // The sweep's FAILED trials (and CANCELLED ones too with `cancelled`) go back to PENDING with
+  // their failures forgiven; each resumes from its newest checkpoint. When any does, the sweep runs
+  // again. NOT_FOUND for an unknown sweep.
+  absl::StatusOr<StoreWrite> Retry(const std::string& sweep_id, bool cancelled,
+                                   int64_t now_ms) const;
   // The sweep's search method stops the running trial: STOPPED with `reason`; its worker is
   // answered STOP. Nothing for a trial already cancelled or stopped.
   absl::StatusOr<StoreWrite> Stop(const LeaseRef& lease, const std::string& reason,

@@ -38,6 +38,9 @@ class CoordinatorDashboardSource : public DashboardSource {
   absl::StatusOr<int64_t> CancelSweep(const std::string& sweep_id) override {
     return coordinator_->CancelSweep(sweep_id);
   }
+  absl::StatusOr<int64_t> RetrySweep(const std::string& sweep_id, bool cancelled) override {
+    return coordinator_->RetrySweep(sweep_id, cancelled);
+  }
 
  private:
   Coordinator* const coordinator_;

@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
 #include "dashboard/downsample.h"
+#include "report/range_test_summary.h"
 #include "report/report.h"
 #include "sweep/plan_schedule.h"
 
@@ -280,9 +281,10 @@ DashboardApi::DashboardApi(DashboardSource* source, ChangeCounter* changes,
 DashboardApi::~DashboardApi() = default;
 
 ApiResponse DashboardApi::Handle(const ApiRequest& request) {
-  // Only cancelling changes anything, and only it is a POST.
-  const bool cancel = absl::EndsWith(request.path, "/cancel");
-  const char* allowed = cancel ? "POST" : "GET";
+  // Only cancelling and retrying change anything, and only they are POSTs.
+  const bool change = absl::EndsWith(request.path, "/cancel") ||
+                      absl::EndsWith(request.path, "/retry");
+  const char* allowed = change ? "POST" : "GET";
   if (request.method != allowed) {
     ApiResponse response = ErrorResponse(absl::InvalidArgumentError(
         absl::StrCat(request.method, " is not allowed on ", request.path, "; use ", allowed)));
@@ -310,16 +312,23 @@ absl::StatusOr<Json> DashboardApi::Route(const ApiRequest& request) {
   const size_t n = parts.size();
   const bool sweep_route = parts[2] == "sweeps" && n >= 4;
   const bool cancel = sweep_route && n == 5 && parts[4] == "cancel";
+  const bool retry = sweep_route && n == 5 && parts[4] == "retry";
   if (n == 3 && parts[2] == "sweeps") return SweepList(request);
   if (n == 3 && parts[2] == "workers") return WorkerList();
   if (n == 3 && parts[2] == "changes") return Changes(request);
-  if (sweep_route && n == 4) return SweepPage(parts[3]);
+  if (sweep_route && n == 4) return SweepPage(parts[3], request);
   if (sweep_route && n == 5 && parts[4] == "trials") return TrialTable(parts[3], request);
   if (sweep_route && n == 5 && parts[4] == "curves") return SweepCurves(parts[3], request);
   if (sweep_route && n == 6 && parts[4] == "trials") return TrialPage(parts[3], parts[5], request);
   if (cancel) {
     ASSIGN_OR_RETURN(int64_t cancelled, source_->CancelSweep(parts[3]));
     return Json({{"sweep", parts[3]}, {"cancelled", cancelled}});
+  }
+  if (retry) {
+    ASSIGN_OR_RETURN(std::string cancelled, ChoiceParam(request, "cancelled", "false",
+                                                         {"true", "false"}));
+    ASSIGN_OR_RETURN(int64_t retried, source_->RetrySweep(parts[3], cancelled == "true"));
+    return Json({{"sweep", parts[3]}, {"retried", retried}});
   }
   return absl::NotFoundError(absl::StrCat("no route ", request.path, " (see docs/dashboard.md)"));
 }
@@ -342,33 +351,84 @@ absl::StatusOr<Json> DashboardApi::SweepList(const ApiRequest& request) {
   return Json({{"version", changes_->version()}, {"sweeps", sweeps}});
 }
 
-absl::StatusOr<Json> DashboardApi::SweepPage(const std::string& sweep_id) {
+absl::StatusOr<Json> DashboardApi::SweepPage(const std::string& sweep_id,
+                                             const ApiRequest& request) {
   const int64_t version = changes_->version();
+  ASSIGN_OR_RETURN(int64_t ranking_limit,
+                   IntParam(request, "ranking_limit", 500, 0, int64_t{1} << 40));
   ASSIGN_OR_RETURN(SweepView sweep, source_->GetSweep(sweep_id));
   ASSIGN_OR_RETURN(std::vector<TrialRecord> trials, source_->ListTrials(sweep_id));
   ASSIGN_OR_RETURN(Json report, ReportOf(sweep));
   report.erase("trials");  // the trial table is paged: /trials
+  // The best configurations first; 0 asks for all of them.
+  Json& ranking = report["ranking"];
+  report["ranking_total"] = ranking.size();
+  if (ranking_limit > 0 && static_cast<int64_t>(ranking.size()) > ranking_limit) {
+    ranking.erase(ranking.begin() + ranking_limit, ranking.end());
+  }
   return Json({{"version", version},
                {"sweep", SweepSummaryJson(sweep, trials)},
                {"report", std::move(report)}});
 }
 
+namespace {
+
+// What a sweep's cached report is valid for (CachedReport::key).
+std::string ReportCacheKey(const SweepView& sweep, int64_t version) {
+  if (sweep.record.state == SweepState::kRunning) return absl::StrCat("v", version);
+  std::string key = absl::StrCat(SweepStateName(sweep.record.state), "/", sweep.total_trials);
+  for (const auto& [state, count] : sweep.counts) {
+    absl::StrAppend(&key, "/", TrialStateName(state), "=", count);
+  }
+  return key;
+}
+
+}  // namespace
+
 absl::StatusOr<Json> DashboardApi::ReportOf(const SweepView& sweep) {
-  const int64_t version = changes_->version();
+  const std::string key = ReportCacheKey(sweep, changes_->version());
   {
     absl::MutexLock lock(&mu_);
     auto cached = reports_.find(sweep.record.id);
-    if (cached != reports_.end() && cached->second.version == version) return cached->second.report;
+    if (cached != reports_.end() && cached->second.key == key) return cached->second.report;
   }
   ASSIGN_OR_RETURN(std::vector<TrialRecord> trials, source_->ListTrials(sweep.record.id));
+  // Only the range tests' curves go into the report itself; diagnoses come from the cache.
   std::map<int64_t, std::vector<MetricPoint>> histories;
   for (const TrialRecord& trial : trials) {
+    if (!IsRangeTestTrial(trial)) continue;
     ASSIGN_OR_RETURN(histories[trial.trial], source_->GetMetrics(sweep.record.id, trial.trial));
   }
-  Json report = RenderJson(BuildReport(sweep, trials, std::move(histories)));
+  ReportOptions options;
+  options.diagnose = false;
+  SweepReport report = BuildReport(sweep, trials, std::move(histories), options);
+  ASSIGN_OR_RETURN(report.diagnoses, DiagnosesOf(sweep.record.id, report.trials));
+  Json json = RenderJson(report);
   absl::MutexLock lock(&mu_);
-  reports_[sweep.record.id] = CachedReport{version, report};
-  return report;
+  reports_[sweep.record.id] = CachedReport{key, json};
+  return json;
+}
+
+absl::StatusOr<std::vector<Diagnosis>> DashboardApi::DiagnosesOf(
+    const std::string& sweep_id, const std::vector<TrialRecord>& trials) {
+  std::vector<Diagnosis> all;
+  for (const TrialRecord& trial : trials) {
+    if (!IsFinal(trial.state)) continue;
+    std::optional<std::vector<Diagnosis>> known;
+    {
+      absl::MutexLock lock(&mu_);
+      FinalDiagnoses& sweep = diagnoses_[sweep_id];
+      if (auto found = sweep.find(trial.trial); found != sweep.end()) known = found->second;
+    }
+    if (!known) {
+      ASSIGN_OR_RETURN(std::vector<MetricPoint> history, source_->GetMetrics(sweep_id, trial.trial));
+      known = DiagnoseTrial(trial, history);
+      absl::MutexLock lock(&mu_);
+      diagnoses_[sweep_id][trial.trial] = *known;
+    }
+    for (Diagnosis& d : *known) all.push_back(std::move(d));
+  }
+  return all;
 }
 
 absl::StatusOr<Json> DashboardApi::TrialTable(const std::string& sweep_id,
@@ -435,8 +495,14 @@ absl::StatusOr<Json> DashboardApi::SweepCurves(const std::string& sweep_id,
                    ChoiceParam(request, "metric", "train_loss",
                                {"train_loss", "val_loss", "val_accuracy", "test_accuracy", "lr"}));
   ASSIGN_OR_RETURN(int64_t points, IntParam(request, "points", 200, 3, kMaxPoints));
-  ASSIGN_OR_RETURN(int64_t limit, IntParam(request, "limit", 500, 1, 100000));
+  ASSIGN_OR_RETURN(int64_t limit, IntParam(request, "limit", 200, 1, 100000));
+  ASSIGN_OR_RETURN(SweepView sweep, source_->GetSweep(sweep_id));
   ASSIGN_OR_RETURN(std::vector<TrialRecord> trials, source_->ListTrials(sweep_id));
+  // Which curves, when not all fit: the running trials, then the best scored, then the others.
+  SortTrials(trials, "score", !sweep.record.maximize);
+  std::stable_partition(trials.begin(), trials.end(), [](const TrialRecord& t) {
+    return t.state == TrialState::kRunning;
+  });
   Json curves = Json::array();
   for (const TrialRecord& trial : trials) {
     if (static_cast<int64_t>(curves.size()) >= limit) break;

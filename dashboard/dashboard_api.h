@@ -31,6 +31,7 @@
 #include "dashboard/change_counter.h"
 #include "dashboard/dashboard_source.h"
 #include "nlohmann/json.hpp"
+#include "report/diagnoses.h"
 
 namespace lrsweep {
 
@@ -67,12 +68,19 @@ class DashboardApi {
 
  private:
   struct CachedReport {
-    int64_t version = 0;
+    // The change counter's version for a running sweep; for an ended one, its state and counts,
+    // which no other sweep's changes move (a large finished sweep left open while another runs is
+    // not rebuilt at every change of the other).
+    std::string key;
     nlohmann::ordered_json report;
   };
+  // The diagnoses of a sweep's final trials by trial: final trials never change, so each curve
+  // is read and diagnosed once, not at every change of a large sweep.
+  using FinalDiagnoses = std::map<int64_t, std::vector<Diagnosis>>;
   absl::StatusOr<nlohmann::ordered_json> Route(const ApiRequest& request);
   absl::StatusOr<nlohmann::ordered_json> SweepList(const ApiRequest& request);
-  absl::StatusOr<nlohmann::ordered_json> SweepPage(const std::string& sweep_id);
+  absl::StatusOr<nlohmann::ordered_json> SweepPage(const std::string& sweep_id,
+                                                   const ApiRequest& request);
   absl::StatusOr<nlohmann::ordered_json> TrialTable(const std::string& sweep_id,
                                                     const ApiRequest& request);
   absl::StatusOr<nlohmann::ordered_json> TrialPage(const std::string& sweep_id,
@@ -82,8 +90,12 @@ class DashboardApi {
                                                      const ApiRequest& request);
   nlohmann::ordered_json WorkerList();
   absl::StatusOr<nlohmann::ordered_json> Changes(const ApiRequest& request);
-  // The sweep's report as JSON, rebuilt when the change counter moved since the cached one.
+  // The sweep's report as JSON, rebuilt when its cache key (CachedReport) moved.
   absl::StatusOr<nlohmann::ordered_json> ReportOf(const SweepView& sweep)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // The diagnoses of `trials` that are final, in their order: cached, or read and diagnosed now.
+  absl::StatusOr<std::vector<Diagnosis>> DiagnosesOf(const std::string& sweep_id,
+                                                    const std::vector<TrialRecord>& trials)
       ABSL_LOCKS_EXCLUDED(mu_);
 
   DashboardSource* const source_;
@@ -91,6 +103,7 @@ class DashboardApi {
   const DashboardApiOptions options_;
   absl::Mutex mu_;
   std::map<std::string, CachedReport> reports_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, FinalDiagnoses> diagnoses_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace lrsweep

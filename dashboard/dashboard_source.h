@@ -33,6 +33,9 @@ class DashboardSource {
   // The number of trials cancelled; FAILED_PRECONDITION where nothing can be cancelled (a source
   // without a running coordinator).
   virtual absl::StatusOr<int64_t> CancelSweep(const std::string& sweep_id) = 0;
+  // The number of FAILED (and with `cancelled` CANCELLED) trials that run again; as
+  // Coordinator::RetrySweep.
+  virtual absl::StatusOr<int64_t> RetrySweep(const std::string& sweep_id, bool cancelled) = 0;
 };
 
 }  // namespace lrsweep

@@ -1,5 +1,6 @@
 #include "dashboard/http_server.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "coordinator/server_security.h"
@@ -10,9 +11,16 @@
 namespace lrsweep {
 namespace {
 
-// What a user token may do through the dashboard: read, as SweepService's readers, and cancel.
+// What a user token may do through the dashboard: read, as SweepService's readers, cancel and
+// retry; each request is authorized as the gRPC method that does the same.
 constexpr char kReadMethod[] = "/lrsweep.v1.SweepService/GetSweep";
 constexpr char kCancelMethod[] = "/lrsweep.v1.SweepService/CancelSweep";
+constexpr char kRetryMethod[] = "/lrsweep.v1.SweepService/RetrySweep";
+
+const char* MethodOf(const httplib::Request& req) {
+  if (req.method != "POST") return kReadMethod;
+  return absl::EndsWith(req.path, "/retry") ? kRetryMethod : kCancelMethod;
+}
 
 absl::Status CheckSecurity(const DashboardServerOptions& options) {
   const bool tls = !options.tls_cert.empty() || !options.tls_key.empty();
@@ -128,7 +136,7 @@ void DashboardServer::AddRoutes(DashboardApi* api) {
   auto handle = [this, api](const httplib::Request& req, httplib::Response& res) {
     if (tokens_ != nullptr) {
       const absl::Status allowed = tokens_->Authorize(
-          req.method == "POST" ? kCancelMethod : kReadMethod, req.get_header_value("Authorization"));
+          MethodOf(req), req.get_header_value("Authorization"));
       if (!allowed.ok()) return Reply(res, ErrorResponse(allowed));
     }
     Reply(res, api->Handle(ToApiRequest(req)));

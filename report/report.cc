@@ -249,6 +249,7 @@ SweepReport BuildReport(const SweepView& sweep, const std::vector<TrialRecord>& 
     report.early_stop.steps_saved += std::max<int64_t>(0, trial.total_steps - trial.step);
   }
   for (const TrialRecord& trial : report.trials) {
+    if (!options.diagnose) break;
     if (!IsFinal(trial.state) && trial.state != TrialState::kDiverged) continue;
     auto history = report.histories.find(trial.trial);
     static const std::vector<MetricPoint> kEmpty;

@@ -36,6 +36,9 @@ namespace lrsweep {
 struct ReportOptions {
   double tolerance = 0.01;  // "within 1 point" of a family's best, for the stable LR range
   int top_configs = 3;      // configurations whose curves the HTML report draws
+  // Diagnose every final trial's curve. A caller that keeps the diagnoses of trials that no
+  // longer change (the dashboard) turns this off and fills SweepReport::diagnoses itself.
+  bool diagnose = true;
 };
 
 struct ConfigRank {

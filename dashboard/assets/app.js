@@ -186,7 +186,7 @@ function rankingTable(report, sweepId) {
       <td class="num">${r.n}</td><td>${r.params_text}</td>
       <td>${esc(r.states)} ${r.trials.map((t) => `<a href="${trialUrl(sweepId, t)}">#${t}</a>`).join(' ')}</td></tr>`).join('');
   return `<div class="toolbar"><input id="ranking-filter" placeholder="filter configurations" value="${esc(state.rankingFilter)}">
-      <span class="muted">${rows.length} of ${report.ranking.length} configurations; click a column to sort</span></div>
+      <span class="muted">${rows.length} of ${report.ranking.length} configurations${report.ranking_total > report.ranking.length ? ` (the best ${report.ranking.length} of ${report.ranking_total})` : ''}; click a column to sort</span></div>
     <div class="scroll"><table id="ranking"><thead><tr>${headerCells(columns, state.sweepSort)}</tr></thead>
     <tbody>${body}</tbody></table></div>`;
 }
@@ -294,6 +294,7 @@ async function renderSweep(id) {
       <div class="card"><div class="label">failed or diverged</div><div class="value">${s.failures}</div></div>
       <div class="card"><div class="label">ETA</div><div class="value">${duration(s.eta_seconds) || '–'}</div></div>
       ${s.state === 'RUNNING' ? '<div class="card"><button class="danger" id="cancel">Cancel sweep…</button></div>' : ''}
+      ${retryable(s) ? `<div class="card"><button id="retry">Retry ${retryable(s)} trials…</button></div>` : ''}
     </div>
     <div class="verdict" id="verdict">${esc(report.significance.note) || 'Not enough scored configurations to compare yet.'}</div>
     <h2>Ranking</h2>${rankingTable(report, s.id)}
@@ -313,7 +314,29 @@ async function renderSweep(id) {
   document.getElementById('curve-metric').addEventListener('change', (e) => { state.curveMetric = e.target.value; refresh(); });
   const cancel = document.getElementById('cancel');
   if (cancel) cancel.addEventListener('click', () => cancelSweep(s));
+  const retry = document.getElementById('retry');
+  if (retry) retry.addEventListener('click', () => retrySweep(s));
   sweepCharts(report, curves, s.id);
+}
+
+// How many trials a retry runs again: the FAILED ones, and the CANCELLED ones of an ended sweep.
+function retryable(sweep) {
+  const counts = sweep.counts || {};
+  return (counts.FAILED || 0) + (sweep.state === 'RUNNING' ? 0 : counts.CANCELLED || 0);
+}
+
+async function retrySweep(sweep) {
+  const cancelled = sweep.state !== 'RUNNING' && (sweep.counts.CANCELLED || 0) > 0;
+  if (!confirm(`Run ${retryable(sweep)} ${cancelled ? 'failed and cancelled' : 'failed'} trials of ` +
+               `${sweep.name} again? Each resumes from its newest checkpoint.`)) return;
+  try {
+    const answer = await api(`/sweeps/${encodeURIComponent(sweep.id)}/retry?cancelled=${cancelled}`,
+                             {method: 'POST'});
+    reportError(`${answer.retried} trials run again`);
+  } catch (error) {
+    reportError('retry: ' + error.message);
+  }
+  refresh();
 }
 
 async function cancelSweep(sweep) {

@@ -291,6 +291,23 @@ TEST(EndToEndTest, CancelStopsRunningTrials) {
       RunLrsweep("--coordinator " + cluster.address() + " status");
   EXPECT_THAT(status.out, HasSubstr("CANCELLED"));
   EXPECT_THAT(status.out, ::testing::ContainsRegex("test-0 +cpu +1 +waiting"));
+
+  // `lrsweep retry --cancelled` runs the cancelled trial again, from its newest checkpoint.
+  const std::string coordinator = "--coordinator " + cluster.address();
+  const testing::CommandResult nothing = RunLrsweep(coordinator + " retry " + sweep);
+  ASSERT_EQ(nothing.exit_code, 0) << nothing.err;
+  EXPECT_THAT(nothing.out, HasSubstr("has no FAILED trial to retry"));
+  const testing::CommandResult retry = RunLrsweep(coordinator + " retry --cancelled " + sweep);
+  ASSERT_EQ(retry.exit_code, 0) << retry.err;
+  EXPECT_THAT(retry.out, HasSubstr("1 trials of " + sweep + " run again"));
+  ASSERT_TRUE(cluster.WaitFor(sweep, absl::Seconds(60), [&](const auto& trials) {
+    return trials[0].state() == v1::RUNNING && trials[0].step() > trial.step();
+  }));
+  EXPECT_THAT(RunLrsweep(coordinator + " status").out, HasSubstr("RUNNING"));
+  ASSERT_EQ(RunLrsweep(coordinator + " cancel " + sweep).exit_code, 0);
+  const testing::CommandResult unknown = RunLrsweep(coordinator + " retry no-such-sweep");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(unknown.err, HasSubstr("no-such-sweep"));
 }
 
 TEST(EndToEndTest, BadYamlIsRejectedAtSubmitWithItsLine) {

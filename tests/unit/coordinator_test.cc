@@ -179,6 +179,64 @@ TEST_F(CoordinatorTest, FailuresAreRetriedUntilMaxFailuresWithReasonsKept) {
   EXPECT_THAT(failed.reason, HasSubstr("attempt 2: segfault"));
 }
 
+// `lrsweep retry`: a FAILED trial runs again with its failures forgiven, the finished sweep runs
+// until it ends, and all of it is durable.
+TEST_F(CoordinatorTest, RetryRunsFailedTrialsAgainAndTheSweepUntilTheyEnd) {
+  const std::string sweep = coordinator_->SubmitSweep(kSweep, "s.yaml")->sweep_id;
+  const std::string worker = Worker();
+  std::optional<LeaseGrant> first = Acquire(worker);
+  ASSERT_TRUE(coordinator_->CompleteTrial(Ref(worker, *first), false, "", {}).ok());
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::optional<LeaseGrant> grant = Acquire(worker);
+    ASSERT_TRUE(coordinator_->FailTrial(Ref(worker, *grant), "out of memory").ok());
+  }
+  const int64_t failed = 1 - first->trial;
+  ASSERT_EQ(Trial(sweep, failed).state, TrialState::kFailed);
+  ASSERT_EQ(coordinator_->GetSweep(sweep)->record.state, SweepState::kFinished);
+
+  EXPECT_EQ(*coordinator_->RetrySweep(sweep, /*cancelled=*/false), 1);
+  Restart();  // what the store holds
+  EXPECT_EQ(coordinator_->GetSweep(sweep)->record.state, SweepState::kRunning);
+  EXPECT_EQ(Trial(sweep, failed).state, TrialState::kPending);
+  EXPECT_EQ(Trial(sweep, failed).failures, 0);
+  EXPECT_EQ(Trial(sweep, failed).reason, "");
+  EXPECT_EQ(Trial(sweep, first->trial).state, TrialState::kCompleted);  // untouched
+
+  const std::string again_worker = Worker();
+  std::optional<LeaseGrant> again = Acquire(again_worker);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->trial, failed);
+  EXPECT_EQ(again->fencing_token, 3);  // a new attempt after the two that failed
+  ASSERT_TRUE(coordinator_->CompleteTrial(Ref(again_worker, *again), false, "", {}).ok());
+  EXPECT_EQ(coordinator_->GetSweep(sweep)->record.state, SweepState::kFinished);
+  EXPECT_EQ(*coordinator_->RetrySweep(sweep, false), 0);  // nothing left to retry
+  EXPECT_EQ(coordinator_->RetrySweep("nope", false).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(CoordinatorTest, RetryWithCancelledRunsACancelledSweepOnOnceItsWorkersLetGo) {
+  const std::string sweep = coordinator_->SubmitSweep(kSweep, "s.yaml")->sweep_id;
+  const std::string worker = Worker();
+  std::optional<LeaseGrant> running = Acquire(worker);
+  ASSERT_EQ(*coordinator_->CancelSweep(sweep), 2);
+  EXPECT_EQ(*coordinator_->RetrySweep(sweep, /*cancelled=*/false), 0);  // none failed
+  // The running trial's worker still holds its lease: only the other trial runs again now.
+  EXPECT_EQ(*coordinator_->RetrySweep(sweep, /*cancelled=*/true), 1);
+  EXPECT_EQ(coordinator_->GetSweep(sweep)->record.state, SweepState::kRunning);
+  EXPECT_EQ(*coordinator_->Heartbeat(Ref(worker, *running), 1), Directive::kStop);
+  std::optional<LeaseGrant> next = Acquire(Worker());
+  ASSERT_TRUE(next.has_value());
+  EXPECT_NE(next->trial, running->trial);
+}
+
+TEST_F(CoordinatorTest, RetryRefusesASweepWhoseSearchMethodDecidedOnItsTrials) {
+  const std::string sweep =
+      coordinator_->SubmitSweep(absl::StrCat(kSweep, "early_stopping: {rule: median}\n"), "s.yaml")
+          ->sweep_id;
+  const absl::StatusOr<int64_t> retried = coordinator_->RetrySweep(sweep, false);
+  EXPECT_EQ(retried.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(retried.status().message(), HasSubstr("search method"));
+}
+
 TEST_F(CoordinatorTest, CompletionScoresAndFinishesTheSweep) {
   const std::string sweep = coordinator_->SubmitSweep(kSweep, "s.yaml")->sweep_id;
   const std::string worker = Worker();

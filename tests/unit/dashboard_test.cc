@@ -32,7 +32,9 @@ TEST(DownsampleTest, KeepsTheEndsAndTheSpikesWithinTheBudget) {
   bool spike = false;
   for (size_t i = 0; i < kept.size(); ++i) {
     if (kept[i].y == 40.0) spike = true;
-    if (i > 0) EXPECT_LT(kept[i - 1].x, kept[i].x) << "points stay in order";
+    if (i > 0) {
+      EXPECT_LT(kept[i - 1].x, kept[i].x) << "points stay in order";
+    }
   }
   EXPECT_TRUE(spike) << "the spike survives thinning";
   EXPECT_EQ(DownsampleLttb(curve, 2000).size(), 1000u) << "a short curve is kept whole";
@@ -156,6 +158,10 @@ TEST_F(DashboardApiTest, TheSweepPageCarriesTheRankingAndTheTrialTableIsPagedAnd
   EXPECT_EQ(ranking[0]["rank"], 1);
   EXPECT_DOUBLE_EQ(ranking[0]["mean"].get<double>(), 0.25);
   EXPECT_FALSE(page.body["report"].contains("trials")) << "trials come paged from /trials";
+  const ApiResponse best_two = Get("/api/v1/sweeps/" + sweep_, {{"ranking_limit", "2"}});
+  ASSERT_EQ(best_two.body["report"]["ranking"].size(), 2u);
+  EXPECT_EQ(best_two.body["report"]["ranking_total"], 4);
+  EXPECT_EQ(best_two.body["report"]["ranking"][0]["rank"], 1);
 
   const ApiResponse sorted = Get("/api/v1/sweeps/" + sweep_ + "/trials",
                                  {{"sort", "score"}, {"limit", "2"}});
@@ -225,6 +231,22 @@ TEST_F(DashboardApiTest, CancellingIsAPostAndEndsTheSweep) {
   ASSERT_EQ(cancelled.status, 200) << cancelled.body.dump();
   EXPECT_EQ(cancelled.body["cancelled"], 4);
   EXPECT_EQ(Get("/api/v1/sweeps").body["sweeps"][0]["state"], "CANCELLED");
+}
+
+TEST_F(DashboardApiTest, RetryingIsAPostThatRunsTheSweepsCancelledOrFailedTrialsAgain) {
+  const std::string retry = "/api/v1/sweeps/" + sweep_ + "/retry";
+  ASSERT_EQ(api_->Handle({"POST", "/api/v1/sweeps/" + sweep_ + "/cancel", {}}).status, 200);
+  EXPECT_EQ(Get(retry).status, 405);
+  const ApiResponse bad = api_->Handle({"POST", retry, {{"cancelled", "maybe"}}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(bad.body["error"]["message"].get<std::string>(), HasSubstr("cancelled"));
+  // Nothing failed: a plain retry finds nothing; with cancelled=true all four run again.
+  EXPECT_EQ(api_->Handle({"POST", retry, {}}).body["retried"], 0);
+  const ApiResponse retried = api_->Handle({"POST", retry, {{"cancelled", "true"}}});
+  ASSERT_EQ(retried.status, 200) << retried.body.dump();
+  EXPECT_EQ(retried.body["retried"], 4);
+  EXPECT_EQ(Get("/api/v1/sweeps/" + sweep_).body["sweep"]["state"], "RUNNING");
+  EXPECT_EQ(api_->Handle({"POST", "/api/v1/sweeps/nope/retry", {}}).status, 404);
 }
 
 TEST_F(DashboardApiTest, BadRequestsAreErrorsThatSayWhatToDo) {
