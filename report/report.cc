@@ -57,6 +57,23 @@ std::pair<int64_t, double> RungOf(const TrialRecord& trial) {
   return {plan["rung"].get<int64_t>(), plan.value("horizon_fraction", 1.0)};
 }
 
+// Parameter importance over the completed trials at the lowest rung: trials at different
+// horizons are not comparable, and every configuration reached the lowest.
+void RankImportance(SweepReport& report) {
+  std::optional<int64_t> lowest;
+  for (const TrialRecord& trial : report.trials) {
+    const int64_t rung = RungOf(trial).first;
+    if (!lowest || rung < *lowest) lowest = rung;
+  }
+  std::vector<ScoredParams> scored;
+  for (const TrialRecord& trial : report.trials) {
+    if (trial.state != TrialState::kCompleted || !trial.score) continue;
+    if (RungOf(trial).first != *lowest) continue;
+    scored.push_back({ParseOr(trial.params_json, nlohmann::ordered_json::object()), *trial.score});
+  }
+  report.importance = RankParameterImportance(scored, report.sweep.record.maximize);
+}
+
 void RankConfigurations(SweepReport& report) {
   // Under successive halving a configuration is scored at the highest rung it reached.
   std::map<int64_t, std::pair<int64_t, double>> top_rung;  // config -> (rung, fraction)
@@ -242,6 +259,7 @@ SweepReport BuildReport(const SweepView& sweep, const std::vector<TrialRecord>& 
   StableLrRanges(report);
   SummarizeRungs(report);
   SummarizeTpe(&report);
+  RankImportance(report);
   for (const TrialRecord& trial : report.trials) {
     report.early_stop.steps_planned += trial.total_steps;
     if (trial.state != TrialState::kStopped) continue;
@@ -339,6 +357,21 @@ std::string MarkdownFamilies(const SweepReport& report) {
                        family.gain_over_constant ? fmt::format("{:+.4f}", *family.gain_over_constant)
                                                  : "-",
                        rank ? ParamsText(rank->params) : "");
+  }
+  return out;
+}
+
+std::string MarkdownImportance(const SweepReport& report) {
+  if (report.importance.empty()) return "";
+  std::string out =
+      "\n## What the score depends on\n\nThe share of the variance of the trials' " +
+      report.sweep.record.metric_name +
+      " that each parameter alone explains (first-order, as fANOVA's main effects); the rest is "
+      "seeds and interactions.\n\n| parameter | importance | values | best value (mean) |\n"
+      "|---|---:|---:|---|\n";
+  for (const ParameterImportance& p : report.importance) {
+    out += fmt::format("| {} | {:.0f}% | {} | {} ({:.4f}) |\n", p.parameter, 100 * p.importance,
+                       p.groups, p.best_group, p.best_group_mean);
   }
   return out;
 }
@@ -487,7 +520,8 @@ nlohmann::ordered_json DiagnosesJson(const SweepReport& report) {
 
 std::string RenderMarkdown(const SweepReport& report) {
   return MarkdownRanking(report) + MarkdownFamilies(report) +
-         MarkdownRangeTests(report) + MarkdownRungs(report) + MarkdownTpe(report) +
+         MarkdownImportance(report) + MarkdownRangeTests(report) + MarkdownRungs(report) +
+         MarkdownTpe(report) +
          MarkdownSensitivityAndDiagnoses(report) +
          MarkdownProblems(report);
 }
@@ -525,6 +559,15 @@ nlohmann::ordered_json RenderJson(const SweepReport& report) {
                                  {"full_grid_steps", report.full_grid_steps}};
   }
   if (report.tpe.active) out["tpe"] = TpeJson(report.tpe);
+  nlohmann::ordered_json importance = nlohmann::ordered_json::array();
+  for (const ParameterImportance& p : report.importance) {
+    importance.push_back({{"parameter", p.parameter},
+                          {"importance", p.importance},
+                          {"groups", p.groups},
+                          {"best_group", p.best_group},
+                          {"best_group_mean", p.best_group_mean}});
+  }
+  out["parameter_importance"] = importance;
   if (report.range_tests.active()) out["range_tests"] = RangeTestJson(report.range_tests);
   out["early_stopping"] = {{"stopped", report.early_stop.stopped},
                            {"steps_saved", report.early_stop.steps_saved},

@@ -27,6 +27,7 @@
 #include "report/diagnoses.h"
 #include "sweep/records.h"
 #include "report/statistics.h"
+#include "report/parameter_importance.h"
 #include "report/range_test_summary.h"
 #include "report/tpe_summary.h"
 #include "nlohmann/json.hpp"
@@ -121,6 +122,9 @@ struct SweepReport {
   int64_t steps_trained = 0;
   int64_t full_grid_steps = 0;
   TpeSummary tpe;  // method: tpe (inactive for other sweeps)
+  // What the score depends on, most first (parameter_importance.h): from the completed trials
+  // at the lowest rung, the one every configuration reached (all of them without halving).
+  std::vector<ParameterImportance> importance;
   // lr_range_test: the range test trials, which `trials` and everything ranked leave out.
   RangeTestSummary range_tests;
 };

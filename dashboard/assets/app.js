@@ -266,6 +266,16 @@ function sweepCharts(report, curves, sweepId) {
                href: {field: 'url'},
                tooltip: [{field: 'trial'}, {field: 'schedule'}, {field: 'step'}, {field: 'value'}]},
     transform: [{calculate: `'${sweepUrl(sweepId)}/trials/' + datum.trial`, as: 'url'}]});
+  parallelCoordinates(report, scored);
+  if (report.parameter_importance && report.parameter_importance.length) {
+    chart('chart-importance', {
+      data: {values: report.parameter_importance.map((p) => ({...p, percent: 100 * p.importance}))},
+      mark: 'bar',
+      encoding: {y: {field: 'parameter', type: 'nominal', sort: '-x', title: null},
+                 x: {field: 'percent', type: 'quantitative', scale: {domain: [0, 100]}, title: '% of the score\'s variance explained'},
+                 tooltip: [{field: 'parameter'}, {field: 'percent', format: '.1f'}, {field: 'groups', title: 'values'},
+                           {field: 'best_group', title: 'best value'}, {field: 'best_group_mean', title: 'its mean'}]}});
+  }
   if (report.range_tests) {
     const values = [];
     for (const t of report.range_tests) for (const p of t.curve) values.push({setup: `trial ${t.trial}: ${t.setup}`, lr: p.lr, smoothed: p.smoothed});
@@ -274,6 +284,59 @@ function sweepCharts(report, curves, sweepId) {
                  y: {field: 'smoothed', type: 'quantitative', scale: {zero: false}, title: 'smoothed loss'},
                  color: {field: 'setup', type: 'nominal'}}});
   }
+}
+
+// One line per scored configuration across its varying parameters and its score, each axis
+// scaled to [0, 1]: a numeric parameter spread over decades on a log scale, a categorical one by
+// the order of its values. The tooltip shows the real values.
+function parallelCoordinates(report, scored) {
+  const keys = [...new Set(scored.flatMap((r) => Object.keys(r.params || {})))]
+      .filter((k) => new Set(scored.map((r) => JSON.stringify((r.params || {})[k]))).size > 1);
+  if (!keys.length || scored.length < 2) return;
+  const position = {};
+  const labels = [];  // each axis's ends (numeric) or values (categorical), where they sit
+  for (const k of keys) {
+    const values = scored.map((r) => (r.params || {})[k]);
+    const numeric = values.every((v) => typeof v === 'number');
+    if (numeric) {
+      const log = values.every((v) => v > 0) && Math.max(...values) / Math.min(...values) > 20;
+      const f = (v) => (log ? Math.log10(v) : v);
+      const lo = Math.min(...values.map(f)), hi = Math.max(...values.map(f));
+      position[k] = (v) => (typeof v === 'number' && hi > lo ? (f(v) - lo) / (hi - lo) : 0.5);
+      labels.push({axis: k, y: 0, label: num(Math.min(...values), 3)}, {axis: k, y: 1, label: num(Math.max(...values), 3) + (log ? ' (log)' : '')});
+    } else {
+      const order = [...new Set(values.map((v) => JSON.stringify(v === undefined ? null : v)))].sort();
+      position[k] = (v) => (order.length > 1 ? order.indexOf(JSON.stringify(v === undefined ? null : v)) / (order.length - 1) : 0.5);
+      order.forEach((v, i) => labels.push({axis: k, y: order.length > 1 ? i / (order.length - 1) : 0.5, label: v === 'null' ? '(absent)' : JSON.parse(v)}));
+    }
+  }
+  const means = scored.map((r) => r.mean);
+  const lo = Math.min(...means), hi = Math.max(...means);
+  const metric = report.metric.name;
+  labels.push({axis: metric, y: 0, label: num(lo, 4)}, {axis: metric, y: 1, label: num(hi, 4)});
+  const values = [];
+  for (const r of scored) {
+    const text = params(r.params);
+    for (const k of keys) values.push({config: r.config, axis: k, y: position[k]((r.params || {})[k]), raw: JSON.stringify((r.params || {})[k] ?? null), mean: r.mean, text});
+    values.push({config: r.config, axis: metric, y: hi > lo ? (r.mean - lo) / (hi - lo) : 0.5, raw: String(r.mean), mean: r.mean, text});
+  }
+  const axes = [...keys, metric];
+  chart('chart-parallel', {
+    data: {values},
+    layer: [
+      {mark: {type: 'rule', color: '#bbb'}, encoding: {x: {field: 'axis', type: 'nominal', sort: axes}}},
+      {params: [{name: 'line', select: {type: 'point', fields: ['config'], on: 'mouseover', clear: 'mouseout'}}],
+       mark: {type: 'line', strokeWidth: 1.5},
+       encoding: {x: {field: 'axis', type: 'nominal', sort: axes, title: null},
+                  y: {field: 'y', type: 'quantitative', axis: null, scale: {domain: [0, 1]}},
+                  detail: {field: 'config'},
+                  color: {field: 'mean', type: 'quantitative', title: metric,
+                          scale: {scheme: 'viridis', reverse: report.metric.goal === 'minimize'}},
+                  opacity: {condition: {param: 'line', empty: true, value: 0.85}, value: 0.1},
+                  tooltip: [{field: 'config'}, {field: 'text', title: 'parameters'}, {field: 'mean', title: metric}]}},
+      {data: {values: labels}, mark: {type: 'text', align: 'left', dx: 4, fontSize: 10, color: '#444'},
+       encoding: {x: {field: 'axis', type: 'nominal', sort: axes}, y: {field: 'y', type: 'quantitative'}, text: {field: 'label'}}},
+    ]});
 }
 
 async function renderSweep(id) {
@@ -303,6 +366,8 @@ async function renderSweep(id) {
       <div class="chart"><h3>${esc(report.metric.name)} vs peak LR, per family</h3><div id="chart-lr"></div></div>
       <div class="chart"><h3>Learning curves <select id="curve-metric">${metrics.map((m) => `<option ${m === state.curveMetric ? 'selected' : ''}>${m}</option>`).join('')}</select>
         <span class="muted">hover to single out a trial, click to open it</span></h3><div id="chart-curves"></div></div>
+      <div class="chart"><h3>Parallel coordinates <span class="muted">one line per configuration, colored by ${esc(report.metric.name)}</span></h3><div id="chart-parallel"></div></div>
+      ${report.parameter_importance && report.parameter_importance.length ? `<div class="chart"><h3>What ${esc(report.metric.name)} depends on <span class="muted">each parameter alone, as fANOVA's main effects</span></h3><div id="chart-importance"></div></div>` : ''}
       ${report.range_tests ? '<div class="chart"><h3>LR range tests</h3><div id="chart-range"></div></div>' : ''}
     </div>
     ${familyTables(report)}

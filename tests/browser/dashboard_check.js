@@ -66,6 +66,15 @@ async function main() {
   const drawn = (chart) => `${chart} svg g.mark-line path, ${chart} svg g.mark-symbol path`;
   await page.waitForSelector(drawn('#chart-lr'), {timeout: 20000, state: 'attached'});
   check(await page.locator(drawn('#chart-lr')).count() > 0, 'the metric-vs-peak-LR chart draws');
+  // Parallel coordinates (a line per configuration) and parameter importance (a bar per varying
+  // parameter) appear once enough trials are scored; the page redraws as they finish.
+  await page.waitForSelector('#chart-parallel svg g.mark-line path', {timeout: 90000, state: 'attached'});
+  await page.waitForSelector('#chart-importance svg g.mark-rect path', {timeout: 90000, state: 'attached'});
+  const bars = await page.locator('#chart-importance svg g.mark-rect path').count();
+  // (schedule.lr varies among the first trials; schedule.type once a constant-LR trial is scored.)
+  check(bars >= 1 && bars <= 2, `parameter importance draws a bar per varying parameter (${bars})`);
+  const pageErrors = await page.locator('#errors').textContent();
+  check(!pageErrors.trim(), `the page reported no error${pageErrors.trim() ? ': ' + pageErrors : ''}`);
 
   // The ranking sorts on a click: peak LR ascending, then descending.
   const peakLrs = async () => page.$$eval('#ranking tbody tr', (rows) => rows.map((r) => Number(r.children[3].textContent)));

@@ -285,3 +285,67 @@ TEST(DiagnosesTest, LongPlateauOfBothLosses) {
 
 }  // namespace
 }  // namespace lrsweep
+
+namespace lrsweep {
+namespace {
+
+ScoredParams Scored(nlohmann::ordered_json params, double score) {
+  return {std::move(params), score};
+}
+
+// On a full 2 x 2 grid where the score depends only on the LR, the LR explains all of its
+// variance and the warmup none; the best LR is named with its mean.
+TEST(ParameterImportanceTest, OnAFullGridTheParameterTheScoreFollowsExplainsItAll) {
+  const std::vector<ScoredParams> trials = {
+      Scored({{"schedule.lr", 0.1}, {"schedule.warmup", 0}}, 0.80),
+      Scored({{"schedule.lr", 0.1}, {"schedule.warmup", 100}}, 0.80),
+      Scored({{"schedule.lr", 1.0}, {"schedule.warmup", 0}}, 0.60),
+      Scored({{"schedule.lr", 1.0}, {"schedule.warmup", 100}}, 0.60)};
+  const std::vector<ParameterImportance> ranked = RankParameterImportance(trials, true);
+  ASSERT_EQ(ranked.size(), 2u);
+  EXPECT_EQ(ranked[0].parameter, "schedule.lr");
+  EXPECT_DOUBLE_EQ(ranked[0].importance, 1.0);
+  EXPECT_EQ(ranked[0].best_group, "0.1");
+  EXPECT_DOUBLE_EQ(ranked[0].best_group_mean, 0.80);
+  EXPECT_EQ(ranked[1].parameter, "schedule.warmup");
+  EXPECT_NEAR(ranked[1].importance, 0.0, 1e-12);
+  // Minimizing, the best LR is the other one.
+  EXPECT_EQ(RankParameterImportance(trials, false)[0].best_group, "1.0");
+}
+
+// eta^2 by hand: type groups cosine {1, 3}, constant {5, 7}; mean 4; total SS 20; between
+// 2 * (2 - 4)^2 + 2 * (6 - 4)^2 = 16; importance 0.8. A key some trials lack is its own group.
+TEST(ParameterImportanceTest, ItIsTheCorrelationRatioAndAnAbsentKeyIsAGroup) {
+  const std::vector<ScoredParams> trials = {
+      Scored({{"schedule.type", "cosine"}, {"schedule.eta_min", 0.0}}, 1),
+      Scored({{"schedule.type", "cosine"}, {"schedule.eta_min", 0.1}}, 3),
+      Scored({{"schedule.type", "constant"}}, 5), Scored({{"schedule.type", "constant"}}, 7)};
+  const std::vector<ParameterImportance> ranked = RankParameterImportance(trials, true);
+  ASSERT_EQ(ranked.size(), 2u);
+  // eta_min: groups 0.0 {1}, 0.1 {3}, (absent) {5, 7}: between = 9 + 1 + 2 * 4 = 18 -> 0.9.
+  EXPECT_EQ(ranked[0].parameter, "schedule.eta_min");
+  EXPECT_DOUBLE_EQ(ranked[0].importance, 0.9);
+  EXPECT_EQ(ranked[0].groups, 3);
+  EXPECT_EQ(ranked[0].best_group, "(absent)");
+  EXPECT_EQ(ranked[1].parameter, "schedule.type");
+  EXPECT_DOUBLE_EQ(ranked[1].importance, 0.8);
+  EXPECT_EQ(ranked[1].best_group, "constant");
+}
+
+TEST(ParameterImportanceTest, ManyNumericValuesAreBinnedAndTooFewTrialsSayNothing) {
+  std::vector<ScoredParams> trials;
+  for (int i = 0; i < 40; ++i) {
+    const double lr = 1e-4 * std::pow(10.0, i / 10.0);  // 1e-4 .. 1e-0.1, log-spaced
+    trials.push_back(Scored({{"schedule.lr", lr}, {"seed_noise", i % 2}}, -std::abs(std::log10(lr) + 2)));
+  }
+  const std::vector<ParameterImportance> ranked = RankParameterImportance(trials, true, 8);
+  ASSERT_FALSE(ranked.empty());
+  EXPECT_EQ(ranked[0].parameter, "schedule.lr");
+  EXPECT_EQ(ranked[0].groups, 8);
+  EXPECT_GT(ranked[0].importance, 0.9);
+  EXPECT_THAT(ranked[0].best_group, HasSubstr("0.01"));  // the bin around 1e-2
+  EXPECT_TRUE(RankParameterImportance({trials[0], trials[1]}, true).empty());
+}
+
+}  // namespace
+}  // namespace lrsweep
