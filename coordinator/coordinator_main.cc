@@ -240,7 +240,8 @@ struct Dashboard {
 };
 
 absl::StatusOr<std::unique_ptr<Dashboard>> StartDashboard(const CoordinatorFlags& flags,
-                                                          Coordinator* coordinator) {
+                                                          Coordinator* coordinator,
+                                                          const TrialLogStore* logs) {
   DashboardServerOptions options;
   options.listen = flags.http_listen;
   options.tls_cert = flags.security.tls_cert;
@@ -252,7 +253,8 @@ absl::StatusOr<std::unique_ptr<Dashboard>> StartDashboard(const CoordinatorFlags
     options.tokens = std::make_shared<const TokenAuthorizer>(std::move(tokens));
   }
   auto dashboard = std::make_unique<Dashboard>();
-  dashboard->source = std::make_unique<CoordinatorDashboardSource>(coordinator, &dashboard->changes);
+  dashboard->source =
+      std::make_unique<CoordinatorDashboardSource>(coordinator, &dashboard->changes, logs);
   dashboard->api = std::make_unique<DashboardApi>(dashboard->source.get(), &dashboard->changes);
   ASSIGN_OR_RETURN(dashboard->server,
                    DashboardServer::Start(options, dashboard->api.get(), &dashboard->changes));
@@ -269,7 +271,8 @@ struct SideListeners {
 
 absl::StatusOr<SideListeners> StartSideListeners(const CoordinatorFlags& flags,
                                                  const CoordinatorMetrics* metrics,
-                                                 Coordinator* coordinator) {
+                                                 Coordinator* coordinator,
+                                                 const TrialLogStore* logs) {
   SideListeners side;
   if (!flags.health_listen.empty()) {
     side.health = StartHealthServer(flags.health_listen);
@@ -281,7 +284,7 @@ absl::StatusOr<SideListeners> StartSideListeners(const CoordinatorFlags& flags,
     side.metrics->Register(metrics->state_collector());
   }
   if (!flags.http_listen.empty()) {
-    ASSIGN_OR_RETURN(side.dashboard, StartDashboard(flags, coordinator));
+    ASSIGN_OR_RETURN(side.dashboard, StartDashboard(flags, coordinator, logs));
     WritePortFile(flags.http_port_file, side.dashboard->server->port());
   }
   return side;
@@ -332,7 +335,7 @@ int Serve(const CoordinatorFlags& flags) {
   std::unique_ptr<grpc::Server> server = StartMainServer(
       flags, *security, {&sweep_service, &worker_service}, metrics.get(), &port);
   absl::StatusOr<SideListeners> side =
-      server ? StartSideListeners(flags, metrics.get(), coordinator->get())
+      server ? StartSideListeners(flags, metrics.get(), coordinator->get(), &logs)
              : absl::UnavailableError("");
   if (!side.ok()) {
     if (!side.status().message().empty()) std::cerr << "error: " << side.status().message() << "\n";

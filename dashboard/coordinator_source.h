@@ -8,7 +8,9 @@
 #ifndef LRSWEEP_DASHBOARD_COORDINATOR_SOURCE_H_
 #define LRSWEEP_DASHBOARD_COORDINATOR_SOURCE_H_
 
+#include "common/status_macros.h"
 #include "coordinator/coordinator.h"
+#include "coordinator/trial_log_store.h"
 #include "dashboard/change_counter.h"
 #include "dashboard/dashboard_source.h"
 
@@ -16,8 +18,11 @@ namespace lrsweep {
 
 class CoordinatorDashboardSource : public DashboardSource {
  public:
-  CoordinatorDashboardSource(Coordinator* coordinator, ChangeCounter* changes)
+  // `logs` (the command trials' output) may be null: no trial has a log then.
+  CoordinatorDashboardSource(Coordinator* coordinator, ChangeCounter* changes,
+                             const TrialLogStore* logs = nullptr)
       : coordinator_(coordinator),
+        logs_(logs),
         watcher_(coordinator->AddWatcher([changes] { changes->Bump(); })) {}
   ~CoordinatorDashboardSource() override { coordinator_->RemoveWatcher(watcher_); }
   CoordinatorDashboardSource(const CoordinatorDashboardSource&) = delete;
@@ -42,8 +47,16 @@ class CoordinatorDashboardSource : public DashboardSource {
     return coordinator_->RetrySweep(sweep_id, cancelled);
   }
 
+  absl::StatusOr<TrialLog> ReadTrialLog(const std::string& sweep_id, int64_t trial,
+                                        int64_t attempt, int64_t tail_bytes) override {
+    RETURN_IF_ERROR(coordinator_->GetSweep(sweep_id).status());
+    if (logs_ == nullptr) return absl::NotFoundError("this coordinator keeps no trial logs");
+    return logs_->Read(sweep_id, trial, attempt, tail_bytes);
+  }
+
  private:
   Coordinator* const coordinator_;
+  const TrialLogStore* const logs_;
   const int64_t watcher_;
 };
 

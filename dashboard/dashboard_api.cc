@@ -22,6 +22,8 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr int64_t kMaxPoints = 5000;
+// The end of a trial log a page shows unless asked for more.
+constexpr int64_t kDefaultLogTail = 64 * 1024;
 constexpr int64_t kMaxPageSize = 1000;
 const char* const kCurveMetrics[] = {"train_loss", "val_loss", "val_accuracy", "test_accuracy",
                                      "lr", "momentum"};
@@ -320,6 +322,9 @@ absl::StatusOr<Json> DashboardApi::Route(const ApiRequest& request) {
   if (sweep_route && n == 5 && parts[4] == "trials") return TrialTable(parts[3], request);
   if (sweep_route && n == 5 && parts[4] == "curves") return SweepCurves(parts[3], request);
   if (sweep_route && n == 6 && parts[4] == "trials") return TrialPage(parts[3], parts[5], request);
+  if (sweep_route && n == 7 && parts[4] == "trials" && parts[6] == "log") {
+    return TrialLogPage(parts[3], parts[5], request);
+  }
   if (cancel) {
     ASSIGN_OR_RETURN(int64_t cancelled, source_->CancelSweep(parts[3]));
     return Json({{"sweep", parts[3]}, {"cancelled", cancelled}});
@@ -458,6 +463,24 @@ absl::StatusOr<Json> DashboardApi::TrialTable(const std::string& sweep_id,
                {"offset", offset},
                {"limit", limit},
                {"trials", rows}});
+}
+
+absl::StatusOr<Json> DashboardApi::TrialLogPage(const std::string& sweep_id,
+                                                const std::string& trial,
+                                                const ApiRequest& request) {
+  ASSIGN_OR_RETURN(int64_t number, TrialNumber(trial));
+  ASSIGN_OR_RETURN(int64_t attempt, IntParam(request, "attempt", 0, 0, int64_t{1} << 40));
+  ASSIGN_OR_RETURN(int64_t tail_bytes,
+                   IntParam(request, "tail_bytes", kDefaultLogTail, 0, int64_t{1} << 40));
+  ASSIGN_OR_RETURN(TrialLog log, source_->ReadTrialLog(sweep_id, number, attempt, tail_bytes));
+  return Json({{"version", changes_->version()},
+               {"sweep", sweep_id},
+               {"trial", number},
+               {"attempt", log.attempt},
+               {"attempts", log.attempts},
+               {"truncated", log.truncated},
+               {"tail_bytes", tail_bytes},
+               {"text", log.text}});  // raw bytes; the server replaces what is not UTF-8
 }
 
 absl::StatusOr<Json> DashboardApi::TrialPage(const std::string& sweep_id, const std::string& trial,

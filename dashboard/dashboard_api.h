@@ -86,6 +86,9 @@ class DashboardApi {
   absl::StatusOr<nlohmann::ordered_json> TrialPage(const std::string& sweep_id,
                                                    const std::string& trial,
                                                    const ApiRequest& request);
+  absl::StatusOr<nlohmann::ordered_json> TrialLogPage(const std::string& sweep_id,
+                                                      const std::string& trial,
+                                                      const ApiRequest& request);
   absl::StatusOr<nlohmann::ordered_json> SweepCurves(const std::string& sweep_id,
                                                      const ApiRequest& request);
   nlohmann::ordered_json WorkerList();

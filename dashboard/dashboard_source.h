@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "coordinator/trial_log_store.h"
 #include "sweep/records.h"
 #include "sweep/views.h"
 
@@ -36,6 +37,10 @@ class DashboardSource {
   // The number of FAILED (and with `cancelled` CANCELLED) trials that run again; as
   // Coordinator::RetrySweep.
   virtual absl::StatusOr<int64_t> RetrySweep(const std::string& sweep_id, bool cancelled) = 0;
+  // The output of a command trial's attempt (0: the latest), its last `tail_bytes` when > 0.
+  // NOT_FOUND when the trial has none (a built-in trial, or no output yet).
+  virtual absl::StatusOr<TrialLog> ReadTrialLog(const std::string& sweep_id, int64_t trial,
+                                                int64_t attempt, int64_t tail_bytes) = 0;
 };
 
 }  // namespace lrsweep

@@ -46,7 +46,9 @@ absl::Status CheckSecurity(const DashboardServerOptions& options) {
 void Reply(httplib::Response& res, const ApiResponse& answer) {
   res.status = answer.status;
   res.set_header("Cache-Control", "no-store");
-  res.set_content(answer.body.dump(), "application/json");
+  // Trial logs are programs' raw output: bytes that are not UTF-8 become U+FFFD, not an error.
+  res.set_content(answer.body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace),
+                  "application/json");
 }
 
 ApiRequest ToApiRequest(const httplib::Request& req) {

@@ -12,6 +12,7 @@ const state = {
   rankingFilter: '',
   curveMetric: 'train_loss',
   sweepFilter: {state: '', q: ''},
+  logAttempt: {},          // "sweep/trial" -> the attempt whose output is shown (0: the latest)
 };
 
 // --- Helpers ---
@@ -440,7 +441,9 @@ async function renderTrial(id, number) {
       <div class="chart"><h3>Learning rate: planned and applied</h3><div id="chart-trial-lr"></div></div>
     </div>
     <div class="charts"><div><h2>Parameters</h2><table id="params"><tbody>${paramRows}</tbody></table></div>
-      <div><h2>Final metrics</h2><table id="final"><tbody>${final}</tbody></table></div></div>`;
+      <div><h2>Final metrics</h2><table id="final"><tbody>${final}</tbody></table></div></div>
+    ${isCommandTrial(data.plan) ? '<h2>Output</h2><div id="log"><span class="muted">loading…</span></div>' : ''}`;
+  if (isCommandTrial(data.plan)) trialLog(id, number);
   const values = [];
   for (const [metric, curve] of Object.entries(data.curves)) {
     if (metric === 'lr' || metric === 'momentum') continue;
@@ -459,6 +462,37 @@ async function renderTrial(id, number) {
                strokeWidth: {field: 'which', type: 'nominal', scale: {domain: ['planned', 'applied'], range: [6, 1.5]}, legend: null},
                order: {field: 'which', sort: 'descending'},
                tooltip: [{field: 'which'}, {field: 'step'}, {field: 'value'}]}});
+}
+
+function isCommandTrial(plan) {
+  return Boolean(plan && plan.train && plan.train.command);
+}
+
+// A command trial's output (its last 64 KiB), one attempt at a time.
+async function trialLog(id, number, attempt = state.logAttempt[`${id}/${number}`] || 0) {
+  const element = document.getElementById('log');
+  if (!element) return;
+  let log;
+  try {
+    log = await api(`/sweeps/${encodeURIComponent(id)}/trials/${number}/log?attempt=${attempt}`);
+  } catch (error) {
+    element.innerHTML = `<span class="muted">${error.status === 404 ? 'No output yet.' : esc(error.message)}</span>`;
+    return;
+  }
+  const choices = log.attempts.map((a) => `<option value="${a}" ${a === log.attempt ? 'selected' : ''}>attempt ${a}</option>`).join('');
+  element.innerHTML = `<div class="muted">${log.attempts.length > 1 ? `<select id="log-attempt">${choices}</select> ` : `attempt ${log.attempt} · `}
+      the last ${Math.round(log.tail_bytes / 1024)} KiB${log.truncated ? ' · the coordinator stopped keeping this attempt\'s output at its cap' : ''}
+      · all of it: <code>lrsweep logs ${esc(id)} ${number} --attempt ${log.attempt}</code></div>
+    <pre class="log">${esc(log.text) || '<span class="muted">(empty)</span>'}</pre>`;
+  const select = document.getElementById('log-attempt');
+  if (select) {
+    select.addEventListener('change', (event) => {
+      state.logAttempt[`${id}/${number}`] = Number(event.target.value);
+      trialLog(id, number);
+    });
+  }
+  const pre = element.querySelector('pre');
+  pre.scrollTop = pre.scrollHeight;  // the newest output in view
 }
 
 // --- Page: workers ---

@@ -249,6 +249,41 @@ TEST_F(DashboardApiTest, RetryingIsAPostThatRunsTheSweepsCancelledOrFailedTrials
   EXPECT_EQ(api_->Handle({"POST", "/api/v1/sweeps/nope/retry", {}}).status, 404);
 }
 
+// A command trial's output: its latest attempt by default, the tail asked for, 404 for a trial
+// that printed nothing.
+TEST_F(DashboardApiTest, ACommandTrialsOutputIsServedByAttemptAndTail) {
+  TrialLogStore logs(dir_.path() + "/logs", 1 << 20);
+  CoordinatorDashboardSource source(coordinator_.get(), &changes_, &logs);
+  DashboardApi api(&source, &changes_);
+  const std::string worker = coordinator_->RegisterWorker("w", "cpu", 1)->id;
+  absl::Notification done;
+  std::optional<LeaseGrant> grant;
+  coordinator_->AcquireLease(worker, absl::ZeroDuration(),
+                             [&](absl::StatusOr<std::optional<LeaseGrant>> g) {
+                               if (g.ok()) grant = *g;
+                               done.Notify();
+                             });
+  done.WaitForNotification();
+  ASSERT_TRUE(grant.has_value());
+  const LeaseRef lease{worker, grant->sweep_id, grant->trial, grant->fencing_token};
+  ASSERT_TRUE(logs.Append(lease, "epoch 1 loss 0.50\nepoch 2 loss 0.25\n").ok());
+  const std::string path =
+      absl::StrCat("/api/v1/sweeps/", sweep_, "/trials/", grant->trial, "/log");
+  const ApiResponse whole = api.Handle({"GET", path, {}});
+  ASSERT_EQ(whole.status, 200) << whole.body.dump();
+  EXPECT_EQ(whole.body["text"], "epoch 1 loss 0.50\nepoch 2 loss 0.25\n");
+  EXPECT_EQ(whole.body["attempt"], grant->fencing_token);
+  EXPECT_EQ(whole.body["attempts"].dump(), absl::StrCat("[", grant->fencing_token, "]"));
+  // The last 20 bytes, from the first whole line in them.
+  const ApiResponse tail = api.Handle({"GET", path, {{"tail_bytes", "20"}}});
+  EXPECT_EQ(tail.body["text"], "epoch 2 loss 0.25\n");
+  EXPECT_EQ(api.Handle({"GET", path, {{"attempt", "first"}}}).status, 400);
+  const ApiResponse silent = api.Handle(
+      {"GET", absl::StrCat("/api/v1/sweeps/", sweep_, "/trials/", grant->trial + 1, "/log"), {}});
+  EXPECT_EQ(silent.status, 404) << silent.body.dump();
+  EXPECT_EQ(api.Handle({"GET", "/api/v1/sweeps/nope/trials/0/log", {}}).status, 404);
+}
+
 TEST_F(DashboardApiTest, BadRequestsAreErrorsThatSayWhatToDo) {
   const ApiResponse unknown = Get("/api/v1/sweeps/no-such-sweep");
   EXPECT_EQ(unknown.status, 404);
