@@ -201,6 +201,9 @@ std::vector<WorkerView> TrialTable::ListWorkers(const std::set<std::string>& par
       view.state = WorkerState::kTraining;
       view.sweep_id = worker.lease->first;
       view.trial = worker.lease->second;
+      const TrialRecord& trial = sweeps_.at(view.sweep_id).trials[static_cast<size_t>(view.trial)];
+      view.step = trial.step;
+      view.total_steps = trial.total_steps;
     } else if (parked.count(id) > 0 || worker.record.last_heartbeat_ms > lost_before_ms) {
       view.state = WorkerState::kWaiting;
     }

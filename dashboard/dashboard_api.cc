@@ -542,9 +542,32 @@ absl::StatusOr<Json> DashboardApi::SweepCurves(const std::string& sweep_id,
   return Json({{"version", changes_->version()}, {"metric", metric}, {"curves", curves}});
 }
 
+std::optional<double> DashboardApi::StepsPerSecond(const WorkerView& worker, absl::Time now) {
+  if (worker.state != WorkerState::kTraining) {
+    step_samples_.erase(worker.record.id);
+    return std::nullopt;
+  }
+  StepSample& sample = step_samples_[worker.record.id];
+  const bool same_trial = sample.sweep_id == worker.sweep_id && sample.trial == worker.trial;
+  if (!same_trial || worker.step < sample.step) {
+    sample = StepSample{worker.sweep_id, worker.trial, worker.step, now, std::nullopt};
+    return std::nullopt;
+  }
+  const double seconds = absl::ToDoubleSeconds(now - sample.time);
+  if (seconds >= 1.0) {
+    sample.rate = double(worker.step - sample.step) / seconds;
+    sample.step = worker.step;
+    sample.time = now;
+  }
+  return sample.rate;
+}
+
 Json DashboardApi::WorkerList() {
   Json workers = Json::array();
+  const absl::Time now = absl::Now();
+  absl::MutexLock lock(&mu_);
   for (const WorkerView& worker : source_->ListWorkers()) {
+    const std::optional<double> rate = StepsPerSecond(worker, now);
     const char* state = worker.state == WorkerState::kTraining  ? "training"
                         : worker.state == WorkerState::kWaiting ? "waiting"
                         : worker.state == WorkerState::kLost    ? "lost"
@@ -556,6 +579,9 @@ Json DashboardApi::WorkerList() {
                        {"state", state},
                        {"sweep", worker.sweep_id},
                        {"trial", worker.trial >= 0 ? Json(worker.trial) : Json(nullptr)},
+                       {"step", worker.trial >= 0 ? Json(worker.step) : Json(nullptr)},
+                       {"total_steps", worker.trial >= 0 ? Json(worker.total_steps) : Json(nullptr)},
+                       {"steps_per_second", rate ? Json(*rate) : Json(nullptr)},
                        {"registered_ms", worker.record.registered_ms},
                        {"last_heartbeat_ms", worker.record.last_heartbeat_ms}});
   }

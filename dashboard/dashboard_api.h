@@ -91,7 +91,11 @@ class DashboardApi {
                                                       const ApiRequest& request);
   absl::StatusOr<nlohmann::ordered_json> SweepCurves(const std::string& sweep_id,
                                                      const ApiRequest& request);
-  nlohmann::ordered_json WorkerList();
+  nlohmann::ordered_json WorkerList() ABSL_LOCKS_EXCLUDED(mu_);
+  // A training worker's steps/s, from its trial's step now and at an earlier call at least a
+  // second ago (null until there are two such samples of the same trial).
+  std::optional<double> StepsPerSecond(const WorkerView& worker, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<nlohmann::ordered_json> Changes(const ApiRequest& request);
   // The sweep's report as JSON, rebuilt when its cache key (CachedReport) moved.
   absl::StatusOr<nlohmann::ordered_json> ReportOf(const SweepView& sweep)
@@ -107,6 +111,14 @@ class DashboardApi {
   absl::Mutex mu_;
   std::map<std::string, CachedReport> reports_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, FinalDiagnoses> diagnoses_ ABSL_GUARDED_BY(mu_);
+  struct StepSample {
+    std::string sweep_id;
+    int64_t trial = -1;
+    int64_t step = 0;
+    absl::Time time;
+    std::optional<double> rate;  // steps/s between the previous sample and this one
+  };
+  std::map<std::string, StepSample> step_samples_ ABSL_GUARDED_BY(mu_);  // by worker
 };
 
 }  // namespace lrsweep

@@ -33,6 +33,8 @@ struct WorkerView {
   WorkerState state = WorkerState::kLost;
   std::string sweep_id;  // of the lease it holds, if any
   int64_t trial = -1;
+  int64_t step = 0;  // that trial's step and horizon
+  int64_t total_steps = 0;
 };
 
 }  // namespace lrsweep

@@ -502,10 +502,14 @@ async function renderWorkers() {
   const now = Date.now();
   const rows = data.workers.map((w) => `<tr><td>${esc(w.name)}<div class="muted">${esc(w.id)}</div></td>
       <td>${esc(w.state)}</td><td>${w.trial === null ? '' : `<a href="${trialUrl(w.sweep, w.trial)}">${esc(w.sweep)} #${w.trial}</a>`}</td>
+      <td class="num">${w.trial === null ? '' : `${w.step} / ${w.total_steps}`}</td>
+      <td class="num">${w.steps_per_second === null ? '' : num(w.steps_per_second, 3)}</td>
+      <td class="num">${w.steps_per_second ? duration((w.total_steps - w.step) / w.steps_per_second) : ''}</td>
       <td>${esc(w.device)}</td><td class="num">${w.threads}</td>
       <td class="num">${w.last_heartbeat_ms ? duration((now - w.last_heartbeat_ms) / 1000) + ' ago' : ''}</td></tr>`).join('');
   main().innerHTML = `<h1>Workers</h1>${data.workers.length === 0 ? '<p class="muted">No worker has registered.</p>' : ''}
-    <table id="workers"><thead><tr><th>worker</th><th>state</th><th>trial</th><th>device</th>
+    <table id="workers"><thead><tr><th>worker</th><th>state</th><th>trial</th><th class="num">step</th>
+    <th class="num">steps/s</th><th class="num">trial ends in</th><th>device</th>
     <th class="num">threads</th><th class="num">last heartbeat</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 

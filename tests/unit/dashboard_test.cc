@@ -1,6 +1,7 @@
 // The dashboard's JSON API against a real coordinator on SQLite in a temp dir (no HTTP): the
 // shapes the pages and scripts read, paging and sorting, thinned curves, the planned LR, live
 // change notification, cancelling, and errors as 400/404/405 with a message. And LTTB thinning.
+#include <chrono>
 #include <cmath>
 #include <thread>
 
@@ -282,6 +283,47 @@ TEST_F(DashboardApiTest, ACommandTrialsOutputIsServedByAttemptAndTail) {
       {"GET", absl::StrCat("/api/v1/sweeps/", sweep_, "/trials/", grant->trial + 1, "/log"), {}});
   EXPECT_EQ(silent.status, 404) << silent.body.dump();
   EXPECT_EQ(api.Handle({"GET", "/api/v1/sweeps/nope/trials/0/log", {}}).status, 404);
+}
+
+// The workers page: a training worker's trial, its step and steps/s from two samples a second
+// or more apart.
+TEST_F(DashboardApiTest, TheWorkersPageShowsEachTrainingWorkersStepsPerSecond) {
+  const std::string worker = coordinator_->RegisterWorker("gpu0", "cpu", 1)->id;
+  absl::Notification done;
+  std::optional<LeaseGrant> grant;
+  coordinator_->AcquireLease(worker, absl::ZeroDuration(),
+                             [&](absl::StatusOr<std::optional<LeaseGrant>> g) {
+                               if (g.ok()) grant = *g;
+                               done.Notify();
+                             });
+  done.WaitForNotification();
+  ASSERT_TRUE(grant.has_value());
+  const LeaseRef lease{worker, grant->sweep_id, grant->trial, grant->fencing_token};
+  auto report_step = [&](int64_t step) {
+    MetricPoint point;
+    point.step = step;
+    point.lr = 0.1;
+    point.train_loss = 1.0;
+    ASSERT_TRUE(coordinator_->ReportMetrics(lease, {point}).ok());
+  };
+  report_step(10);
+  const ApiResponse first = Get("/api/v1/workers");
+  ASSERT_EQ(first.status, 200);
+  const auto& row = first.body["workers"][0];
+  EXPECT_EQ(row["state"], "training");
+  EXPECT_EQ(row["trial"], grant->trial);
+  EXPECT_EQ(row["step"], 10);
+  EXPECT_EQ(row["total_steps"], 400);
+  EXPECT_TRUE(row["steps_per_second"].is_null());  // one sample says nothing about a rate
+  const auto start = std::chrono::steady_clock::now();
+  absl::SleepFor(absl::Milliseconds(1100));
+  report_step(60);
+  const ApiResponse second = Get("/api/v1/workers");
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double rate = second.body["workers"][0]["steps_per_second"].get<double>();
+  EXPECT_LE(rate, 50.0 / 1.0);
+  EXPECT_GE(rate, 50.0 / (elapsed + 0.1));
 }
 
 TEST_F(DashboardApiTest, BadRequestsAreErrorsThatSayWhatToDo) {
