@@ -101,6 +101,14 @@ async function main() {
   // Workers
   await openPage(page, '/workers', '#workers');
   check(await page.locator('#workers tbody tr').count() >= 1, 'the workers page lists the run\'s workers');
+  // The training worker's steps/s shows once the page refreshed a second or more later (the
+  // sweep may also have ended by then, leaving no worker training).
+  const rate = await page.waitForFunction(() => {
+    const cells = [...document.querySelectorAll('#workers tbody tr')].map((r) => r.children);
+    return cells.some((c) => c[1].textContent === 'training' && Number(c[4].textContent) > 0) ||
+           cells.every((c) => c[1].textContent !== 'training');
+  }, null, {timeout: 30000}).then(() => true, () => false);
+  check(rate, 'a training worker\'s steps/s shows on the workers page');
   await page.screenshot({path: path.join(shots, 'dashboard-workers.png'), fullPage: true});
 
   check(errors.length === 0, `no console errors${errors.length ? ': ' + errors.join(' | ') : ''}`);
