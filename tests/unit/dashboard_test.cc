@@ -90,10 +90,9 @@ class DashboardApiTest : public ::testing::Test {
     return api_->Handle({"GET", path, std::move(query)});
   }
 
-  // Trains the next waiting trial on a worker: 400 steps of falling loss (with one spike), a
-  // validation loss every 100 steps; it ends with `final_val_loss`.
-  int64_t TrainOne(double final_val_loss) {
-    const std::string worker = coordinator_->RegisterWorker("w", "cpu", 1)->id;
+  // A new worker named `name` holding the lease of the next waiting trial.
+  LeaseRef LeaseNext(const std::string& name = "w") {
+    const std::string worker = coordinator_->RegisterWorker(name, "cpu", 1)->id;
     absl::Notification done;
     std::optional<LeaseGrant> grant;
     coordinator_->AcquireLease(worker, absl::ZeroDuration(),
@@ -103,7 +102,14 @@ class DashboardApiTest : public ::testing::Test {
                                });
     done.WaitForNotification();
     EXPECT_TRUE(grant.has_value());
-    const LeaseRef lease{worker, grant->sweep_id, grant->trial, grant->fencing_token};
+    if (!grant) return {worker, "", -1, 0};
+    return {worker, grant->sweep_id, grant->trial, grant->fencing_token};
+  }
+
+  // Trains the next waiting trial on a worker: 400 steps of falling loss (with one spike), a
+  // validation loss every 100 steps; it ends with `final_val_loss`.
+  int64_t TrainOne(double final_val_loss) {
+    const LeaseRef lease = LeaseNext();
     std::vector<MetricPoint> points;
     for (int64_t step = 0; step < 400; ++step) {
       MetricPoint p;
@@ -116,7 +122,7 @@ class DashboardApiTest : public ::testing::Test {
     const std::vector<MetricPoint> head(points.begin(), points.end() - 1);
     EXPECT_TRUE(coordinator_->ReportMetrics(lease, head).ok());
     EXPECT_TRUE(coordinator_->CompleteTrial(lease, false, "", {points.back()}).ok());
-    return grant->trial;
+    return lease.trial;
   }
 
   testing::TempDir dir_;
@@ -256,31 +262,22 @@ TEST_F(DashboardApiTest, ACommandTrialsOutputIsServedByAttemptAndTail) {
   TrialLogStore logs(dir_.path() + "/logs", 1 << 20);
   CoordinatorDashboardSource source(coordinator_.get(), &changes_, &logs);
   DashboardApi api(&source, &changes_);
-  const std::string worker = coordinator_->RegisterWorker("w", "cpu", 1)->id;
-  absl::Notification done;
-  std::optional<LeaseGrant> grant;
-  coordinator_->AcquireLease(worker, absl::ZeroDuration(),
-                             [&](absl::StatusOr<std::optional<LeaseGrant>> g) {
-                               if (g.ok()) grant = *g;
-                               done.Notify();
-                             });
-  done.WaitForNotification();
-  ASSERT_TRUE(grant.has_value());
-  const LeaseRef lease{worker, grant->sweep_id, grant->trial, grant->fencing_token};
+  const LeaseRef lease = LeaseNext();
+  ASSERT_GE(lease.trial, 0);
   ASSERT_TRUE(logs.Append(lease, "epoch 1 loss 0.50\nepoch 2 loss 0.25\n").ok());
   const std::string path =
-      absl::StrCat("/api/v1/sweeps/", sweep_, "/trials/", grant->trial, "/log");
+      absl::StrCat("/api/v1/sweeps/", sweep_, "/trials/", lease.trial, "/log");
   const ApiResponse whole = api.Handle({"GET", path, {}});
   ASSERT_EQ(whole.status, 200) << whole.body.dump();
   EXPECT_EQ(whole.body["text"], "epoch 1 loss 0.50\nepoch 2 loss 0.25\n");
-  EXPECT_EQ(whole.body["attempt"], grant->fencing_token);
-  EXPECT_EQ(whole.body["attempts"].dump(), absl::StrCat("[", grant->fencing_token, "]"));
+  EXPECT_EQ(whole.body["attempt"], lease.fencing_token);
+  EXPECT_EQ(whole.body["attempts"].dump(), absl::StrCat("[", lease.fencing_token, "]"));
   // The last 20 bytes, from the first whole line in them.
   const ApiResponse tail = api.Handle({"GET", path, {{"tail_bytes", "20"}}});
   EXPECT_EQ(tail.body["text"], "epoch 2 loss 0.25\n");
   EXPECT_EQ(api.Handle({"GET", path, {{"attempt", "first"}}}).status, 400);
   const ApiResponse silent = api.Handle(
-      {"GET", absl::StrCat("/api/v1/sweeps/", sweep_, "/trials/", grant->trial + 1, "/log"), {}});
+      {"GET", absl::StrCat("/api/v1/sweeps/", sweep_, "/trials/", lease.trial + 1, "/log"), {}});
   EXPECT_EQ(silent.status, 404) << silent.body.dump();
   EXPECT_EQ(api.Handle({"GET", "/api/v1/sweeps/nope/trials/0/log", {}}).status, 404);
 }
@@ -288,17 +285,8 @@ TEST_F(DashboardApiTest, ACommandTrialsOutputIsServedByAttemptAndTail) {
 // The workers page: a training worker's trial, its step and steps/s from two samples a second
 // or more apart.
 TEST_F(DashboardApiTest, TheWorkersPageShowsEachTrainingWorkersStepsPerSecond) {
-  const std::string worker = coordinator_->RegisterWorker("gpu0", "cpu", 1)->id;
-  absl::Notification done;
-  std::optional<LeaseGrant> grant;
-  coordinator_->AcquireLease(worker, absl::ZeroDuration(),
-                             [&](absl::StatusOr<std::optional<LeaseGrant>> g) {
-                               if (g.ok()) grant = *g;
-                               done.Notify();
-                             });
-  done.WaitForNotification();
-  ASSERT_TRUE(grant.has_value());
-  const LeaseRef lease{worker, grant->sweep_id, grant->trial, grant->fencing_token};
+  const LeaseRef lease = LeaseNext("gpu0");
+  ASSERT_GE(lease.trial, 0);
   auto report_step = [&](int64_t step) {
     MetricPoint point;
     point.step = step;
@@ -311,7 +299,7 @@ TEST_F(DashboardApiTest, TheWorkersPageShowsEachTrainingWorkersStepsPerSecond) {
   ASSERT_EQ(first.status, 200);
   const auto& row = first.body["workers"][0];
   EXPECT_EQ(row["state"], "training");
-  EXPECT_EQ(row["trial"], grant->trial);
+  EXPECT_EQ(row["trial"], lease.trial);
   EXPECT_EQ(row["step"], 10);
   EXPECT_EQ(row["total_steps"], 400);
   EXPECT_TRUE(row["steps_per_second"].is_null());  // one sample says nothing about a rate
