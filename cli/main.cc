@@ -104,6 +104,9 @@ int Main(int argc, char** argv) {
                   "coordinator's TLS and token rules apply")
       ->capture_default_str()
       ->check(HostPortValidator(/*allow_zero=*/true));
+  run->add_flag("--retry", run_options.retry,
+                "If this file's sweep ended earlier, run its FAILED and CANCELLED trials again "
+                "(from their newest checkpoints) instead of starting a new sweep");
   run->add_flag_callback("--no-dashboard", [&run_options] { run_options.dashboard_listen.clear(); },
                          "Do not serve the dashboard");
 

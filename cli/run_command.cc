@@ -81,8 +81,9 @@ absl::Status StartWorkers(const RunCommandOptions& options, const std::string& b
 }
 
 // Continues the sweep of the same file if this data dir holds one that has not ended (a run that
-// was interrupted), else submits it, saying so when the file's sweep finished earlier. Names
-// the other unfinished sweeps of the data dir, which this run leaves alone.
+// was interrupted); with --retry, runs the failed and cancelled trials of the one that ended;
+// else submits it, saying so when the file's sweep ended earlier. Names the other unfinished
+// sweeps of the data dir, which this run leaves alone.
 absl::StatusOr<std::string> ResumeOrSubmit(CoordinatorClient& client, const RunCommandOptions& options,
                                            const Submission& submission, std::ostream& out,
                                            std::ostream& err) {
@@ -92,7 +93,7 @@ absl::StatusOr<std::string> ResumeOrSubmit(CoordinatorClient& client, const RunC
   for (auto it = sweeps.sweeps().rbegin(); it != sweeps.sweeps().rend(); ++it) {
     if (it->source_sha256() != digest) continue;
     if (it->state() == v1::SWEEP_RUNNING && resumed.empty()) resumed = it->sweep_id();
-    if (it->state() == v1::SWEEP_FINISHED && finished_earlier.empty()) {
+    if (it->state() != v1::SWEEP_RUNNING && finished_earlier.empty()) {
       finished_earlier = it->sweep_id();
     }
   }
@@ -109,9 +110,25 @@ absl::StatusOr<std::string> ResumeOrSubmit(CoordinatorClient& client, const RunC
     out << resumed << "\n";
     return resumed;
   }
+  if (options.retry && !finished_earlier.empty()) {
+    // Nothing to retry is not a reason to train the whole sweep again: its report follows.
+    ASSIGN_OR_RETURN(int64_t retried, client.Retry(finished_earlier, /*cancelled=*/true));
+    if (retried > 0) {
+      err << "retrying " << retried << " failed or cancelled trials of " << finished_earlier
+          << ", each from its newest checkpoint\n";
+    } else {
+      err << finished_earlier << " has no failed or cancelled trial to retry\n";
+    }
+    out << finished_earlier << "\n";
+    return finished_earlier;
+  }
+  if (options.retry) {
+    err << "--retry: this data dir holds no earlier sweep of this file; submitting it\n";
+  }
   if (!finished_earlier.empty()) {
-    err << "this file's sweep finished earlier as " << finished_earlier
-        << " (`lrsweep report " << finished_earlier << "`); starting a new sweep\n";
+    err << "this file's sweep ended earlier as " << finished_earlier
+        << " (`lrsweep report " << finished_earlier << "`"
+        << (options.retry ? "" : "; `--retry` runs its failed trials again") << "); starting a new sweep\n";
   }
   return RunSubmit(client, submission, out, err);
 }

@@ -23,6 +23,9 @@ struct RunCommandOptions {
   std::string device = "cpu";
   // Where the coordinator serves the live dashboard while the run lasts; empty: no dashboard.
   std::string dashboard_listen = "127.0.0.1:0";
+  // When this file's sweep ended earlier: run its FAILED and CANCELLED trials again (each from
+  // its newest checkpoint) instead of starting a new sweep.
+  bool retry = false;
 };
 
 absl::Status RunRunCommand(const RunCommandOptions& options, std::ostream& out, std::ostream& err);

@@ -682,7 +682,7 @@ TEST(EndToEndTest, RunTrainsOnlyItsOwnSweepAndNamesTheOthers) {
   const testing::CommandResult third =
       RunLrsweep("run " + smoke + " --workers 1 --data-dir " + data);
   ASSERT_EQ(third.exit_code, 0) << third.err;
-  EXPECT_THAT(third.err, HasSubstr("this file's sweep finished earlier as "));
+  EXPECT_THAT(third.err, HasSubstr("this file's sweep ended earlier as "));
 }
 
 TEST(EndToEndTest, RunInterruptedAndRunAgainContinuesTheSameSweep) {

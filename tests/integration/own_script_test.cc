@@ -8,6 +8,8 @@
 
 #include <map>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -18,6 +20,7 @@ namespace {
 
 using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::LocalCluster;
 using testing::TempDir;
 
@@ -143,6 +146,39 @@ TEST(OwnScriptTest, AFailingSilentOrMissingScriptFailsItsTrialWithTheReason) {
   const testing::CommandResult logs = testing::RunLrsweep(
       absl::StrCat("logs ", sweep, " 0 --coordinator ", cluster.address()));
   EXPECT_THAT(logs.out, AllOf(HasSubstr("stderr: Traceback"), HasSubstr("boom at step 3")));
+}
+
+// `lrsweep run --retry`: the file's ended sweep runs its failed trial again (a new attempt)
+// instead of starting over; with nothing left to retry it reports the sweep and trains nothing.
+TEST(OwnScriptTest, RunRetryRunsTheEndedSweepsFailedTrialAgain) {
+  TempDir dir;
+  const std::string file = dir.Write("sweep.yaml", ScriptSweep("script-retry", "", R"(
+  - train.args.mode: [raise]
+)"));
+  const std::string run =
+      "run " + file + " --workers 1 --no-dashboard --data-dir " + dir.path() + "/data";
+  const testing::CommandResult first = testing::RunLrsweep(run);
+  ASSERT_EQ(first.exit_code, 1) << first.err;  // its one trial failed
+  // run prints the sweep's id on a line of its own.
+  std::string sweep;
+  for (absl::string_view line : absl::StrSplit(first.out, '\n')) {
+    if (absl::StartsWith(line, "script-retry-") && line.find(' ') == absl::string_view::npos) {
+      sweep = std::string(line);
+      break;
+    }
+  }
+  ASSERT_FALSE(sweep.empty()) << first.out;
+  EXPECT_THAT(first.out + first.err, HasSubstr("attempt 1:"));
+
+  const testing::CommandResult retried = testing::RunLrsweep(run + " --retry");
+  EXPECT_EQ(retried.exit_code, 1) << retried.err;  // the script raises again
+  EXPECT_THAT(retried.err, HasSubstr("retrying 1 failed or cancelled trials of " + sweep));
+  EXPECT_THAT(retried.out + retried.err, HasSubstr("attempt 2:"));  // the same trial, again
+  EXPECT_THAT(retried.err, Not(HasSubstr("submitted")));
+
+  // Without --retry the same file starts a new sweep, and says how to retry instead.
+  const testing::CommandResult fresh = testing::RunLrsweep(run);
+  EXPECT_THAT(fresh.err, HasSubstr("`--retry` runs its failed trials again"));
 }
 
 TEST(OwnScriptTest, ACancelledTrialsScriptIsAskedToStopThenKilled) {
