@@ -423,13 +423,16 @@ absl::StatusOr<std::vector<Diagnosis>> DashboardApi::DiagnosesOf(
     {
       absl::MutexLock lock(&mu_);
       FinalDiagnoses& sweep = diagnoses_[sweep_id];
-      if (auto found = sweep.find(trial.trial); found != sweep.end()) known = found->second;
+      auto found = sweep.find(trial.trial);
+      if (found != sweep.end() && found->second.attempts == trial.attempts) {
+        known = found->second.diagnoses;
+      }
     }
     if (!known) {
       ASSIGN_OR_RETURN(std::vector<MetricPoint> history, source_->GetMetrics(sweep_id, trial.trial));
       known = DiagnoseTrial(trial, history);
       absl::MutexLock lock(&mu_);
-      diagnoses_[sweep_id][trial.trial] = *known;
+      diagnoses_[sweep_id][trial.trial] = AttemptDiagnoses{trial.attempts, *known};
     }
     for (Diagnosis& d : *known) all.push_back(std::move(d));
   }

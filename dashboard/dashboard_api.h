@@ -76,7 +76,13 @@ class DashboardApi {
   };
   // The diagnoses of a sweep's final trials by trial: final trials never change, so each curve
   // is read and diagnosed once, not at every change of a large sweep.
-  using FinalDiagnoses = std::map<int64_t, std::vector<Diagnosis>>;
+  // Keyed by trial, with the attempt they were made at: a retried trial runs a new attempt, and
+  // its diagnoses are made again once it ends.
+  struct AttemptDiagnoses {
+    int64_t attempts = 0;
+    std::vector<Diagnosis> diagnoses;
+  };
+  using FinalDiagnoses = std::map<int64_t, AttemptDiagnoses>;
   absl::StatusOr<nlohmann::ordered_json> Route(const ApiRequest& request);
   absl::StatusOr<nlohmann::ordered_json> SweepList(const ApiRequest& request);
   absl::StatusOr<nlohmann::ordered_json> SweepPage(const std::string& sweep_id,
