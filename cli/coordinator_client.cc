@@ -51,8 +51,10 @@ absl::Status CoordinatorClient::Check(const grpc::Status& status) const {
 
 absl::StatusOr<v1::SubmitSweepResponse> CoordinatorClient::Submit(
     const std::string& yaml, const std::string& file_name,
-    const std::vector<ArtifactRef>& artifacts, const std::string& base_dir) {
+    const std::vector<ArtifactRef>& artifacts, const std::string& base_dir,
+    const std::string& into_sweep_id) {
   v1::SubmitSweepRequest request;
+  request.set_into_sweep_id(into_sweep_id);
   request.set_yaml(yaml);
   request.set_file_name(file_name);
   request.set_base_dir(base_dir);
@@ -172,6 +174,36 @@ absl::StatusOr<int64_t> CoordinatorClient::Retry(const std::string& sweep_id, bo
   v1::RetrySweepResponse response;
   RETURN_IF_ERROR(Check(stub_->RetrySweep(Context().get(), request, &response)));
   return response.retried_trials();
+}
+
+absl::StatusOr<v1::SweepSummary> CoordinatorClient::Label(
+    const std::string& sweep_id, const std::optional<std::string>& note,
+    const std::vector<std::string>& add_tags, const std::vector<std::string>& remove_tags) {
+  v1::LabelSweepRequest request;
+  request.set_sweep_id(sweep_id);
+  request.set_set_note(note.has_value());
+  request.set_note(note.value_or(""));
+  for (const std::string& tag : add_tags) request.add_add_tags(tag);
+  for (const std::string& tag : remove_tags) request.add_remove_tags(tag);
+  v1::LabelSweepResponse response;
+  RETURN_IF_ERROR(Check(stub_->LabelSweep(Context().get(), request, &response)));
+  return response.sweep();
+}
+
+absl::StatusOr<v1::SpaceFreed> CoordinatorClient::Archive(const std::string& sweep_id) {
+  v1::ArchiveSweepRequest request;
+  request.set_sweep_id(sweep_id);
+  v1::ArchiveSweepResponse response;
+  RETURN_IF_ERROR(Check(stub_->ArchiveSweep(Context().get(), request, &response)));
+  return response.freed();
+}
+
+absl::StatusOr<v1::SpaceFreed> CoordinatorClient::Delete(const std::string& sweep_id) {
+  v1::DeleteSweepRequest request;
+  request.set_sweep_id(sweep_id);
+  v1::DeleteSweepResponse response;
+  RETURN_IF_ERROR(Check(stub_->DeleteSweep(Context().get(), request, &response)));
+  return response.freed();
 }
 
 absl::Status CoordinatorClient::Watch(const std::string& sweep_id,

@@ -39,7 +39,8 @@ class CoordinatorClient {
   absl::StatusOr<v1::SubmitSweepResponse> Submit(const std::string& yaml,
                                                  const std::string& file_name,
                                                  const std::vector<ArtifactRef>& artifacts = {},
-                                                 const std::string& base_dir = "");
+                                                 const std::string& base_dir = "",
+                                                 const std::string& into_sweep_id = "");
   // Which of `sha256` the coordinator lacks, and the largest upload it accepts.
   absl::StatusOr<v1::StatArtifactsResponse> StatArtifacts(const std::vector<std::string>& sha256);
   // Streams the file at `path` (of `size` bytes, digest `sha256`) in 1 MiB chunks.
@@ -55,6 +56,13 @@ class CoordinatorClient {
   absl::StatusOr<int64_t> Cancel(const std::string& sweep_id);
   // How many trials went back to PENDING.
   absl::StatusOr<int64_t> Retry(const std::string& sweep_id, bool cancelled);
+  // Sets the note (when given) and adds and removes tags; the sweep as it is then.
+  absl::StatusOr<v1::SweepSummary> Label(const std::string& sweep_id,
+                                         const std::optional<std::string>& note,
+                                         const std::vector<std::string>& add_tags,
+                                         const std::vector<std::string>& remove_tags);
+  absl::StatusOr<v1::SpaceFreed> Archive(const std::string& sweep_id);
+  absl::StatusOr<v1::SpaceFreed> Delete(const std::string& sweep_id);
   // Calls `on_event` for every event until the stream ends (the sweep ended) or `on_event`
   // returns false.
   absl::Status Watch(const std::string& sweep_id,

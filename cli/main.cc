@@ -10,6 +10,7 @@
 #include "cli/coordinator_client.h"
 #include "cli/dashboard_command.h"
 #include "cli/export_command.h"
+#include "cli/housekeeping_commands.h"
 #include "cli/exit_codes.h"
 #include "cli/plan_command.h"
 #include "cli/remote_commands.h"
@@ -113,10 +114,23 @@ int Main(int argc, char** argv) {
   std::string submit_file;
   CLI::App* submit = app.add_subcommand("submit", "Submit a sweep; prints its id last");
   submit->add_option("file", submit_file, "Sweep YAML file")->required();
+  std::string submit_into;
+  submit->add_option("--into", submit_into,
+                     "Add to this sweep the trials of FILE (its edited file) that it lacks");
 
   std::string sweep_id;
   CLI::App* status = app.add_subcommand("status", "Sweeps and workers, or one sweep's trials");
   status->add_option("sweep", sweep_id, "Sweep id");
+  std::vector<std::string> status_tags;
+  std::string status_state, status_name;
+  bool status_archived = false;
+  status->add_option("--tag", status_tags, "Only sweeps with this tag (repeatable: all of them)");
+  status->add_option("--state", status_state, "Only sweeps in this state: running, finished, "
+                                              "cancelled");
+  status->add_option("--name", status_name, "Only sweeps whose name or id contains this");
+  status->add_flag("--archived", status_archived, "Archived sweeps too");
+  HousekeepingCommands housekeeping;
+  AddHousekeepingCommands(app, &housekeeping);
   CLI::App* cancel = app.add_subcommand("cancel", "Cancel a sweep's unfinished trials");
   cancel->add_option("sweep", sweep_id, "Sweep id")->required();
   bool retry_cancelled = false;
@@ -208,8 +222,17 @@ int Main(int argc, char** argv) {
     return 2;
   }
   CoordinatorClient client(address, absl::Seconds(30), *std::move(security));
-  if (*submit) return ReportAndExitCode(RunSubmit(client, submit_file, std::cout, std::cerr).status());
-  if (*status) return ReportAndExitCode(RunStatus(client, sweep_id, std::cout));
+  if (*submit) return ReportAndExitCode(RunSubmit(client, submit_file, submit_into, std::cout, std::cerr).status());
+  if (*status) {
+    absl::StatusOr<SweepFilter> filter =
+        MakeSweepFilter(status_tags, status_state, status_name, status_archived);
+    if (!filter.ok()) return ReportAndExitCode(filter.status());
+    return ReportAndExitCode(RunStatus(client, sweep_id, *filter, std::cout));
+  }
+  if (std::optional<absl::Status> done = RunHousekeepingCommand(
+          housekeeping, client, {std::cin, std::cout, std::cerr, isatty(STDIN_FILENO) == 1})) {
+    return ReportAndExitCode(*done);
+  }
   if (*cancel) return ReportAndExitCode(RunCancel(client, sweep_id, std::cout));
   if (*retry) return ReportAndExitCode(RunRetry(client, sweep_id, retry_cancelled, std::cout));
   if (*watch) {

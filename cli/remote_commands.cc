@@ -33,6 +33,9 @@ SweepView ToView(const v1::SweepSummary& summary) {
   view.record.maximize = summary.maximize();
   view.record.metric_summary = summary.metric_summary();
   view.record.metric_last_k = summary.metric_last_k();
+  view.record.note = summary.note();
+  view.record.tags.assign(summary.tags().begin(), summary.tags().end());
+  view.record.archived_ms = summary.archived_unix_ms();
   view.total_trials = summary.total_trials();
   for (const v1::StateCount& count : summary.counts()) view.counts[FromProto(count.state())] = count.count();
   return view;
@@ -100,8 +103,10 @@ int64_t FinishedCount(const v1::SweepSummary& sweep) {
 }
 
 absl::StatusOr<std::string> RunSubmit(CoordinatorClient& client, const std::string& file,
-                                      std::ostream& out, std::ostream& err) {
+                                      const std::string& into_sweep_id, std::ostream& out,
+                                      std::ostream& err) {
   ASSIGN_OR_RETURN(Submission submission, ReadSubmission(file));
+  submission.into_sweep_id = into_sweep_id;
   return RunSubmit(client, submission, out, err);
 }
 
@@ -109,7 +114,18 @@ absl::StatusOr<std::string> RunSubmit(CoordinatorClient& client, const Submissio
                                       std::ostream& out, std::ostream& err) {
   ASSIGN_OR_RETURN(v1::SubmitSweepResponse response, Submit(client, submission, err));
   for (const std::string& warning : response.warnings()) err << warning << "\n";
-  err << fmt::format("submitted {} trials to {}\n", response.total_trials(), client.address());
+  if (!submission.into_sweep_id.empty()) {
+    if (response.total_trials() == 0) {
+      err << fmt::format("{} already has every trial of {}; nothing added\n",
+                         response.sweep_id(), submission.file);
+    } else {
+      err << fmt::format("added {} new trials of {} to {} (lrsweep watch {})\n",
+                         response.total_trials(), submission.file, response.sweep_id(),
+                         response.sweep_id());
+    }
+  } else {
+    err << fmt::format("submitted {} trials to {}\n", response.total_trials(), client.address());
+  }
   out << response.sweep_id() << "\n";
   return response.sweep_id();
 }
@@ -153,24 +169,52 @@ void PrintWorkers(const google::protobuf::RepeatedPtrField<v1::WorkerInfo>& all,
 
 }  // namespace
 
-absl::Status RunStatus(CoordinatorClient& client, const std::string& sweep_id, std::ostream& out) {
+namespace {
+
+// The sweeps `filter` matches, one line each, and how many it hid.
+void PrintSweeps(const v1::ListSweepsResponse& list, const SweepFilter& filter, std::ostream& out) {
+  out << fmt::format("{:<36} {:<10} {:>7} {:>9}  {:<30} {}\n", "SWEEP", "STATE", "TRIALS",
+                     "FINISHED", "COUNTS", "TAGS");
+  int64_t hidden = 0, hidden_archived = 0;
+  for (const v1::SweepSummary& sweep : list.sweeps()) {
+    if (!filter.Matches(ToView(sweep))) {
+      ++hidden;
+      if (sweep.archived_unix_ms() > 0 && !filter.include_archived) ++hidden_archived;
+      continue;
+    }
+    out << fmt::format("{:<36} {:<10} {:>7} {:>9}  {:<30} {}{}\n", sweep.sweep_id(),
+                       SweepStateName(static_cast<SweepState>(sweep.state())),
+                       sweep.total_trials(), FinishedCount(sweep), Counts(sweep),
+                       absl::StrJoin(sweep.tags(), ","),
+                       sweep.archived_unix_ms() > 0 ? " (archived)" : "");
+  }
+  if (hidden > 0) {
+    out << fmt::format("({} more sweeps not shown{})\n", hidden,
+                       hidden_archived > 0
+                           ? fmt::format(", {} of them archived: --archived shows them",
+                                         hidden_archived)
+                           : "");
+  }
+}
+
+}  // namespace
+
+absl::Status RunStatus(CoordinatorClient& client, const std::string& sweep_id,
+                       const SweepFilter& filter, std::ostream& out) {
   if (sweep_id.empty()) {
     ASSIGN_OR_RETURN(v1::ListSweepsResponse list, client.ListSweeps());
-    out << fmt::format("{:<36} {:<10} {:>7} {:>9}  {}\n", "SWEEP", "STATE", "TRIALS", "FINISHED",
-                       "COUNTS");
-    for (const v1::SweepSummary& sweep : list.sweeps()) {
-      out << fmt::format("{:<36} {:<10} {:>7} {:>9}  {}\n", sweep.sweep_id(),
-                         SweepStateName(static_cast<SweepState>(sweep.state())),
-                         sweep.total_trials(), FinishedCount(sweep), Counts(sweep));
-    }
+    PrintSweeps(list, filter, out);
     PrintWorkers(list.workers(), absl::ToUnixMillis(absl::Now()), out);
     return absl::OkStatus();
   }
   ASSIGN_OR_RETURN(v1::SweepSummary sweep, client.GetSweep(sweep_id));
   ASSIGN_OR_RETURN(std::vector<v1::TrialInfo> trials, client.ListTrials(sweep_id));
-  out << fmt::format("{} ({}): {}, {} trials: {}\n", sweep.sweep_id(), sweep.name(),
-                     SweepStateName(static_cast<SweepState>(sweep.state())), sweep.total_trials(),
+  out << fmt::format("{} ({}): {}{}, {} trials: {}\n", sweep.sweep_id(), sweep.name(),
+                     SweepStateName(static_cast<SweepState>(sweep.state())),
+                     sweep.archived_unix_ms() > 0 ? " (archived)" : "", sweep.total_trials(),
                      Counts(sweep));
+  if (sweep.tags_size() > 0) out << "tags: " << absl::StrJoin(sweep.tags(), ", ") << "\n";
+  if (!sweep.note().empty()) out << "note: " << sweep.note() << "\n";
   out << fmt::format("{:>5} {:<10} {:>8} {:>8} {:>13} {:>10} {:>10} {:>10}  {}\n", "TRIAL", "STATE",
                      "ATTEMPTS", "PREEMPTS", "STEP", "CHECKPOINT", "LR",
                      sweep.metric_name().substr(0, 10), "PARAMS / REASON");

@@ -16,6 +16,7 @@
 #include "cli/coordinator_client.h"
 #include "cli/submission.h"
 #include "report/report.h"
+#include "sweep/sweep_labels.h"
 
 namespace lrsweep {
 
@@ -23,13 +24,16 @@ namespace lrsweep {
 int64_t FinishedCount(const v1::SweepSummary& sweep);
 
 // Uploads the files the sweep names that the coordinator lacks, submits it, prints lint warnings
-// on `err` and the sweep id as the last line of `out`.
+// on `err` and the sweep id as the last line of `out`. With `into_sweep_id`, `file` is an edited
+// version of that sweep's file, and only the trials the sweep lacks are added to it.
 absl::StatusOr<std::string> RunSubmit(CoordinatorClient& client, const std::string& file,
-                                      std::ostream& out, std::ostream& err);
+                                      const std::string& into_sweep_id, std::ostream& out,
+                                      std::ostream& err);
 absl::StatusOr<std::string> RunSubmit(CoordinatorClient& client, const Submission& submission,
                                       std::ostream& out, std::ostream& err);
-// All sweeps and workers, or one sweep's trials.
-absl::Status RunStatus(CoordinatorClient& client, const std::string& sweep_id, std::ostream& out);
+// All sweeps `filter` matches and the workers, or one sweep's trials.
+absl::Status RunStatus(CoordinatorClient& client, const std::string& sweep_id,
+                       const SweepFilter& filter, std::ostream& out);
 absl::Status RunCancel(CoordinatorClient& client, const std::string& sweep_id, std::ostream& out);
 // Runs the sweep's FAILED trials (and CANCELLED ones with `cancelled`) again.
 absl::Status RunRetry(CoordinatorClient& client, const std::string& sweep_id, bool cancelled,

@@ -50,7 +50,8 @@ absl::StatusOr<v1::SubmitSweepResponse> Submit(CoordinatorClient& client,
   RETURN_IF_ERROR(UploadMissing(client, submission, err));
   std::vector<ArtifactRef> artifacts;
   for (const auto& [path, ref] : submission.spec.artifacts) artifacts.push_back(ref);
-  return client.Submit(submission.yaml, submission.file, artifacts, submission.spec.base_dir);
+  return client.Submit(submission.yaml, submission.file, artifacts, submission.spec.base_dir,
+                       submission.into_sweep_id);
 }
 
 }  // namespace lrsweep

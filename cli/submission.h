@@ -29,6 +29,7 @@ struct Submission {
   SweepSpec spec;  // spec.artifacts is the manifest
   LocalArtifacts artifacts;
   std::string source_digest;  // SweepSourceDigest: recognizes a resubmission of the same sweep
+  std::string into_sweep_id;  // set: add the trials this file has and that sweep lacks to it
 };
 
 absl::StatusOr<Submission> ReadSubmission(const std::string& file);

@@ -263,6 +263,12 @@ absl::StatusOr<int64_t> Coordinator::RetrySweep(const std::string& sweep_id, boo
   {
     // A sweep's search method is made when it is submitted or loaded, never later.
     absl::MutexLock lock(&mu_);
+    ASSIGN_OR_RETURN(SweepView view, table_.GetSweep(sweep_id));
+    if (view.record.archived_ms > 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "sweep ", sweep_id, " is archived: its checkpoints are deleted, so its trials cannot "
+          "resume. Submit the configurations you want again as a new sweep"));
+    }
     if (search_methods_.count(sweep_id) > 0) {
       return absl::FailedPreconditionError(absl::StrCat(
           "sweep ", sweep_id,

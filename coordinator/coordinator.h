@@ -50,6 +50,7 @@
 #include "sweep/artifact_ref.h"
 #include "sweep/lease.h"
 #include "sweep/records.h"
+#include "sweep/sweep_labels.h"
 #include "sweep/views.h"
 
 namespace lrsweep {
@@ -103,8 +104,32 @@ class Coordinator {
   // Runs the sweep's FAILED trials again (and its CANCELLED ones with `cancelled`), each from its
   // newest checkpoint; the sweep runs until they end. How many went back to PENDING.
   // FAILED_PRECONDITION for a sweep with a search method (asha, tpe, pbt, early stopping), which
-  // has already taken those trials' ends into its decisions.
+  // has already taken those trials' ends into its decisions, and for an archived one.
   absl::StatusOr<int64_t> RetrySweep(const std::string& sweep_id, bool cancelled);
+
+  // --- Sweep housekeeping (coordinator_housekeeping.cc) ---
+  // Adds to the sweep the trials of `yaml`, an edited version of its file, that it lacks (the
+  // same trial: everything it trains with is the same); only they run, and the sweep runs until
+  // they end. Its file becomes `yaml`. result.total_trials is how many were added.
+  // INVALID_ARGUMENT for a file that does not parse or ranks by another metric;
+  // FAILED_PRECONDITION for a sweep with a search method (its method decides what runs) or an
+  // archived one.
+  absl::StatusOr<SubmitResult> ExtendSweep(const std::string& sweep_id, const std::string& yaml,
+                                           const std::string& file_name,
+                                           const ArtifactManifest& artifacts = {},
+                                           const std::string& base_dir = "");
+  // Changes the sweep's note and tags; the sweep as it is then. INVALID_ARGUMENT for a bad tag.
+  absl::StatusOr<SweepView> LabelSweep(const std::string& sweep_id,
+                                       const SweepLabelChange& change);
+  // Deletes every checkpoint of an ended sweep, records and files, and marks it archived: its
+  // ranking, metrics and logs stay; it can no longer be retried; listings hide it unless asked.
+  // Running it again finishes an archive a crash cut short. FAILED_PRECONDITION while the sweep
+  // runs or a worker still holds a lease on it.
+  absl::StatusOr<SpaceFreed> ArchiveSweep(const std::string& sweep_id);
+  // Deletes an ended sweep with its trials, metric points and checkpoints (records and files).
+  // Its trials' logs are the TrialLogStore's (TrialLogStore::RemoveSweep). FAILED_PRECONDITION
+  // as for ArchiveSweep.
+  absl::StatusOr<SpaceFreed> DeleteSweep(const std::string& sweep_id);
 
   // --- Workers ---
   absl::StatusOr<WorkerRecord> RegisterWorker(const std::string& name, const std::string& device,
@@ -258,6 +283,12 @@ class Coordinator {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   // Where this machine reads a checkpoint's file; empty when it cannot.
   std::string LocalPath(const CheckpointRecord& checkpoint) const;
+  // Every checkpoint record of the sweep's trials, from the store.
+  absl::StatusOr<std::vector<CheckpointRecord>> SweepCheckpoints(const std::string& sweep_id)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Deletes the files of `checkpoints` and the sweep's checkpoint directory; the bytes freed.
+  int64_t RemoveSweepCheckpointFiles(const std::string& sweep_id,
+                                     const std::vector<CheckpointRecord>& checkpoints) const;
   // Deletes a checkpoint's file if this machine can reach it.
   void RemoveCheckpointFile(const CheckpointRecord& checkpoint) const;
 

@@ -241,7 +241,7 @@ struct Dashboard {
 
 absl::StatusOr<std::unique_ptr<Dashboard>> StartDashboard(const CoordinatorFlags& flags,
                                                           Coordinator* coordinator,
-                                                          const TrialLogStore* logs) {
+                                                          TrialLogStore* logs) {
   DashboardServerOptions options;
   options.listen = flags.http_listen;
   options.tls_cert = flags.security.tls_cert;
@@ -272,7 +272,7 @@ struct SideListeners {
 absl::StatusOr<SideListeners> StartSideListeners(const CoordinatorFlags& flags,
                                                  const CoordinatorMetrics* metrics,
                                                  Coordinator* coordinator,
-                                                 const TrialLogStore* logs) {
+                                                 TrialLogStore* logs) {
   SideListeners side;
   if (!flags.health_listen.empty()) {
     side.health = StartHealthServer(flags.health_listen);

@@ -78,6 +78,24 @@ grpc::ServerUnaryReactor* SweepServiceImpl::RetrySweep(grpc::CallbackServerConte
   return Answer(context, HandleRetrySweep(coordinator_, *request, response));
 }
 
+grpc::ServerUnaryReactor* SweepServiceImpl::LabelSweep(grpc::CallbackServerContext* context,
+                                                       const v1::LabelSweepRequest* request,
+                                                       v1::LabelSweepResponse* response) {
+  return Answer(context, HandleLabelSweep(coordinator_, *request, response));
+}
+
+grpc::ServerUnaryReactor* SweepServiceImpl::ArchiveSweep(grpc::CallbackServerContext* context,
+                                                         const v1::ArchiveSweepRequest* request,
+                                                         v1::ArchiveSweepResponse* response) {
+  return Answer(context, HandleArchiveSweep(coordinator_, *request, response));
+}
+
+grpc::ServerUnaryReactor* SweepServiceImpl::DeleteSweep(grpc::CallbackServerContext* context,
+                                                        const v1::DeleteSweepRequest* request,
+                                                        v1::DeleteSweepResponse* response) {
+  return Answer(context, HandleDeleteSweep(coordinator_, logs_, *request, response));
+}
+
 grpc::ServerWriteReactor<v1::SweepEvent>* SweepServiceImpl::WatchSweep(
     grpc::CallbackServerContext* context, const v1::WatchSweepRequest* request) {
   return NewWatchReactor(coordinator_, request->sweep_id());

@@ -26,7 +26,7 @@ namespace lrsweep {
 class SweepServiceImpl final : public v1::SweepService::CallbackService {
  public:
   SweepServiceImpl(Coordinator* coordinator, const ArtifactStore* artifacts,
-                   const TrialLogStore* logs)
+                   TrialLogStore* logs)
       : coordinator_(coordinator), artifacts_(artifacts), logs_(logs) {}
 
   grpc::ServerUnaryReactor* StatArtifacts(grpc::CallbackServerContext* context,
@@ -59,13 +59,22 @@ class SweepServiceImpl final : public v1::SweepService::CallbackService {
   grpc::ServerUnaryReactor* RetrySweep(grpc::CallbackServerContext* context,
                                        const v1::RetrySweepRequest* request,
                                        v1::RetrySweepResponse* response) override;
+  grpc::ServerUnaryReactor* LabelSweep(grpc::CallbackServerContext* context,
+                                       const v1::LabelSweepRequest* request,
+                                       v1::LabelSweepResponse* response) override;
+  grpc::ServerUnaryReactor* ArchiveSweep(grpc::CallbackServerContext* context,
+                                         const v1::ArchiveSweepRequest* request,
+                                         v1::ArchiveSweepResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteSweep(grpc::CallbackServerContext* context,
+                                        const v1::DeleteSweepRequest* request,
+                                        v1::DeleteSweepResponse* response) override;
   grpc::ServerWriteReactor<v1::SweepEvent>* WatchSweep(
       grpc::CallbackServerContext* context, const v1::WatchSweepRequest* request) override;
 
  private:
   Coordinator* const coordinator_;
   const ArtifactStore* const artifacts_;
-  const TrialLogStore* const logs_;
+  TrialLogStore* const logs_;
 };
 
 class WorkerServiceImpl final : public v1::WorkerService::CallbackService {

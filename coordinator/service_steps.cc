@@ -26,9 +26,13 @@ absl::Status HandleSubmitSweep(Coordinator* coordinator, const ArtifactStore* ar
     return absl::InvalidArgumentError(absl::StrCat("base_dir: '", request.base_dir(),
                                                    "' is not an absolute path"));
   }
-  ASSIGN_OR_RETURN(SubmitResult result, coordinator->SubmitSweep(request.yaml(),
-                                                                 request.file_name(), manifest,
-                                                                 request.base_dir()));
+  ASSIGN_OR_RETURN(SubmitResult result,
+                   request.into_sweep_id().empty()
+                       ? coordinator->SubmitSweep(request.yaml(), request.file_name(), manifest,
+                                                  request.base_dir())
+                       : coordinator->ExtendSweep(request.into_sweep_id(), request.yaml(),
+                                                  request.file_name(), manifest,
+                                                  request.base_dir()));
   response->set_sweep_id(result.sweep_id);
   response->set_total_trials(result.total_trials);
   for (const std::string& warning : result.warnings) response->add_warnings(warning);
@@ -74,6 +78,36 @@ absl::Status HandleRetrySweep(Coordinator* coordinator, const v1::RetrySweepRequ
   RETURN_IF_ERROR(Required(request.sweep_id(), "sweep_id"));
   ASSIGN_OR_RETURN(int64_t retried, coordinator->RetrySweep(request.sweep_id(), request.cancelled()));
   response->set_retried_trials(retried);
+  return absl::OkStatus();
+}
+
+absl::Status HandleLabelSweep(Coordinator* coordinator, const v1::LabelSweepRequest& request,
+                              v1::LabelSweepResponse* response) {
+  RETURN_IF_ERROR(Required(request.sweep_id(), "sweep_id"));
+  SweepLabelChange change;
+  if (request.set_note()) change.note = request.note();
+  change.add_tags.assign(request.add_tags().begin(), request.add_tags().end());
+  change.remove_tags.assign(request.remove_tags().begin(), request.remove_tags().end());
+  ASSIGN_OR_RETURN(SweepView sweep, coordinator->LabelSweep(request.sweep_id(), change));
+  *response->mutable_sweep() = ToProto(sweep);
+  return absl::OkStatus();
+}
+
+absl::Status HandleArchiveSweep(Coordinator* coordinator, const v1::ArchiveSweepRequest& request,
+                                v1::ArchiveSweepResponse* response) {
+  RETURN_IF_ERROR(Required(request.sweep_id(), "sweep_id"));
+  ASSIGN_OR_RETURN(SpaceFreed freed, coordinator->ArchiveSweep(request.sweep_id()));
+  *response->mutable_freed() = ToProto(freed);
+  return absl::OkStatus();
+}
+
+absl::Status HandleDeleteSweep(Coordinator* coordinator, TrialLogStore* logs,
+                               const v1::DeleteSweepRequest& request,
+                               v1::DeleteSweepResponse* response) {
+  RETURN_IF_ERROR(Required(request.sweep_id(), "sweep_id"));
+  ASSIGN_OR_RETURN(SpaceFreed freed, coordinator->DeleteSweep(request.sweep_id()));
+  freed.log_bytes = logs->RemoveSweep(request.sweep_id());
+  *response->mutable_freed() = ToProto(freed);
   return absl::OkStatus();
 }
 

@@ -37,6 +37,14 @@ absl::Status HandleGetTrialLog(Coordinator* coordinator, const TrialLogStore* lo
                                v1::GetTrialLogResponse* response);
 absl::Status HandleCancelSweep(Coordinator* coordinator, const v1::CancelSweepRequest& request,
                                v1::CancelSweepResponse* response);
+// Label, archive and delete a sweep; deleting also deletes its trials' logs from `logs`.
+absl::Status HandleLabelSweep(Coordinator* coordinator, const v1::LabelSweepRequest& request,
+                              v1::LabelSweepResponse* response);
+absl::Status HandleArchiveSweep(Coordinator* coordinator, const v1::ArchiveSweepRequest& request,
+                                v1::ArchiveSweepResponse* response);
+absl::Status HandleDeleteSweep(Coordinator* coordinator, TrialLogStore* logs,
+                               const v1::DeleteSweepRequest& request,
+                               v1::DeleteSweepResponse* response);
 absl::Status HandleRetrySweep(Coordinator* coordinator, const v1::RetrySweepRequest& request,
                               v1::RetrySweepResponse* response);
 

@@ -10,6 +10,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "common/status_macros.h"
 #include "coordinator/sqlite_statement.h"
@@ -71,7 +72,7 @@ CREATE TABLE IF NOT EXISTS workers (
 
 constexpr char kSweepColumns[] =
     "id, name, yaml, file_name, created_ms, state, metric_name, maximize, metric_summary, "
-    "metric_last_k, max_failures, checkpoint_keep, source_sha256";
+    "metric_last_k, max_failures, checkpoint_keep, source_sha256, note, tags, archived_ms";
 
 // Columns added after the first release, created on databases that lack them.
 constexpr struct {
@@ -81,6 +82,9 @@ constexpr struct {
 } kAddedColumns[] = {
     {"sweeps", "checkpoint_keep", "INTEGER NOT NULL DEFAULT 2"},
     {"sweeps", "source_sha256", "TEXT NOT NULL DEFAULT ''"},
+    {"sweeps", "note", "TEXT NOT NULL DEFAULT ''"},
+    {"sweeps", "tags", "TEXT NOT NULL DEFAULT ''"},  // comma-joined (a tag has no comma)
+    {"sweeps", "archived_ms", "INTEGER NOT NULL DEFAULT 0"},
     {"checkpoints", "shared_path", "TEXT NOT NULL DEFAULT ''"},
     {"workers", "stopped_ms", "INTEGER NOT NULL DEFAULT 0"},
 };
@@ -222,8 +226,31 @@ class SqliteStore : public Store {
     ASSIGN_OR_RETURN(
         std::vector<SweepRecord> sweeps,
         ReadSweeps(absl::StrCat("SELECT ", kSweepColumns, " FROM sweeps WHERE id = ?"), sweep_id));
-    if (sweeps.empty()) return absl::NotFoundError(absl::StrCat("no sweep '", sweep_id, "'"));
+    if (sweeps.empty()) return NoSweep(sweep_id);
     return sweeps[0];
+  }
+
+  absl::Status UpdateSweep(const SweepRecord& sweep) override {
+    absl::MutexLock lock(&mu_);
+    Statement update(db_,
+                     "UPDATE sweeps SET yaml = ?, file_name = ?, source_sha256 = ?, note = ?, "
+                     "tags = ?, archived_ms = ? WHERE id = ?");
+    RETURN_IF_ERROR(update.Prepared());
+    update.Bind(1, sweep.yaml).Bind(2, sweep.file_name).Bind(3, sweep.source_sha256)
+        .Bind(4, sweep.note).Bind(5, absl::StrJoin(sweep.tags, ",")).Bind(6, sweep.archived_ms)
+        .Bind(7, sweep.id);
+    RETURN_IF_ERROR(update.Run());
+    if (sqlite3_changes(db_) == 0) return NoSweep(sweep.id);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<DeletedRows> DeleteSweep(const std::string& sweep_id) override {
+    absl::MutexLock lock(&mu_);
+    RETURN_IF_ERROR(Begin());
+    DeletedRows deleted;
+    absl::Status body = DeleteSweepRows(sweep_id, &deleted);
+    RETURN_IF_ERROR(End(std::move(body)));
+    return deleted;
   }
 
   absl::StatusOr<std::vector<TrialRecord>> ListTrials(const std::string& sweep_id) override {
@@ -346,14 +373,15 @@ class SqliteStore : public Store {
   absl::Status WriteSweep(const SweepRecord& sweep, const std::vector<TrialRecord>& trials)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     Statement insert(db_, absl::StrCat("INSERT INTO sweeps (", kSweepColumns,
-                                       ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                                       ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
                               .c_str());
     RETURN_IF_ERROR(insert.Prepared());
     insert.Bind(1, sweep.id).Bind(2, sweep.name).Bind(3, sweep.yaml).Bind(4, sweep.file_name)
         .Bind(5, sweep.created_ms).Bind(6, std::string(SweepStateName(sweep.state)))
         .Bind(7, sweep.metric_name).Bind(8, int64_t{sweep.maximize}).Bind(9, sweep.metric_summary)
         .Bind(10, sweep.metric_last_k).Bind(11, sweep.max_failures)
-        .Bind(12, sweep.checkpoint_keep).Bind(13, sweep.source_sha256);
+        .Bind(12, sweep.checkpoint_keep).Bind(13, sweep.source_sha256).Bind(14, sweep.note)
+        .Bind(15, absl::StrJoin(sweep.tags, ",")).Bind(16, sweep.archived_ms);
     RETURN_IF_ERROR(insert.Run());
     return WriteTrials(trials, "INSERT");
   }
@@ -510,6 +538,31 @@ class SqliteStore : public Store {
     return absl::OkStatus();
   }
 
+  static absl::Status NoSweep(const std::string& sweep_id) {
+    return absl::NotFoundError(absl::StrCat("no sweep '", sweep_id, "'"));
+  }
+
+  // The body of DeleteSweep's transaction: the sweep row last, NOT_FOUND when there was none.
+  absl::Status DeleteSweepRows(const std::string& sweep_id, DeletedRows* deleted)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const std::pair<const char*, int64_t*> tables[] = {{"metrics", &deleted->metric_points},
+                                                       {"checkpoints", &deleted->checkpoints},
+                                                       {"trials", &deleted->trials}};
+    for (const auto& [table, count] : tables) {
+      Statement remove(db_, absl::StrCat("DELETE FROM ", table, " WHERE sweep_id = ?").c_str());
+      RETURN_IF_ERROR(remove.Prepared());
+      remove.Bind(1, sweep_id);
+      RETURN_IF_ERROR(remove.Run());
+      *count = sqlite3_changes(db_);
+    }
+    Statement remove(db_, "DELETE FROM sweeps WHERE id = ?");
+    RETURN_IF_ERROR(remove.Prepared());
+    remove.Bind(1, sweep_id);
+    RETURN_IF_ERROR(remove.Run());
+    if (sqlite3_changes(db_) == 0) return NoSweep(sweep_id);
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<std::vector<SweepRecord>> ReadSweeps(const std::string& sql,
                                                       const std::string& id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_) {
@@ -532,6 +585,9 @@ class SqliteStore : public Store {
       s.max_failures = select.Int(10);
       s.checkpoint_keep = select.Int(11);
       s.source_sha256 = select.Text(12);
+      s.note = select.Text(13);
+      s.tags = absl::StrSplit(select.Text(14), ',', absl::SkipEmpty());
+      s.archived_ms = select.Int(15);
       sweeps.push_back(std::move(s));
     }
     return sweeps;

@@ -46,6 +46,13 @@ struct StoreWrite {
   }
 };
 
+// What Store::DeleteSweep removed.
+struct DeletedRows {
+  int64_t trials = 0;
+  int64_t metric_points = 0;
+  int64_t checkpoints = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -63,6 +70,14 @@ class Store {
   virtual absl::StatusOr<std::vector<SweepRecord>> ListSweeps() = 0;
   // NotFound for an unknown id.
   virtual absl::StatusOr<SweepRecord> GetSweep(const std::string& sweep_id) = 0;
+
+  // Writes what may change of a sweep after it was created: its file (yaml, file_name,
+  // source_sha256: trials added from an edited file), note, tags and archived_ms. The rest of
+  // `sweep` is ignored. NOT_FOUND for an unknown id.
+  virtual absl::Status UpdateSweep(const SweepRecord& sweep) = 0;
+  // Deletes the sweep with every trial, metric point and checkpoint record of it, in one
+  // transaction. The rows deleted; NOT_FOUND for an unknown id.
+  virtual absl::StatusOr<DeletedRows> DeleteSweep(const std::string& sweep_id) = 0;
 
   virtual absl::StatusOr<std::vector<TrialRecord>> ListTrials(const std::string& sweep_id) = 0;
   // Writes every field of the trial (identified by sweep_id and trial).

@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/remove_tree.h"
 
 namespace lrsweep {
 namespace {
@@ -34,6 +35,12 @@ std::string AttemptFile(int64_t attempt) { return absl::StrCat("attempt-", attem
 
 std::string TrialLogStore::TrialDir(const std::string& sweep_id, int64_t trial) const {
   return (fs::path(dir_) / sweep_id / std::to_string(trial)).string();
+}
+
+int64_t TrialLogStore::RemoveSweep(const std::string& sweep_id) {
+  if (!SafeId(sweep_id)) return 0;
+  absl::MutexLock lock(&mu_);
+  return RemoveTree((fs::path(dir_) / sweep_id).string());
 }
 
 absl::Status TrialLogStore::Append(const LeaseRef& lease, absl::string_view text) {

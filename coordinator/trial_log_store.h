@@ -43,6 +43,8 @@ class TrialLogStore {
   // has no log (a built-in trial, or no output yet).
   absl::StatusOr<TrialLog> Read(const std::string& sweep_id, int64_t trial, int64_t attempt,
                                 int64_t tail_bytes) const;
+  // Deletes the logs of every trial of the sweep; the bytes freed.
+  int64_t RemoveSweep(const std::string& sweep_id) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   std::string TrialDir(const std::string& sweep_id, int64_t trial) const;

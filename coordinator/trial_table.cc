@@ -73,6 +73,46 @@ absl::StatusOr<WorkerRecord> TrialTable::MarkStopped(const std::string& worker_i
   return worker->second.record;
 }
 
+// --- Sweep housekeeping ---
+
+void TrialTable::UpdateSweep(const SweepRecord& sweep) {
+  auto it = sweeps_.find(sweep.id);
+  if (it == sweeps_.end()) return;
+  SweepRecord& record = it->second.record;
+  record.yaml = sweep.yaml;
+  record.file_name = sweep.file_name;
+  record.source_sha256 = sweep.source_sha256;
+  record.note = sweep.note;
+  record.tags = sweep.tags;
+  record.archived_ms = sweep.archived_ms;
+}
+
+absl::Status TrialTable::CheckQuiet(const std::string& sweep_id) const {
+  ASSIGN_OR_RETURN(SweepView view, GetSweep(sweep_id));
+  if (view.record.state == SweepState::kRunning) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "sweep ", sweep_id, " is still running; cancel it first (lrsweep cancel ", sweep_id,
+        ") or wait for it to end"));
+  }
+  for (const TrialRecord& trial : FindSweep(sweep_id)->trials) {
+    if (HoldsLeaseOf(trial)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "worker ", trial.worker_id, " still holds the lease of trial ", trial.trial, " of ",
+          sweep_id, " (it stops at its next report, within seconds); try again then"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void TrialTable::RemoveSweep(const std::string& sweep_id) {
+  auto it = sweeps_.find(sweep_id);
+  if (it == sweeps_.end()) return;
+  Sweep& sweep = it->second;
+  for (const TrialRecord& trial : sweep.trials) Unindex(sweep, trial);
+  sweeps_by_sequence_.erase(sweep.sequence);
+  sweeps_.erase(it);
+}
+
 // --- Indexes: derived from the rows, in one place ---
 
 std::optional<absl::Time> TrialTable::Unindex(Sweep& sweep, const TrialRecord& trial) {

@@ -75,6 +75,16 @@ class TrialTable {
   // The worker said goodbye: shown as stopped. NOT_FOUND for an unknown worker. Its record.
   absl::StatusOr<WorkerRecord> MarkStopped(const std::string& worker_id, int64_t now_ms);
 
+  // --- Sweep housekeeping (already durable) ---
+  // What Store::UpdateSweep writes (its file, note, tags, archived_ms) becomes that of `sweep`
+  // (found by its id).
+  void UpdateSweep(const SweepRecord& sweep);
+  // OK when the sweep has ended and no worker holds a lease on any of its trials (a cancelled
+  // trial's worker keeps it until it next reports): what archiving or deleting it needs.
+  // FAILED_PRECONDITION saying what to wait for; NOT_FOUND for an unknown sweep.
+  absl::Status CheckQuiet(const std::string& sweep_id) const;
+  void RemoveSweep(const std::string& sweep_id);
+
   // --- Reading ---
   // NOT_FOUND naming the sweep.
   absl::StatusOr<const TrialRecord*> FindTrial(const std::string& sweep_id, int64_t trial) const;

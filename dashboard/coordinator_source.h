@@ -20,7 +20,7 @@ class CoordinatorDashboardSource : public DashboardSource {
  public:
   // `logs` (the command trials' output) may be null: no trial has a log then.
   CoordinatorDashboardSource(Coordinator* coordinator, ChangeCounter* changes,
-                             const TrialLogStore* logs = nullptr)
+                             TrialLogStore* logs = nullptr)
       : coordinator_(coordinator),
         logs_(logs),
         watcher_(coordinator->AddWatcher([changes] { changes->Bump(); })) {}
@@ -46,6 +46,18 @@ class CoordinatorDashboardSource : public DashboardSource {
   absl::StatusOr<int64_t> RetrySweep(const std::string& sweep_id, bool cancelled) override {
     return coordinator_->RetrySweep(sweep_id, cancelled);
   }
+  absl::StatusOr<SweepView> LabelSweep(const std::string& sweep_id,
+                                       const SweepLabelChange& change) override {
+    return coordinator_->LabelSweep(sweep_id, change);
+  }
+  absl::StatusOr<SpaceFreed> ArchiveSweep(const std::string& sweep_id) override {
+    return coordinator_->ArchiveSweep(sweep_id);
+  }
+  absl::StatusOr<SpaceFreed> DeleteSweep(const std::string& sweep_id) override {
+    ASSIGN_OR_RETURN(SpaceFreed freed, coordinator_->DeleteSweep(sweep_id));
+    if (logs_ != nullptr) freed.log_bytes = logs_->RemoveSweep(sweep_id);
+    return freed;
+  }
 
   absl::StatusOr<TrialLog> ReadTrialLog(const std::string& sweep_id, int64_t trial,
                                         int64_t attempt, int64_t tail_bytes) override {
@@ -56,7 +68,7 @@ class CoordinatorDashboardSource : public DashboardSource {
 
  private:
   Coordinator* const coordinator_;
-  const TrialLogStore* const logs_;
+  TrialLogStore* const logs_;
   const int64_t watcher_;
 };
 

@@ -56,6 +56,17 @@ absl::StatusOr<std::string> ChoiceParam(const ApiRequest& request, const std::st
   return found->second;
 }
 
+// The parameter's value, "" when absent.
+std::string QueryParam(const ApiRequest& request, const std::string& name) {
+  auto found = request.query.find(name);
+  return found == request.query.end() ? "" : found->second;
+}
+
+// "a,b" as {"a", "b"}; empty when absent.
+std::vector<std::string> CommaList(const ApiRequest& request, const std::string& name) {
+  return absl::StrSplit(QueryParam(request, name), ',', absl::SkipEmpty());
+}
+
 // "RUNNING,FAILED" as a set of states; empty: every state.
 absl::StatusOr<std::set<TrialState>> StateFilter(const ApiRequest& request) {
   std::set<TrialState> states;
@@ -165,6 +176,9 @@ Json SweepSummaryJson(const SweepView& sweep, const std::vector<TrialRecord>& tr
   out["name"] = record.name;
   out["state"] = SweepStateName(record.state);
   out["file"] = record.file_name;
+  out["note"] = record.note;
+  out["tags"] = record.tags;
+  out["archived_ms"] = record.archived_ms > 0 ? Json(record.archived_ms) : Json(nullptr);
   out["created_ms"] = record.created_ms;
   out["metric"] = {{"name", record.metric_name},
                    {"goal", record.maximize ? "maximize" : "minimize"}};
@@ -283,9 +297,12 @@ DashboardApi::DashboardApi(DashboardSource* source, ChangeCounter* changes,
 DashboardApi::~DashboardApi() = default;
 
 ApiResponse DashboardApi::Handle(const ApiRequest& request) {
-  // Only cancelling and retrying change anything, and only they are POSTs.
+  // Only the sweep actions change anything, and only they are POSTs.
   const bool change = absl::EndsWith(request.path, "/cancel") ||
-                      absl::EndsWith(request.path, "/retry");
+                      absl::EndsWith(request.path, "/retry") ||
+                      absl::EndsWith(request.path, "/labels") ||
+                      absl::EndsWith(request.path, "/archive") ||
+                      absl::EndsWith(request.path, "/delete");
   const char* allowed = change ? "POST" : "GET";
   if (request.method != allowed) {
     ApiResponse response = ErrorResponse(absl::InvalidArgumentError(
@@ -315,6 +332,10 @@ absl::StatusOr<Json> DashboardApi::Route(const ApiRequest& request) {
   const bool sweep_route = parts[2] == "sweeps" && n >= 4;
   const bool cancel = sweep_route && n == 5 && parts[4] == "cancel";
   const bool retry = sweep_route && n == 5 && parts[4] == "retry";
+  if (sweep_route && n == 5 && (parts[4] == "labels" || parts[4] == "archive" ||
+                                parts[4] == "delete")) {
+    return SweepAction(parts[3], parts[4], request);
+  }
   if (n == 3 && parts[2] == "sweeps") return SweepList(request);
   if (n == 3 && parts[2] == "workers") return WorkerList();
   if (n == 3 && parts[2] == "changes") return Changes(request);
@@ -339,21 +360,54 @@ absl::StatusOr<Json> DashboardApi::Route(const ApiRequest& request) {
 }
 
 absl::StatusOr<Json> DashboardApi::SweepList(const ApiRequest& request) {
-  ASSIGN_OR_RETURN(std::string state,
-                   ChoiceParam(request, "state", "", {"RUNNING", "FINISHED", "CANCELLED"}));
-  const auto text = request.query.find("q");
+  ASSIGN_OR_RETURN(std::string archived,
+                   ChoiceParam(request, "archived", "false", {"true", "false"}));
+  absl::StatusOr<SweepFilter> filter =
+      MakeSweepFilter(CommaList(request, "tag"), QueryParam(request, "state"),
+                      QueryParam(request, "q"), archived == "true");
+  if (!filter.ok()) return absl::InvalidArgumentError(absl::StrCat("query: ", filter.status().message()));
   Json sweeps = Json::array();
+  std::set<std::string> tags;  // of every sweep, for the page's tag filter
+  int64_t hidden = 0;
   for (const SweepView& sweep : source_->ListSweeps()) {
-    if (!state.empty() && SweepStateName(sweep.record.state) != state) continue;
-    if (text != request.query.end() && sweep.record.name.find(text->second) == std::string::npos &&
-        sweep.record.id.find(text->second) == std::string::npos) {
+    tags.insert(sweep.record.tags.begin(), sweep.record.tags.end());
+    if (!filter->Matches(sweep)) {
+      ++hidden;
       continue;
     }
     absl::StatusOr<std::vector<TrialRecord>> trials = source_->ListTrials(sweep.record.id);
     if (!trials.ok()) continue;  // deleted meanwhile
     sweeps.push_back(SweepSummaryJson(sweep, *trials));
   }
-  return Json({{"version", changes_->version()}, {"sweeps", sweeps}});
+  return Json({{"version", changes_->version()},
+               {"sweeps", sweeps},
+               {"hidden", hidden},
+               {"tags", tags}});
+}
+
+absl::StatusOr<Json> DashboardApi::SweepAction(const std::string& sweep_id,
+                                               const std::string& action,
+                                               const ApiRequest& request) {
+  if (action == "labels") {
+    SweepLabelChange change;
+    if (auto note = request.query.find("note"); note != request.query.end()) {
+      change.note = note->second;
+    }
+    change.add_tags = CommaList(request, "tag");
+    change.remove_tags = CommaList(request, "untag");
+    ASSIGN_OR_RETURN(SweepView sweep, source_->LabelSweep(sweep_id, change));
+    ASSIGN_OR_RETURN(std::vector<TrialRecord> trials, source_->ListTrials(sweep_id));
+    return Json({{"sweep", SweepSummaryJson(sweep, trials)}});
+  }
+  ASSIGN_OR_RETURN(SpaceFreed freed, action == "archive" ? source_->ArchiveSweep(sweep_id)
+                                                         : source_->DeleteSweep(sweep_id));
+  return Json({{"sweep", sweep_id},
+               {"freed",
+                {{"trials", freed.trials},
+                 {"metric_points", freed.metric_points},
+                 {"checkpoints", freed.checkpoints},
+                 {"checkpoint_bytes", freed.checkpoint_bytes},
+                 {"log_bytes", freed.log_bytes}}}});
 }
 
 absl::StatusOr<Json> DashboardApi::SweepPage(const std::string& sweep_id,

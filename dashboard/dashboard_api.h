@@ -85,6 +85,10 @@ class DashboardApi {
   using FinalDiagnoses = std::map<int64_t, AttemptDiagnoses>;
   absl::StatusOr<nlohmann::ordered_json> Route(const ApiRequest& request);
   absl::StatusOr<nlohmann::ordered_json> SweepList(const ApiRequest& request);
+  // POST .../labels, .../archive and .../delete.
+  absl::StatusOr<nlohmann::ordered_json> SweepAction(const std::string& sweep_id,
+                                                     const std::string& action,
+                                                     const ApiRequest& request);
   absl::StatusOr<nlohmann::ordered_json> SweepPage(const std::string& sweep_id,
                                                    const ApiRequest& request);
   absl::StatusOr<nlohmann::ordered_json> TrialTable(const std::string& sweep_id,

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "coordinator/trial_log_store.h"
 #include "sweep/records.h"
+#include "sweep/sweep_labels.h"
 #include "sweep/views.h"
 
 namespace lrsweep {
@@ -37,6 +38,12 @@ class DashboardSource {
   // The number of FAILED (and with `cancelled` CANCELLED) trials that run again; as
   // Coordinator::RetrySweep.
   virtual absl::StatusOr<int64_t> RetrySweep(const std::string& sweep_id, bool cancelled) = 0;
+  // Sweep housekeeping, as Coordinator::LabelSweep, ArchiveSweep and DeleteSweep (deleting also
+  // deletes the sweep's trial logs). FAILED_PRECONDITION where nothing can be changed.
+  virtual absl::StatusOr<SweepView> LabelSweep(const std::string& sweep_id,
+                                               const SweepLabelChange& change) = 0;
+  virtual absl::StatusOr<SpaceFreed> ArchiveSweep(const std::string& sweep_id) = 0;
+  virtual absl::StatusOr<SpaceFreed> DeleteSweep(const std::string& sweep_id) = 0;
   // The output of a command trial's attempt (0: the latest), its last `tail_bytes` when > 0.
   // NOT_FOUND when the trial has none (a built-in trial, or no output yet).
   virtual absl::StatusOr<TrialLog> ReadTrialLog(const std::string& sweep_id, int64_t trial,

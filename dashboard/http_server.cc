@@ -11,15 +11,23 @@
 namespace lrsweep {
 namespace {
 
-// What a user token may do through the dashboard: read, as SweepService's readers, cancel and
-// retry; each request is authorized as the gRPC method that does the same.
+// What a user token may do through the dashboard: read, as SweepService's readers, and each
+// change (a POST to .../ACTION) as the gRPC method that does the same.
 constexpr char kReadMethod[] = "/lrsweep.v1.SweepService/GetSweep";
-constexpr char kCancelMethod[] = "/lrsweep.v1.SweepService/CancelSweep";
-constexpr char kRetryMethod[] = "/lrsweep.v1.SweepService/RetrySweep";
+constexpr std::pair<const char*, const char*> kChangeMethods[] = {
+    {"/cancel", "/lrsweep.v1.SweepService/CancelSweep"},
+    {"/retry", "/lrsweep.v1.SweepService/RetrySweep"},
+    {"/labels", "/lrsweep.v1.SweepService/LabelSweep"},
+    {"/archive", "/lrsweep.v1.SweepService/ArchiveSweep"},
+    {"/delete", "/lrsweep.v1.SweepService/DeleteSweep"},
+};
 
 const char* MethodOf(const httplib::Request& req) {
   if (req.method != "POST") return kReadMethod;
-  return absl::EndsWith(req.path, "/retry") ? kRetryMethod : kCancelMethod;
+  for (const auto& [suffix, method] : kChangeMethods) {
+    if (absl::EndsWith(req.path, suffix)) return method;
+  }
+  return kChangeMethods[0].second;  // the API answers 404 or 405; authorize it as a change
 }
 
 absl::Status CheckSecurity(const DashboardServerOptions& options) {

@@ -88,6 +88,9 @@ void Handle(int which, const uint8_t* data, size_t size, Fixture& f) {
     LRSWEEP_FUZZ_CASE(13, UnregisterWorkerRequest, HandleUnregisterWorker(c, request))
     LRSWEEP_FUZZ_CASE(15, CancelSweepRequest, ([&] { v1::CancelSweepResponse r; return HandleCancelSweep(c, request, &r); }()))
     LRSWEEP_FUZZ_CASE(17, RetrySweepRequest, ([&] { v1::RetrySweepResponse r; return HandleRetrySweep(c, request, &r); }()))
+    LRSWEEP_FUZZ_CASE(18, LabelSweepRequest, ([&] { v1::LabelSweepResponse r; return HandleLabelSweep(c, request, &r); }()))
+    LRSWEEP_FUZZ_CASE(19, ArchiveSweepRequest, ([&] { v1::ArchiveSweepResponse r; return HandleArchiveSweep(c, request, &r); }()))
+    LRSWEEP_FUZZ_CASE(20, DeleteSweepRequest, ([&] { v1::DeleteSweepResponse r; return HandleDeleteSweep(c, f.logs.get(), request, &r); }()))
 #undef LRSWEEP_FUZZ_CASE
     case 14: {
       v1::SubmitSweepRequest request;
@@ -116,6 +119,6 @@ void Handle(int which, const uint8_t* data, size_t size, Fixture& f) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   lrsweep::Fixture& fixture = lrsweep::Get();
-  lrsweep::Handle(data[0] % 18, data + 1, size - 1, fixture);
+  lrsweep::Handle(data[0] % 21, data + 1, size - 1, fixture);
   return 0;
 }

@@ -63,6 +63,19 @@ void WriteSweepRequests(const fs::path& dir) {
   v1::CancelSweepRequest cancel;
   cancel.set_sweep_id("fuzz-000001");
   WriteRequest(dir, 15, cancel);
+  v1::LabelSweepRequest label;
+  label.set_sweep_id("fuzz-000001");
+  label.set_set_note(true);
+  label.set_note("a note");
+  label.add_add_tags("baseline");
+  label.add_remove_tags("old");
+  WriteRequest(dir, 18, label);
+  v1::ArchiveSweepRequest archive;
+  archive.set_sweep_id("fuzz-000001");
+  WriteRequest(dir, 19, archive);
+  v1::DeleteSweepRequest remove;
+  remove.set_sweep_id("fuzz-000001");
+  WriteRequest(dir, 20, remove);
 }
 
 // The requests a worker sends.

@@ -175,6 +175,19 @@ v1::SweepSummary ToProto(const SweepView& view) {
   out.set_metric_summary(view.record.metric_summary);
   out.set_metric_last_k(view.record.metric_last_k);
   out.set_source_sha256(view.record.source_sha256);
+  out.set_note(view.record.note);
+  for (const std::string& tag : view.record.tags) out.add_tags(tag);
+  out.set_archived_unix_ms(view.record.archived_ms);
+  return out;
+}
+
+v1::SpaceFreed ToProto(const SpaceFreed& freed) {
+  v1::SpaceFreed out;
+  out.set_trials(freed.trials);
+  out.set_metric_points(freed.metric_points);
+  out.set_checkpoints(freed.checkpoints);
+  out.set_checkpoint_bytes(freed.checkpoint_bytes);
+  out.set_log_bytes(freed.log_bytes);
   return out;
 }
 

@@ -34,6 +34,7 @@ std::vector<MetricPoint> FromProto(
 v1::TrialInfo ToProto(const TrialRecord& trial);
 TrialRecord FromProto(const v1::TrialInfo& trial);
 v1::SweepSummary ToProto(const SweepView& sweep);
+v1::SpaceFreed ToProto(const SpaceFreed& freed);
 v1::WorkerInfo ToProto(const WorkerView& worker);
 LeaseRef FromProto(const v1::LeaseRef& lease);
 v1::LeaseRef ToProto(const LeaseRef& lease);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 
@@ -52,6 +53,10 @@ struct SweepRecord {
   int64_t max_failures = 3;
   int64_t checkpoint_keep = 2;
   std::string source_sha256;  // of `yaml`, to recognize a resubmission of the same file
+  // What people wrote about it (`lrsweep label`); not part of what the sweep runs.
+  std::string note;
+  std::vector<std::string> tags;  // sorted, distinct (sweep/sweep_labels.h says which are valid)
+  int64_t archived_ms = 0;        // when its checkpoints were deleted (`lrsweep archive`); 0: not
 };
 
 struct TrialRecord {

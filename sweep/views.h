@@ -21,6 +21,15 @@ struct SweepView {
   int64_t total_trials = 0;
 };
 
+// What archiving or deleting a sweep removed (`lrsweep archive`, `lrsweep delete`).
+struct SpaceFreed {
+  int64_t trials = 0;         // rows deleted (0 when archiving, which keeps them)
+  int64_t metric_points = 0;  // likewise
+  int64_t checkpoints = 0;    // records deleted
+  int64_t checkpoint_bytes = 0;  // of the files deleted from disk
+  int64_t log_bytes = 0;         // of command trials' logs deleted (deleting only)
+};
+
 enum class WorkerState {
   kTraining,  // holds a lease (its heartbeats keep it)
   kWaiting,   // long-polling for work, or between two requests

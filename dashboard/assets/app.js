@@ -11,7 +11,7 @@ const state = {
   trialQuery: {sort: 'trial', order: 'asc', state: '', offset: 0, limit: 50},
   rankingFilter: '',
   curveMetric: 'train_loss',
-  sweepFilter: {state: '', q: ''},
+  sweepFilter: {state: '', q: '', tag: '', archived: false},
   logAttempt: {},          // "sweep/trial" -> the attempt whose output is shown (0: the latest)
 };
 
@@ -38,6 +38,17 @@ function stateTag(s) { return `<span class="state ${esc(s)}">${esc(s)}</span>`; 
 function bar(fraction) {
   const pct = Math.max(0, Math.min(100, 100 * (fraction || 0)));
   return `<span class="bar"><span style="width:${pct.toFixed(1)}%"></span></span>${pct.toFixed(0)}%`;
+}
+function tagChips(tags, removable = false) {
+  return (tags || []).map((t) => `<span class="tag">${esc(t)}${removable
+      ? ` <button class="untag" data-tag="${esc(t)}" title="remove this tag">×</button>` : ''}</span>`).join(' ');
+}
+function bytes(n) {
+  if (n < 1000) return n + ' B';
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let i = -1;
+  do { n /= 1000; ++i; } while (n >= 1000 && i < units.length - 1);
+  return n.toFixed(1) + ' ' + units[i];
 }
 function sweepUrl(id) { return '/sweeps/' + encodeURIComponent(id); }
 function trialUrl(id, trial) { return sweepUrl(id) + '/trials/' + trial; }
@@ -141,9 +152,12 @@ async function renderSweeps() {
   const query = new URLSearchParams();
   if (state.sweepFilter.state) query.set('state', state.sweepFilter.state);
   if (state.sweepFilter.q) query.set('q', state.sweepFilter.q);
+  if (state.sweepFilter.tag) query.set('tag', state.sweepFilter.tag);
+  if (state.sweepFilter.archived) query.set('archived', 'true');
   const data = await api('/sweeps?' + query);
   const rows = data.sweeps.map((s) => `<tr>
-      <td><a href="${sweepUrl(s.id)}">${esc(s.name)}</a><div class="muted">${esc(s.id)}</div></td>
+      <td><a href="${sweepUrl(s.id)}">${esc(s.name)}</a> ${tagChips(s.tags)}${s.archived_ms ? ' <span class="tag archived">archived</span>' : ''}
+        <div class="muted">${esc(s.id)}${s.note ? ' · ' + esc(s.note.length > 80 ? s.note.slice(0, 80) + '…' : s.note) : ''}</div></td>
       <td>${stateTag(s.state)}</td>
       <td>${bar(s.progress)} <span class="muted">${s.finished}/${s.trials} trials</span></td>
       <td class="num">${s.best ? `${num(s.best.score)} <a href="${trialUrl(s.id, s.best.trial)}">#${s.best.trial}</a>` : ''}</td>
@@ -157,6 +171,11 @@ async function renderSweeps() {
         ${['RUNNING', 'FINISHED', 'CANCELLED'].map((s) => `<option ${s === state.sweepFilter.state ? 'selected' : ''}>${s}</option>`).join('')}
       </select>
       <input id="sweep-q" placeholder="filter by name" value="${esc(state.sweepFilter.q)}">
+      <select id="sweep-tag"><option value="">any tag</option>
+        ${data.tags.map((t) => `<option ${t === state.sweepFilter.tag ? 'selected' : ''}>${esc(t)}</option>`).join('')}
+      </select>
+      <label><input type="checkbox" id="sweep-archived" ${state.sweepFilter.archived ? 'checked' : ''}> archived too</label>
+      ${data.hidden ? `<span class="muted">${data.hidden} more not shown</span>` : ''}
     </div>
     ${data.sweeps.length === 0 ? '<p class="muted">No sweep yet: <code>lrsweep submit sweep.yaml</code> or <code>lrsweep run sweep.yaml</code>.</p>' : ''}
     <table id="sweeps"><thead><tr><th>sweep</th><th>state</th><th>progress</th><th class="num">best</th>
@@ -164,6 +183,8 @@ async function renderSweeps() {
       <tbody>${rows}</tbody></table>`;
   document.getElementById('sweep-state').addEventListener('change', (e) => { state.sweepFilter.state = e.target.value; refresh(); });
   document.getElementById('sweep-q').addEventListener('change', (e) => { state.sweepFilter.q = e.target.value; refresh(); });
+  document.getElementById('sweep-tag').addEventListener('change', (e) => { state.sweepFilter.tag = e.target.value; refresh(); });
+  document.getElementById('sweep-archived').addEventListener('change', (e) => { state.sweepFilter.archived = e.target.checked; refresh(); });
 }
 
 // --- Page: one sweep ---
@@ -350,7 +371,11 @@ async function renderSweep(id) {
   const s = page.sweep, report = page.report;
   const metrics = ['train_loss', 'val_loss', 'val_accuracy', 'test_accuracy', 'lr'];
   main().innerHTML = `<h1>${esc(s.name)} ${stateTag(s.state)}</h1>
-    <div class="muted">${esc(s.id)} · ${esc(s.file)} · ${esc(s.metric.name)} (${esc(s.metric.goal)})</div>
+    <div class="muted">${esc(s.id)} · ${esc(s.file)} · ${esc(s.metric.name)} (${esc(s.metric.goal)})${s.archived_ms ? ` · archived ${esc(new Date(s.archived_ms).toLocaleString())}: checkpoints deleted` : ''}</div>
+    <form id="labels" class="toolbar"><span id="tags">${tagChips(s.tags, true)}</span>
+      <input id="add-tag" placeholder="add tags (a,b)" size="16">
+      <input id="note" placeholder="a note about this sweep" size="48" value="${esc(s.note)}">
+      <button type="submit">Save</button></form>
     <div class="cards">
       <div class="card"><div class="label">progress</div><div class="value">${bar(s.progress)}</div></div>
       <div class="card"><div class="label">trials finished</div><div class="value">${s.finished} / ${s.trials}</div></div>
@@ -358,7 +383,9 @@ async function renderSweep(id) {
       <div class="card"><div class="label">failed or diverged</div><div class="value">${s.failures}</div></div>
       <div class="card"><div class="label">ETA</div><div class="value">${duration(s.eta_seconds) || '–'}</div></div>
       ${s.state === 'RUNNING' ? '<div class="card"><button class="danger" id="cancel">Cancel sweep…</button></div>' : ''}
-      ${retryable(s) ? `<div class="card"><button id="retry">Retry ${retryable(s)} trials…</button></div>` : ''}
+      ${retryable(s) && !s.archived_ms ? `<div class="card"><button id="retry">Retry ${retryable(s)} trials…</button></div>` : ''}
+      ${s.state !== 'RUNNING' && !s.archived_ms ? '<div class="card"><button id="archive">Archive…</button></div>' : ''}
+      ${s.state !== 'RUNNING' ? '<div class="card"><button class="danger" id="delete">Delete…</button></div>' : ''}
     </div>
     <div class="verdict" id="verdict">${esc(report.significance.note) || 'Not enough scored configurations to compare yet.'}</div>
     <h2>Ranking</h2>${rankingTable(report, s.id)}
@@ -382,6 +409,7 @@ async function renderSweep(id) {
   if (cancel) cancel.addEventListener('click', () => cancelSweep(s));
   const retry = document.getElementById('retry');
   if (retry) retry.addEventListener('click', () => retrySweep(s));
+  bindHousekeeping(s);
   sweepCharts(report, curves, s.id);
 }
 
@@ -403,6 +431,49 @@ async function retrySweep(sweep) {
     reportError('retry: ' + error.message);
   }
   refresh();
+}
+
+// The note and tags form, the remove buttons of the tags, and archive and delete.
+function bindHousekeeping(sweep) {
+  const path = `/sweeps/${encodeURIComponent(sweep.id)}`;
+  const label = async (query) => {
+    try {
+      await api(`${path}/labels?` + new URLSearchParams(query), {method: 'POST'});
+    } catch (error) {
+      reportError('labels: ' + error.message);
+    }
+    refresh();
+  };
+  document.getElementById('labels').addEventListener('submit', (event) => {
+    event.preventDefault();
+    label({tag: document.getElementById('add-tag').value.replace(/\s+/g, ''),
+           note: document.getElementById('note').value});
+  });
+  document.querySelectorAll('#tags .untag').forEach((button) => button.addEventListener(
+      'click', (event) => { event.preventDefault(); label({untag: button.dataset.tag}); }));
+  const freed = (f) => `${f.checkpoints} checkpoints, ${bytes(f.checkpoint_bytes + f.log_bytes)} freed`;
+  const archive = document.getElementById('archive');
+  if (archive) archive.addEventListener('click', async () => {
+    if (!confirm(`Archive ${sweep.name}? Its checkpoints are deleted; its results stay, and it can no longer be retried.`)) return;
+    try {
+      reportError('archived: ' + freed((await api(`${path}/archive`, {method: 'POST'})).freed));
+    } catch (error) {
+      reportError('archive: ' + error.message);
+    }
+    refresh();
+  });
+  const remove = document.getElementById('delete');
+  if (remove) remove.addEventListener('click', async () => {
+    if (!confirm(`Delete ${sweep.name} for good? Its trials, metrics, checkpoints and logs are deleted.`)) return;
+    try {
+      const answer = await api(`${path}/delete`, {method: 'POST'});
+      reportError(`deleted ${sweep.id}: ${answer.freed.trials} trials, ${freed(answer.freed)}`);
+      history.pushState(null, '', '/');
+      route();
+    } catch (error) {
+      reportError('delete: ' + error.message);
+    }
+  });
 }
 
 async function cancelSweep(sweep) {
@@ -569,6 +640,11 @@ async function followChanges() {
       const answer = await api(`/changes?since=${seen}`);
       live.classList.remove('off');
       if (answer.version > seen) {
+        // A live redraw would wipe a note or tag being typed: it waits until the field is left.
+        const field = document.activeElement;
+        if (field && field.tagName === 'INPUT' && field.closest('#labels')) {
+          await new Promise((resolve) => field.addEventListener('blur', resolve, {once: true}));
+        }
         await refresh();
         // Metric reports change the sweep many times a second: redraw at most once a second.
         await new Promise((resolve) => setTimeout(resolve, 1000));

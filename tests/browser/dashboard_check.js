@@ -87,6 +87,15 @@ async function main() {
   const sorted = (xs, sign) => xs.every((x, i) => i === 0 || sign * (x - xs[i - 1]) >= 0);
   check(ascending.length > 1 && sorted(ascending, 1) && sorted(descending, -1) &&
         ascending[0] !== descending[0], `the ranking sorts by peak LR on a click (${ascending.length} rows)`);
+  // A tag and a note, typed while the page keeps updating, are saved and shown.
+  await page.fill('#add-tag', 'browser-check');
+  await page.fill('#note', 'tagged by the browser check');
+  await page.click('#labels button[type="submit"]');
+  const tagged = await page.waitForSelector('#tags .tag:has-text("browser-check")', {timeout: 20000})
+      .then(() => true, () => false);
+  const labelled = (await api('/sweeps/' + sweep.id)).sweep;
+  check(tagged && labelled.tags.includes('browser-check') && labelled.note === 'tagged by the browser check',
+        'a tag and a note typed on the sweep page are saved and shown');
   await page.screenshot({path: path.join(shots, 'dashboard-sweep.png'), fullPage: true});
 
   // A finished trial's page draws its curves and the planned vs applied LR.
@@ -97,6 +106,15 @@ async function main() {
         await page.locator(drawn('#chart-trial-lr')).count() >= 2,
         `trial ${done.trial}'s page draws its curves and its planned and applied LR`);
   await page.screenshot({path: path.join(shots, 'dashboard-trial.png'), fullPage: true});
+
+  // The sweeps page filters by that tag.
+  await openPage(page, '/', '#sweeps tbody tr');
+  await page.selectOption('#sweep-tag', 'browser-check');
+  const filtered = await page.waitForFunction(
+      (id) => document.querySelectorAll('#sweeps tbody tr').length === 1 &&
+               document.querySelector('#sweeps tbody').textContent.includes(id), sweep.id,
+      {timeout: 20000}).then(() => true, () => false);
+  check(filtered, 'the sweeps page filters by tag');
 
   // Workers
   await openPage(page, '/workers', '#workers');

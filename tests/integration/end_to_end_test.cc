@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "common/atomic_file.h"
 #include "absl/strings/str_split.h"
@@ -308,6 +309,99 @@ TEST(EndToEndTest, CancelStopsRunningTrials) {
   const testing::CommandResult unknown = RunLrsweep(coordinator + " retry no-such-sweep");
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_THAT(unknown.err, HasSubstr("no-such-sweep"));
+}
+
+// Housekeeping through the CLI: a note and tags, listings filtered by them, and an archive and a
+// delete that refuse a running sweep, want --yes without a terminal, and say what they freed.
+TEST(EndToEndTest, SweepsAreLabelledFilteredArchivedAndDeletedWithTheSpaceFreed) {
+  LocalCluster cluster;
+  cluster.StartWorker();
+  const std::string coordinator = "--coordinator " + cluster.address();
+  const std::string sweep = cluster.Submit(kLongSweep);
+  ASSERT_TRUE(cluster.WaitFor(sweep, absl::Seconds(90), [](const auto& trials) {
+    return trials[0].checkpoint_step() > 0;
+  }));
+  const testing::CommandResult label = RunLrsweep(
+      coordinator + " label " + sweep + " --tag baseline --tag mlp --note 'before the fix'");
+  ASSERT_EQ(label.exit_code, 0) << label.err;
+  EXPECT_THAT(label.out, HasSubstr("tags [baseline, mlp]"));
+  EXPECT_EQ(RunLrsweep(coordinator + " label " + sweep + " --tag 'a b'").exit_code, 2);
+  EXPECT_THAT(RunLrsweep(coordinator + " status --tag baseline").out, HasSubstr(sweep));
+  const testing::CommandResult other = RunLrsweep(coordinator + " status --tag other");
+  const auto sweeps_part = [](const std::string& out) { return out.substr(0, out.find("WORKER")); };
+  EXPECT_THAT(sweeps_part(other.out), ::testing::Not(HasSubstr(sweep)));
+  EXPECT_THAT(other.out, HasSubstr("1 more sweeps not shown"));
+  EXPECT_THAT(RunLrsweep(coordinator + " status " + sweep).out, HasSubstr("note: before the fix"));
+
+  const testing::CommandResult running = RunLrsweep(coordinator + " archive --yes " + sweep);
+  EXPECT_EQ(running.exit_code, 2);
+  EXPECT_THAT(running.err, HasSubstr("cancel it first"));
+  ASSERT_EQ(RunLrsweep(coordinator + " cancel " + sweep).exit_code, 0);
+  const testing::CommandResult unconfirmed = RunLrsweep(coordinator + " delete " + sweep);
+  EXPECT_EQ(unconfirmed.exit_code, 2);
+  EXPECT_THAT(unconfirmed.err, HasSubstr("pass --yes"));
+
+  // The worker lets go of the cancelled trial at its next report; then the archive goes ahead.
+  testing::CommandResult archived;
+  for (int i = 0; i < 50; ++i) {
+    archived = RunLrsweep(coordinator + " archive --yes " + sweep);
+    if (archived.err.find("still holds") == std::string::npos) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  ASSERT_EQ(archived.exit_code, 0) << archived.err;
+  EXPECT_THAT(archived.out, ::testing::ContainsRegex("archived " + sweep +
+                                                     ": [12] checkpoints \\([0-9.]+ kB\\)"));
+  EXPECT_THAT(RunLrsweep(coordinator + " status").out, HasSubstr("1 of them archived"));
+  EXPECT_THAT(RunLrsweep(coordinator + " status --archived").out, HasSubstr("(archived)"));
+  EXPECT_EQ(RunLrsweep(coordinator + " retry --cancelled " + sweep).exit_code, 2);
+
+  const testing::CommandResult deleted = RunLrsweep(coordinator + " delete -y " + sweep);
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.err;
+  EXPECT_THAT(deleted.out, HasSubstr("deleted " + sweep + ": 1 trials"));
+  EXPECT_THAT(deleted.out, HasSubstr("metric points"));
+  const testing::CommandResult gone = RunLrsweep(coordinator + " status " + sweep);
+  EXPECT_EQ(gone.exit_code, 2);
+  EXPECT_THAT(gone.err, HasSubstr(sweep));
+}
+
+// `lrsweep submit FILE --into SWEEP` after editing the file: only the new configurations train,
+// the finished trials stay, and the sweep ranks them all together.
+TEST(EndToEndTest, SubmitIntoASweepRunsOnlyTheConfigurationsItsEditedFileAdds) {
+  LocalCluster cluster;
+  cluster.StartWorker();
+  const std::string coordinator = "--coordinator " + cluster.address();
+  const std::string file = cluster.dir() + "/quick.yaml";
+  ASSERT_TRUE(WriteFileAtomically(file, kQuickSweep).ok());
+  const testing::CommandResult submitted = RunLrsweep(coordinator + " submit " + file);
+  ASSERT_EQ(submitted.exit_code, 0) << submitted.err;
+  const std::string sweep(absl::StripAsciiWhitespace(submitted.out));
+  ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(120)));
+  const std::map<int64_t, std::string> before = cluster.FinalMetrics(sweep);
+
+  std::string edited = kQuickSweep;
+  edited += R"(  - schedule.type: constant
+    schedule.lr: 0.05
+)";
+  ASSERT_TRUE(WriteFileAtomically(file, edited).ok());
+  const testing::CommandResult added =
+      RunLrsweep(coordinator + " submit " + file + " --into " + sweep);
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  EXPECT_THAT(added.err, HasSubstr("added 2 new trials"));
+  EXPECT_EQ(absl::StripAsciiWhitespace(added.out), sweep);
+  ASSERT_TRUE(cluster.WaitUntilFinished(sweep, absl::Seconds(120)));
+  const std::vector<v1::TrialInfo> trials = cluster.Trials(sweep);
+  ASSERT_EQ(trials.size(), 8u);
+  for (const v1::TrialInfo& trial : trials) EXPECT_EQ(trial.state(), v1::COMPLETED);
+  for (const auto& [index, metrics] : before) {
+    EXPECT_EQ(cluster.FinalMetrics(sweep)[index], metrics) << "trial " << index << " ran again";
+    EXPECT_EQ(trials[static_cast<size_t>(index)].attempts(), 1);
+  }
+  EXPECT_THAT(trials[6].params_json(), HasSubstr("constant"));
+  const testing::CommandResult again =
+      RunLrsweep(coordinator + " submit " + file + " --into " + sweep);
+  EXPECT_THAT(again.err, HasSubstr("nothing added"));
+  const testing::CommandResult report = RunLrsweep(coordinator + " report " + sweep);
+  EXPECT_THAT(report.out, HasSubstr("constant"));
 }
 
 TEST(EndToEndTest, BadYamlIsRejectedAtSubmitWithItsLine) {

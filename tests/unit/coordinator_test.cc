@@ -237,6 +237,143 @@ TEST_F(CoordinatorTest, RetryRefusesASweepWhoseSearchMethodDecidedOnItsTrials) {
   EXPECT_THAT(retried.status().message(), HasSubstr("search method"));
 }
 
+TEST_F(CoordinatorTest, NotesAndTagsAreKeptSortedAndSurviveARestart) {
+  const std::string sweep = coordinator_->SubmitSweep(kSweep, "s.yaml")->sweep_id;
+  SweepLabelChange change;
+  change.note = "after the loader fix";
+  change.add_tags = {"baseline", "bs-256", "baseline"};
+  absl::StatusOr<SweepView> labelled = coordinator_->LabelSweep(sweep, change);
+  ASSERT_TRUE(labelled.ok()) << labelled.status();
+  EXPECT_THAT(labelled->record.tags, ::testing::ElementsAre("baseline", "bs-256"));
+
+  SweepLabelChange bad;
+  bad.add_tags = {"two words"};
+  const absl::StatusOr<SweepView> refused = coordinator_->LabelSweep(sweep, bad);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(), HasSubstr("'two words' has ' '"));
+
+  SweepLabelChange untag;
+  untag.remove_tags = {"bs-256", "never-there"};
+  ASSERT_TRUE(coordinator_->LabelSweep(sweep, untag).ok());
+  Restart();
+  const SweepRecord record = coordinator_->GetSweep(sweep)->record;
+  EXPECT_EQ(record.note, "after the loader fix");
+  EXPECT_THAT(record.tags, ::testing::ElementsAre("baseline"));
+  EXPECT_EQ(coordinator_->LabelSweep("nope", change).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(CoordinatorTest, ArchiveDeletesAnEndedSweepsCheckpointsAndKeepsItsResults) {
+  const std::string sweep = coordinator_->SubmitSweep(kSweep, "s.yaml")->sweep_id;
+  const std::string worker = Worker();
+  std::optional<LeaseGrant> grant = Acquire(worker);
+  const LeaseRef lease = Ref(worker, *grant);
+  const std::string bytes(5000, 'c');
+  absl::StatusOr<TempFile> temp = coordinator_->BeginCheckpointUpload(lease, 5);
+  ASSERT_TRUE(temp.ok() && temp->Append(bytes).ok());
+  ASSERT_TRUE(coordinator_->CommitCheckpoint(lease, 5, *std::move(temp), Sha256Hex(bytes), 5000)
+                  .ok());
+  ASSERT_TRUE(coordinator_->ReportMetrics(lease, {MetricPoint{5, 0, 0.1}}).ok());
+
+  const absl::StatusOr<SpaceFreed> running = coordinator_->ArchiveSweep(sweep);
+  EXPECT_EQ(running.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(running.status().message(), HasSubstr("lrsweep cancel"));
+  ASSERT_TRUE(coordinator_->CancelSweep(sweep).ok());
+  // The cancelled trial's worker holds its lease until it hears STOP.
+  EXPECT_THAT(coordinator_->ArchiveSweep(sweep).status().message(), HasSubstr("still holds"));
+  EXPECT_EQ(*coordinator_->Heartbeat(lease, 6), Directive::kStop);
+  ASSERT_TRUE(coordinator_->PreemptTrial(lease, "told to stop").ok());  // it lets go
+
+  absl::StatusOr<SpaceFreed> freed = coordinator_->ArchiveSweep(sweep);
+  ASSERT_TRUE(freed.ok()) << freed.status();
+  EXPECT_EQ(freed->checkpoints, 1);
+  EXPECT_EQ(freed->checkpoint_bytes, 5000);
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/checkpoints/" + sweep));
+  Restart();
+  EXPECT_GT(coordinator_->GetSweep(sweep)->record.archived_ms, 0);
+  EXPECT_EQ(coordinator_->GetMetrics(sweep, grant->trial)->size(), 1u);  // results stay
+  EXPECT_TRUE(store_->ListCheckpoints(sweep, grant->trial)->empty());
+  EXPECT_THAT(coordinator_->RetrySweep(sweep, true).status().message(), HasSubstr("archived"));
+  EXPECT_EQ(coordinator_->ArchiveSweep(sweep)->checkpoint_bytes, 0);  // again: nothing left
+}
+
+TEST_F(CoordinatorTest, DeleteRemovesAnEndedSweepWithEverythingItStored) {
+  const std::string kept = coordinator_->SubmitSweep(kSweep, "kept.yaml")->sweep_id;
+  const std::string sweep = coordinator_->SubmitSweep(kSweep, "s.yaml")->sweep_id;
+  const std::string worker = Worker();
+  ASSERT_TRUE(coordinator_->CancelSweep(kept).ok());
+  std::optional<LeaseGrant> grant = Acquire(worker);
+  ASSERT_EQ(grant->sweep_id, sweep);
+  const LeaseRef lease = Ref(worker, *grant);
+  absl::StatusOr<TempFile> temp = coordinator_->BeginCheckpointUpload(lease, 5);
+  ASSERT_TRUE(temp.ok() && temp->Append("abc").ok());
+  ASSERT_TRUE(coordinator_->CommitCheckpoint(lease, 5, *std::move(temp), Sha256Hex("abc"), 3)
+                  .ok());
+  ASSERT_TRUE(coordinator_->CompleteTrial(lease, false, "",
+                                          {MetricPoint{5, 0, 0.1}, MetricPoint{10, 0, 0.1}})
+                  .ok());
+  EXPECT_EQ(coordinator_->DeleteSweep(sweep).status().code(),
+            absl::StatusCode::kFailedPrecondition);  // one trial still to run
+  ASSERT_TRUE(coordinator_->CancelSweep(sweep).ok());
+
+  absl::StatusOr<SpaceFreed> freed = coordinator_->DeleteSweep(sweep);
+  ASSERT_TRUE(freed.ok()) << freed.status();
+  EXPECT_EQ(freed->trials, 2);
+  EXPECT_EQ(freed->metric_points, 2);
+  EXPECT_EQ(freed->checkpoints, 1);
+  EXPECT_EQ(freed->checkpoint_bytes, 3);
+  EXPECT_EQ(coordinator_->GetSweep(sweep).status().code(), absl::StatusCode::kNotFound);
+  Restart();
+  EXPECT_EQ(coordinator_->GetSweep(sweep).status().code(), absl::StatusCode::kNotFound);
+  ASSERT_EQ(coordinator_->ListSweeps().size(), 1u);
+  EXPECT_EQ(coordinator_->ListSweeps()[0].record.id, kept);
+  EXPECT_TRUE(store_->GetMetrics(sweep, grant->trial)->empty());
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/checkpoints/" + sweep));
+  EXPECT_EQ(coordinator_->DeleteSweep(sweep).status().code(), absl::StatusCode::kNotFound);
+  // A new sweep still gets work after the deleted one left the dispatch order.
+  const std::string next = coordinator_->SubmitSweep(kSweep, "next.yaml")->sweep_id;
+  std::optional<LeaseGrant> again = Acquire(Worker());
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->sweep_id, next);
+}
+
+TEST_F(CoordinatorTest, AnEditedFileAddsOnlyItsNewTrialsAndRunsTheEndedSweepAgain) {
+  const std::string sweep = coordinator_->SubmitSweep(kSweep, "s.yaml")->sweep_id;
+  const std::string worker = Worker();
+  for (int i = 0; i < 2; ++i) {
+    std::optional<LeaseGrant> grant = Acquire(worker);
+    ASSERT_TRUE(coordinator_->CompleteTrial(Ref(worker, *grant), false, "", {}).ok());
+  }
+  ASSERT_EQ(coordinator_->GetSweep(sweep)->record.state, SweepState::kFinished);
+  std::string edited = kSweep;
+  edited.replace(edited.find("[0.1, 0.2]"), 10, "[0.1, 0.2, 0.4]");
+
+  absl::StatusOr<SubmitResult> added = coordinator_->ExtendSweep(sweep, edited, "s.yaml");
+  ASSERT_TRUE(added.ok()) << added.status();
+  EXPECT_EQ(added->total_trials, 1);
+  Restart();  // what the store holds
+  const SweepView view = *coordinator_->GetSweep(sweep);
+  EXPECT_EQ(view.record.state, SweepState::kRunning);
+  EXPECT_EQ(view.total_trials, 3);
+  EXPECT_EQ(view.record.yaml, edited);
+  EXPECT_EQ(Trial(sweep, 0).state, TrialState::kCompleted);  // the finished trials stay
+  std::optional<LeaseGrant> grant = Acquire(Worker());
+  ASSERT_TRUE(grant.has_value());
+  EXPECT_EQ(grant->trial, 2);
+  EXPECT_EQ(Trial(sweep, 2).config, 2);
+  EXPECT_EQ(coordinator_->ExtendSweep(sweep, edited, "s.yaml")->total_trials, 0);
+
+  std::string other_metric = edited + "metric: {name: val_loss}\n";
+  const absl::StatusOr<SubmitResult> refused = coordinator_->ExtendSweep(sweep, other_metric, "s.yaml");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(), HasSubstr("ranks by val_loss"));
+  const absl::StatusOr<SubmitResult> searched =
+      coordinator_->ExtendSweep(sweep, edited + "early_stopping: {rule: median}\n", "s.yaml");
+  EXPECT_EQ(searched.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(coordinator_->ExtendSweep("nope", edited, "s.yaml").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST_F(CoordinatorTest, CompletionScoresAndFinishesTheSweep) {
   const std::string sweep = coordinator_->SubmitSweep(kSweep, "s.yaml")->sweep_id;
   const std::string worker = Worker();

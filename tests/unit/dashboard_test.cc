@@ -256,6 +256,45 @@ TEST_F(DashboardApiTest, RetryingIsAPostThatRunsTheSweepsCancelledOrFailedTrials
   EXPECT_EQ(api_->Handle({"POST", "/api/v1/sweeps/nope/retry", {}}).status, 404);
 }
 
+// Housekeeping from the page: tags and a note, the list filtered by tag and hiding archived
+// sweeps, archive and delete (POSTs; 409 while the sweep runs).
+TEST_F(DashboardApiTest, SweepsAreLabelledFilteredArchivedAndDeletedByPost) {
+  const std::string other = coordinator_->SubmitSweep(kSweep, "other.yaml")->sweep_id;
+  const std::string labels = "/api/v1/sweeps/" + sweep_ + "/labels";
+  EXPECT_EQ(Get(labels).status, 405);
+  const ApiResponse labelled =
+      api_->Handle({"POST", labels, {{"tag", "baseline,bs-64"}, {"note", "first try"}}});
+  ASSERT_EQ(labelled.status, 200) << labelled.body.dump();
+  EXPECT_EQ(labelled.body["sweep"]["tags"], Json({"baseline", "bs-64"}));
+  EXPECT_EQ(labelled.body["sweep"]["note"], "first try");
+  EXPECT_EQ(api_->Handle({"POST", labels, {{"tag", "no spaces"}}}).status, 400);
+  ASSERT_EQ(api_->Handle({"POST", labels, {{"untag", "bs-64"}}}).status, 200);
+
+  const ApiResponse tagged = Get("/api/v1/sweeps", {{"tag", "baseline"}});
+  ASSERT_EQ(tagged.body["sweeps"].size(), 1u);
+  EXPECT_EQ(tagged.body["sweeps"][0]["id"], sweep_);
+  EXPECT_EQ(tagged.body["hidden"], 1);
+  EXPECT_EQ(tagged.body["tags"], Json({"baseline"}));  // every sweep's tags, for the filter
+
+  const std::string archive = "/api/v1/sweeps/" + sweep_ + "/archive";
+  EXPECT_EQ(api_->Handle({"POST", archive, {}}).status, 409);  // still running
+  ASSERT_EQ(api_->Handle({"POST", "/api/v1/sweeps/" + sweep_ + "/cancel", {}}).status, 200);
+  const ApiResponse archived = api_->Handle({"POST", archive, {}});
+  ASSERT_EQ(archived.status, 200) << archived.body.dump();
+  EXPECT_EQ(archived.body["freed"]["checkpoints"], 0);
+  EXPECT_EQ(Get("/api/v1/sweeps").body["sweeps"].size(), 1u);  // archived ones are hidden
+  const ApiResponse all = Get("/api/v1/sweeps", {{"archived", "true"}});
+  ASSERT_EQ(all.body["sweeps"].size(), 2u);
+  EXPECT_TRUE(all.body["sweeps"][0]["archived_ms"].is_number());
+
+  ASSERT_EQ(api_->Handle({"POST", "/api/v1/sweeps/" + other + "/cancel", {}}).status, 200);
+  const ApiResponse deleted =
+      api_->Handle({"POST", "/api/v1/sweeps/" + other + "/delete", {}});
+  ASSERT_EQ(deleted.status, 200) << deleted.body.dump();
+  EXPECT_EQ(deleted.body["freed"]["trials"], 4);
+  EXPECT_EQ(Get("/api/v1/sweeps/" + other).status, 404);
+}
+
 // A command trial's output: its latest attempt by default, the tail asked for, 404 for a trial
 // that printed nothing.
 TEST_F(DashboardApiTest, ACommandTrialsOutputIsServedByAttemptAndTail) {
