@@ -208,6 +208,7 @@ void StableLrRanges(SweepReport& report) {
 void SummarizeRungs(SweepReport& report) {
   std::map<int64_t, RungSummary> rungs;
   std::map<int64_t, std::map<int64_t, bool>> finished;  // rung -> config -> every trial final
+  std::map<std::pair<int64_t, int64_t>, std::vector<double>> scores;  // (rung, config) -> scores
   bool halving = false;
   for (const TrialRecord& trial : report.trials) {
     const nlohmann::ordered_json plan = ParseOr(trial.plan_json, nlohmann::ordered_json::object());
@@ -220,6 +221,9 @@ void SummarizeRungs(SweepReport& report) {
     summary.steps += trial.state == TrialState::kCompleted
                          ? trial.total_steps
                          : std::min(trial.step, trial.total_steps);
+    if (trial.state == TrialState::kCompleted && trial.score) {
+      scores[{rung, trial.config}].push_back(*trial.score);
+    }
     auto [it, inserted] = finished[rung].emplace(trial.config, true);
     it->second = it->second && IsFinal(trial.state);
     if (rung == 0) {
@@ -233,6 +237,12 @@ void SummarizeRungs(SweepReport& report) {
       summary.finished += done ? 1 : 0;
       auto next = finished.find(rung + 1);
       summary.promoted += next != finished.end() && next->second.count(config) > 0 ? 1 : 0;
+    }
+    for (const auto& [key, values] : scores) {
+      if (key.first != rung) continue;
+      double sum = 0.0;
+      for (double value : values) sum += value;
+      summary.scores[key.second] = sum / static_cast<double>(values.size());
     }
     report.steps_trained += summary.steps;
     report.rungs.push_back(summary);
@@ -436,6 +446,13 @@ std::string MarkdownProblems(const SweepReport& report) {
   return out;
 }
 
+// A rung's scores as [{config, mean}], by config.
+nlohmann::ordered_json ScoresJson(const std::map<int64_t, double>& scores) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& [config, mean] : scores) out.push_back({{"config", config}, {"mean", mean}});
+  return out;
+}
+
 nlohmann::ordered_json TrialsJson(const SweepReport& report) {
   nlohmann::ordered_json trials = nlohmann::ordered_json::array();
   for (const TrialRecord& trial : report.trials) {
@@ -552,7 +569,8 @@ nlohmann::ordered_json RenderJson(const SweepReport& report) {
                        {"configurations", rung.configurations},
                        {"finished", rung.finished},
                        {"promoted", rung.promoted},
-                       {"steps", rung.steps}});
+                       {"steps", rung.steps},
+                       {"scores", ScoresJson(rung.scores)}});
     }
     out["successive_halving"] = {{"rungs", rungs},
                                  {"steps_trained", report.steps_trained},

@@ -96,6 +96,8 @@ struct RungSummary {
   int64_t finished = 0;           // of them, with every trial final
   int64_t promoted = 0;           // of them, that reached the next rung
   int64_t steps = 0;              // optimizer steps its trials trained
+  // Each configuration's mean score over its completed trials at this rung, by config.
+  std::map<int64_t, double> scores;
 };
 
 // "1234 optimizer steps trained, 31.2% of the 3950 the full grid ... trains."

@@ -298,6 +298,20 @@ function sweepCharts(report, curves, sweepId) {
                  tooltip: [{field: 'parameter'}, {field: 'percent', format: '.1f'}, {field: 'groups', title: 'values'},
                            {field: 'best_group', title: 'best value'}, {field: 'best_group_mean', title: 'its mean'}]}});
   }
+  if (report.successive_halving) {
+    // A configuration's line ends at the highest rung it reached.
+    const top = {};
+    for (const r of report.successive_halving.rungs) for (const c of r.scores) top[c.config] = r.rung;
+    const values = [];
+    for (const r of report.successive_halving.rungs) {
+      for (const c of r.scores) values.push({rung: r.rung, fraction: r.fraction, config: c.config, mean: c.mean, reached: 'rung ' + top[c.config]});
+    }
+    chart('chart-rungs', {data: {values}, mark: {type: 'line', point: true},
+      encoding: {x: {field: 'fraction', type: 'quantitative', scale: {type: 'log'}, title: 'fraction of the full run (rung)'},
+                 y: {field: 'mean', type: 'quantitative', scale: {zero: false}, title: report.metric.name},
+                 detail: {field: 'config'}, color: {field: 'reached', type: 'ordinal', title: 'reached'},
+                 tooltip: [{field: 'config'}, {field: 'rung'}, {field: 'mean', title: report.metric.name}]}});
+  }
   if (report.range_tests) {
     const values = [];
     for (const t of report.range_tests) for (const p of t.curve) values.push({setup: `trial ${t.trial}: ${t.setup}`, lr: p.lr, smoothed: p.smoothed});
@@ -398,6 +412,7 @@ async function renderSweep(id) {
       ${report.parameter_importance && report.parameter_importance.length ? `<div class="chart"><h3>What ${esc(report.metric.name)} depends on <span class="muted">each parameter alone, as fANOVA's main effects</span></h3><div id="chart-importance"></div></div>` : ''}
       ${report.range_tests ? '<div class="chart"><h3>LR range tests</h3><div id="chart-range"></div></div>' : ''}
     </div>
+    ${halvingSection(report)}
     ${familyTables(report)}
     <h2>Diagnoses</h2>${diagnosesList(report, s.id)}
     <h2>Trials</h2>${trialTable(trials, s.id)}`;
@@ -411,6 +426,23 @@ async function renderSweep(id) {
   if (retry) retry.addEventListener('click', () => retrySweep(s));
   bindHousekeeping(s);
   sweepCharts(report, curves, s.id);
+}
+
+// Successive halving's rungs: what each trained and promoted, and each configuration's score at
+// each rung it reached (drawn by sweepCharts).
+function halvingSection(report) {
+  const halving = report.successive_halving;
+  if (!halving) return '';
+  const share = halving.full_grid_steps ? (100 * halving.steps_trained / halving.full_grid_steps).toFixed(1) : '';
+  const rows = halving.rungs.map((r) => `<tr><td class="num">${r.rung}</td><td class="num">${num(r.fraction, 3)}</td>
+      <td class="num">${r.steps_per_trial}</td><td class="num">${r.configurations}</td><td class="num">${r.finished}</td>
+      <td class="num">${r.promoted}</td><td class="num">${r.steps}</td></tr>`).join('');
+  return `<h2>Successive halving</h2>
+    <p class="muted">${halving.steps_trained} optimizer steps trained${share ? `, ${share}% of the ${halving.full_grid_steps} the full grid trains` : ''}.</p>
+    <table id="rungs"><thead><tr><th class="num">rung</th><th class="num">fraction of the run</th><th class="num">steps per trial</th>
+      <th class="num">configurations</th><th class="num">finished</th><th class="num">promoted</th><th class="num">steps</th></tr></thead>
+      <tbody>${rows}</tbody></table>
+    <div class="chart"><h3>Each configuration's score at each rung <span class="muted">a line ends at the highest rung it reached</span></h3><div id="chart-rungs"></div></div>`;
 }
 
 // How many trials a retry runs again: the FAILED ones, and the CANCELLED ones of an ended sweep.

@@ -160,6 +160,32 @@ TEST(ReportTest, MinimizedMetricRanksLowestFirst) {
   EXPECT_EQ(report.ranking[0].config, 1);
 }
 
+// Under successive halving each rung lists every configuration's mean score there, which the
+// dashboard draws as a line per configuration across the rungs it reached.
+TEST(ReportTest, EachRungHasTheMeanScoreOfEveryConfigurationThatTrainedThere) {
+  auto at_rung = [](TrialRecord trial, int64_t rung, double fraction) {
+    trial.plan_json = "{\"base_lr\":0.1,\"rung\":" + std::to_string(rung) +
+                      ",\"horizon_fraction\":" + std::to_string(fraction) +
+                      ",\"schedule\":{\"type\":\"cosine\"}}";
+    return trial;
+  };
+  const SweepReport report = BuildReport(
+      View(true), {at_rung(Trial(0, 0, TrialState::kCompleted, 0.5, "cosine", 0.1), 0, 1.0 / 3),
+                   at_rung(Trial(1, 0, TrialState::kCompleted, 0.7, "cosine", 0.1), 0, 1.0 / 3),
+                   at_rung(Trial(2, 1, TrialState::kCompleted, 0.4, "cosine", 0.2), 0, 1.0 / 3),
+                   at_rung(Trial(3, 0, TrialState::kCompleted, 0.8, "cosine", 0.1), 1, 1.0),
+                   at_rung(Trial(4, 0, TrialState::kRunning, std::nullopt, "cosine", 0.1), 1, 1.0)});
+  ASSERT_EQ(report.rungs.size(), 2u);
+  EXPECT_EQ(report.rungs[0].promoted, 1);
+  EXPECT_DOUBLE_EQ(report.rungs[0].scores.at(0), 0.6);  // the mean of its two seeds
+  EXPECT_DOUBLE_EQ(report.rungs[0].scores.at(1), 0.4);
+  ASSERT_EQ(report.rungs[1].scores.size(), 1u);  // a running trial has no score yet
+  EXPECT_DOUBLE_EQ(report.rungs[1].scores.at(0), 0.8);
+  const nlohmann::ordered_json json = RenderJson(report);
+  EXPECT_EQ(json["successive_halving"]["rungs"][0]["scores"][1]["config"], 1);
+  EXPECT_DOUBLE_EQ(json["successive_halving"]["rungs"][0]["scores"][1]["mean"].get<double>(), 0.4);
+}
+
 // --- Diagnoses on synthetic curves ---
 
 struct Curve {
