@@ -249,6 +249,15 @@ absl::StatusOr<std::vector<MetricPoint>> Coordinator::GetMetrics(const std::stri
   return store_->GetMetrics(sweep_id, trial);
 }
 
+absl::StatusOr<std::vector<TrialEvent>> Coordinator::ListTrialEvents(const std::string& sweep_id,
+                                                                     int64_t trial) {
+  {
+    absl::MutexLock lock(&mu_);
+    RETURN_IF_ERROR(table_.FindTrial(sweep_id, trial).status());
+  }
+  return store_->ListTrialEvents(sweep_id, trial);
+}
+
 absl::StatusOr<int64_t> Coordinator::CancelSweep(const std::string& sweep_id) {
   int64_t cancelled = 0;
   RETURN_IF_ERROR(Transition([&](const TrialTable& table) -> absl::StatusOr<StoreWrite> {

@@ -99,6 +99,9 @@ class Coordinator {
   std::vector<WorkerView> ListWorkers();
   absl::StatusOr<std::vector<TrialRecord>> ListTrials(const std::string& sweep_id);
   absl::StatusOr<std::vector<MetricPoint>> GetMetrics(const std::string& sweep_id, int64_t trial);
+  // The trial's timeline (sweep/records.h TrialEvent), oldest first.
+  absl::StatusOr<std::vector<TrialEvent>> ListTrialEvents(const std::string& sweep_id,
+                                                          int64_t trial);
   // Cancels every trial not yet final; running ones are told STOP at their next report.
   absl::StatusOr<int64_t> CancelSweep(const std::string& sweep_id);
   // Runs the sweep's FAILED trials again (and its CANCELLED ones with `cancelled`), each from its
@@ -218,7 +221,8 @@ class Coordinator {
   void PlanBatch(std::vector<QueuedTransition*>* batch, StoreWrite* merged)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_, mu_);
   // Persists `write` and makes it visible; watchers are told. OK and nothing done for an empty one.
-  absl::Status PersistAndApply(const StoreWrite& write, Deferred* deferred)
+  // The write's trial events (trial_events.h) are added to it here.
+  absl::Status PersistAndApply(StoreWrite write, Deferred* deferred)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   // A commit is everything between these two. EndCommit serves the workers parked meanwhile,
   // releases commit_mu_, and serves those who asked while it was held.

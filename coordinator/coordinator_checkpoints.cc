@@ -157,7 +157,7 @@ absl::StatusOr<std::vector<CheckpointRecord>> Coordinator::RecordCheckpoint(
   Retention retention = Retain(std::move(existing), checkpoint, keep);
   write.added_checkpoints.push_back(checkpoint);
   write.deleted_checkpoints = retention.dropped;
-  RETURN_IF_ERROR(PersistAndApply(write, deferred));
+  RETURN_IF_ERROR(PersistAndApply(std::move(write), deferred));
   for (const CheckpointRecord& gone : retention.dropped) RemoveCheckpointFile(gone);
   for (const CheckpointRecord& gone : retention.replaced_files) RemoveCheckpointFile(gone);
   return retention.kept;

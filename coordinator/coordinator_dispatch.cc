@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "coordinator/coordinator.h"
+#include "coordinator/trial_events.h"
 
 namespace lrsweep {
 namespace {
@@ -120,10 +121,15 @@ void Coordinator::PlanBatch(std::vector<QueuedTransition*>* batch, StoreWrite* m
   // Each plan saw the others' trials unfinished: the last trials of a sweep finishing in one
   // batch end it here.
   table_.AddSweepEnds(*merged);
+  merged->events = TrialEventsOf(*merged, table_, NowMs());
 }
 
-absl::Status Coordinator::PersistAndApply(const StoreWrite& write, Deferred* deferred) {
+absl::Status Coordinator::PersistAndApply(StoreWrite write, Deferred* deferred) {
   if (write.empty()) return absl::OkStatus();
+  {
+    absl::MutexLock lock(&mu_);  // commit_mu_ keeps the table as it is until this write applies
+    write.events = TrialEventsOf(write, table_, NowMs());
+  }
   RETURN_IF_ERROR(store_->Write(write));
   absl::MutexLock lock(&mu_);
   table_.Apply(write, absl::Now());
@@ -168,7 +174,7 @@ void Coordinator::ServeWaiters(Deferred* deferred) {
     }
   }
   // A release that cannot be persisted is retried when the lease expires.
-  PersistAndApply(released, deferred).IgnoreError();
+  PersistAndApply(std::move(released), deferred).IgnoreError();
   DispatchToWaiters(deferred);
   absl::MutexLock lock(&mu_);
   // Workers that asked without waiting, and got nothing.

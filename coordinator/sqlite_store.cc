@@ -60,6 +60,17 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   created_ms INTEGER NOT NULL,
   PRIMARY KEY (sweep_id, trial, step)
 );
+CREATE TABLE IF NOT EXISTS trial_events (
+  sweep_id TEXT NOT NULL,
+  trial INTEGER NOT NULL,
+  ms INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  worker_id TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS trial_events_by_trial ON trial_events (sweep_id, trial);
 CREATE TABLE IF NOT EXISTS workers (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL,
@@ -320,6 +331,24 @@ class SqliteStore : public Store {
     return checkpoints;
   }
 
+  absl::StatusOr<std::vector<TrialEvent>> ListTrialEvents(const std::string& sweep_id,
+                                                          int64_t trial) override {
+    absl::MutexLock lock(&read_mu_);
+    Statement select(reader_,
+                     "SELECT ms, attempt, kind, worker_id, step, detail FROM trial_events "
+                     "WHERE sweep_id = ? AND trial = ? ORDER BY rowid");
+    RETURN_IF_ERROR(select.Prepared());
+    select.Bind(1, sweep_id).Bind(2, trial);
+    std::vector<TrialEvent> events;
+    int rc;
+    while ((rc = select.Step()) == SQLITE_ROW) {
+      events.push_back({sweep_id, trial, select.Int(0), select.Int(1), select.Text(2),
+                        select.Text(3), select.Int(4), select.Text(5)});
+    }
+    if (rc != SQLITE_DONE) return absl::InternalError(sqlite3_errmsg(reader_));
+    return events;
+  }
+
   absl::Status UpsertWorker(const WorkerRecord& w) override {
     absl::MutexLock lock(&mu_);
     Statement upsert(db_,
@@ -393,6 +422,7 @@ class SqliteStore : public Store {
     }
     RETURN_IF_ERROR(WriteSweepStates(write.sweep_states));
     RETURN_IF_ERROR(WriteCheckpoints(write.added_checkpoints));
+    RETURN_IF_ERROR(WriteEvents(write.events));
     return DeleteCheckpoints(write.deleted_checkpoints);
   }
 
@@ -526,6 +556,21 @@ class SqliteStore : public Store {
     return absl::OkStatus();
   }
 
+  absl::Status WriteEvents(const std::vector<TrialEvent>& events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (events.empty()) return absl::OkStatus();
+    Statement insert(db_,
+                     "INSERT INTO trial_events (sweep_id, trial, ms, attempt, kind, worker_id, "
+                     "step, detail) VALUES (?,?,?,?,?,?,?,?)");
+    RETURN_IF_ERROR(insert.Prepared());
+    for (const TrialEvent& e : events) {
+      insert.Bind(1, e.sweep_id).Bind(2, e.trial).Bind(3, e.ms).Bind(4, e.attempt).Bind(5, e.kind)
+          .Bind(6, e.worker_id).Bind(7, e.step).Bind(8, e.detail);
+      RETURN_IF_ERROR(insert.Run());
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status DeleteCheckpoints(const std::vector<CheckpointRecord>& checkpoints)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (checkpoints.empty()) return absl::OkStatus();
@@ -545,8 +590,10 @@ class SqliteStore : public Store {
   // The body of DeleteSweep's transaction: the sweep row last, NOT_FOUND when there was none.
   absl::Status DeleteSweepRows(const std::string& sweep_id, DeletedRows* deleted)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    int64_t events = 0;
     const std::pair<const char*, int64_t*> tables[] = {{"metrics", &deleted->metric_points},
                                                        {"checkpoints", &deleted->checkpoints},
+                                                       {"trial_events", &events},
                                                        {"trials", &deleted->trials}};
     for (const auto& [table, count] : tables) {
       Statement remove(db_, absl::StrCat("DELETE FROM ", table, " WHERE sweep_id = ?").c_str());

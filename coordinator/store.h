@@ -39,10 +39,11 @@ struct StoreWrite {
   std::vector<std::pair<std::string, SweepState>> sweep_states;
   std::vector<CheckpointRecord> added_checkpoints;
   std::vector<CheckpointRecord> deleted_checkpoints;  // by sweep_id, trial and step
+  std::vector<TrialEvent> events;  // appended to the trials' timelines
 
   bool empty() const {
     return trials.empty() && metrics.empty() && sweep_states.empty() &&
-           added_checkpoints.empty() && deleted_checkpoints.empty();
+           added_checkpoints.empty() && deleted_checkpoints.empty() && events.empty();
   }
 };
 
@@ -65,7 +66,7 @@ class Store {
   // fsync (and succeed or fail together), each returning once it is durable.
   virtual absl::Status Write(const StoreWrite& write) = 0;
   absl::Status SetSweepState(const std::string& sweep_id, SweepState state) {
-    return Write({{}, {}, {{sweep_id, state}}, {}, {}});
+    return Write({{}, {}, {{sweep_id, state}}, {}, {}, {}});
   }
   virtual absl::StatusOr<std::vector<SweepRecord>> ListSweeps() = 0;
   // NotFound for an unknown id.
@@ -81,9 +82,9 @@ class Store {
 
   virtual absl::StatusOr<std::vector<TrialRecord>> ListTrials(const std::string& sweep_id) = 0;
   // Writes every field of the trial (identified by sweep_id and trial).
-  absl::Status UpdateTrial(const TrialRecord& trial) { return Write({{trial}, {}, {}, {}, {}}); }
+  absl::Status UpdateTrial(const TrialRecord& trial) { return Write({{trial}, {}, {}, {}, {}, {}}); }
   absl::Status UpdateTrials(const std::vector<TrialRecord>& trials) {
-    return Write({trials, {}, {}, {}, {}});
+    return Write({trials, {}, {}, {}, {}, {}});
   }
   // Appends points and updates the trial's progress fields (step, lr, latest_metric, updated_ms)
   // if the stored trial is still at `trial.attempts`. Concurrent calls are group-committed: one
@@ -96,7 +97,7 @@ class Store {
 
   // Records a committed checkpoint and the trial's new checkpoint_step in one transaction.
   absl::Status AddCheckpoint(const CheckpointRecord& checkpoint, const TrialRecord& trial) {
-    return Write({{trial}, {}, {}, {checkpoint}, {}});
+    return Write({{trial}, {}, {}, {checkpoint}, {}, {}});
   }
   // The trial's checkpoints, newest first.
   virtual absl::StatusOr<std::vector<CheckpointRecord>> ListCheckpoints(
@@ -106,8 +107,12 @@ class Store {
     key.sweep_id = sweep_id;
     key.trial = trial;
     key.step = step;
-    return Write({{}, {}, {}, {}, {key}});
+    return Write({{}, {}, {}, {}, {key}, {}});
   }
+
+  // The trial's timeline, oldest first.
+  virtual absl::StatusOr<std::vector<TrialEvent>> ListTrialEvents(const std::string& sweep_id,
+                                                                  int64_t trial) = 0;
 
   virtual absl::Status UpsertWorker(const WorkerRecord& worker) = 0;
   virtual absl::StatusOr<std::vector<WorkerRecord>> ListWorkers() = 0;

@@ -39,6 +39,10 @@ class CoordinatorDashboardSource : public DashboardSource {
                                                       int64_t trial) override {
     return coordinator_->GetMetrics(sweep_id, trial);
   }
+  absl::StatusOr<std::vector<TrialEvent>> ListTrialEvents(const std::string& sweep_id,
+                                                          int64_t trial) override {
+    return coordinator_->ListTrialEvents(sweep_id, trial);
+  }
   std::vector<WorkerView> ListWorkers() override { return coordinator_->ListWorkers(); }
   absl::StatusOr<int64_t> CancelSweep(const std::string& sweep_id) override {
     return coordinator_->CancelSweep(sweep_id);

@@ -566,6 +566,17 @@ absl::StatusOr<Json> DashboardApi::TrialPage(const std::string& sweep_id, const 
   out["curves"] = std::move(curves);
   out["planned_lr"] = PlannedLrJson(*found, static_cast<size_t>(points));
   out["points"] = history.size();
+  ASSIGN_OR_RETURN(std::vector<TrialEvent> events, source_->ListTrialEvents(sweep_id, number));
+  Json timeline = Json::array();
+  for (const TrialEvent& event : events) {
+    timeline.push_back({{"ms", event.ms},
+                        {"attempt", event.attempt},
+                        {"kind", event.kind},
+                        {"worker", event.worker_id},
+                        {"step", event.step},
+                        {"detail", event.detail}});
+  }
+  out["events"] = std::move(timeline);
   return out;
 }
 

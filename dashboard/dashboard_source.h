@@ -31,6 +31,9 @@ class DashboardSource {
   virtual absl::StatusOr<std::vector<TrialRecord>> ListTrials(const std::string& sweep_id) = 0;
   virtual absl::StatusOr<std::vector<MetricPoint>> GetMetrics(const std::string& sweep_id,
                                                               int64_t trial) = 0;
+  // The trial's timeline, oldest first.
+  virtual absl::StatusOr<std::vector<TrialEvent>> ListTrialEvents(const std::string& sweep_id,
+                                                                  int64_t trial) = 0;
   virtual std::vector<WorkerView> ListWorkers() = 0;
   // The number of trials cancelled; FAILED_PRECONDITION where nothing can be cancelled (a source
   // without a running coordinator).

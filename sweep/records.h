@@ -98,6 +98,20 @@ struct CheckpointRecord {
   std::string shared_path;
 };
 
+// Something that happened to a trial, for its timeline: a lease granted (`leased`), an attempt's
+// end (`completed`, `diverged`, `failed`, `preempted`, `cancelled`, `stopped`), a retry by the
+// user (`retried`), a checkpoint stored (`checkpoint`) or not (`checkpoint_failed`).
+struct TrialEvent {
+  std::string sweep_id;
+  int64_t trial = 0;
+  int64_t ms = 0;       // Unix milliseconds
+  int64_t attempt = 0;  // the attempt it belongs to (the lease's fencing token)
+  std::string kind;
+  std::string worker_id;
+  int64_t step = 0;    // the trial's step then (a lease: the checkpoint it resumes from)
+  std::string detail;  // a reason, a score, a checkpoint's size
+};
+
 struct MetricPoint {
   int64_t step = 0;
   int64_t epoch = 0;

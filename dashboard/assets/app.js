@@ -521,6 +521,17 @@ async function cancelSweep(sweep) {
 
 // --- Page: one trial ---
 
+// A trial's attempts, preemptions, checkpoints and failures, oldest first; each attempt's rows
+// share a shade, so where one attempt ends and the next begins shows.
+function timeline(events) {
+  if (!events || !events.length) return '<p class="muted">Nothing yet: the trial waits for a worker.</p>';
+  const rows = events.map((e) => `<tr class="attempt-${e.attempt % 2}"><td>${esc(new Date(e.ms).toLocaleTimeString())}</td>
+      <td class="num">${e.attempt}</td><td><span class="event ${esc(e.kind)}">${esc(e.kind.replace('_', ' '))}</span></td>
+      <td class="num">${e.step}</td><td>${esc(e.worker)}</td><td>${esc(e.detail)}</td></tr>`).join('');
+  return `<table id="timeline"><thead><tr><th>time</th><th class="num">attempt</th><th>event</th>
+    <th class="num">step</th><th>worker</th><th>detail</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
 async function renderTrial(id, number) {
   const data = await api(`/sweeps/${encodeURIComponent(id)}/trials/${number}`);
   const t = data.trial;
@@ -545,6 +556,7 @@ async function renderTrial(id, number) {
     </div>
     <div class="charts"><div><h2>Parameters</h2><table id="params"><tbody>${paramRows}</tbody></table></div>
       <div><h2>Final metrics</h2><table id="final"><tbody>${final}</tbody></table></div></div>
+    <h2>Timeline</h2>${timeline(data.events)}
     ${isCommandTrial(data.plan) ? '<h2>Output</h2><div id="log"><span class="muted">loading…</span></div>' : ''}`;
   if (isCommandTrial(data.plan)) trialLog(id, number);
   const values = [];

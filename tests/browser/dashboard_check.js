@@ -105,6 +105,9 @@ async function main() {
   check(await page.locator(drawn('#chart-trial')).count() > 0 &&
         await page.locator(drawn('#chart-trial-lr')).count() >= 2,
         `trial ${done.trial}'s page draws its curves and its planned and applied LR`);
+  const events = await page.$$eval('#timeline tbody tr', (rows) => rows.map((r) => r.children[2].textContent));
+  check(events[0] === 'leased' && events[events.length - 1] === 'completed',
+        `trial ${done.trial}'s timeline shows its attempts from lease to completion (${events.join(', ')})`);
   await page.screenshot({path: path.join(shots, 'dashboard-trial.png'), fullPage: true});
 
   // The sweeps page filters by that tag.

@@ -374,6 +374,50 @@ TEST_F(CoordinatorTest, AnEditedFileAddsOnlyItsNewTrialsAndRunsTheEndedSweepAgai
             absl::StatusCode::kNotFound);
 }
 
+TEST_F(CoordinatorTest, ATrialsTimelineRecordsItsAttemptsCheckpointsAndEndsDurably) {
+  const std::string sweep = coordinator_->SubmitSweep(kSweep, "s.yaml")->sweep_id;
+  const std::string worker = Worker();
+  std::optional<LeaseGrant> first = Acquire(worker);
+  ASSERT_EQ(first->trial, 0);
+  ASSERT_TRUE(coordinator_->FailTrial(Ref(worker, *first), "CUDA out of memory").ok());
+  std::optional<LeaseGrant> second = Acquire(worker);
+  ASSERT_EQ(second->trial, 0);
+  const LeaseRef lease = Ref(worker, *second);
+  absl::StatusOr<TempFile> temp = coordinator_->BeginCheckpointUpload(lease, 5);
+  ASSERT_TRUE(temp.ok() && temp->Append("state").ok());
+  ASSERT_TRUE(
+      coordinator_->CommitCheckpoint(lease, 5, *std::move(temp), Sha256Hex("state"), 5).ok());
+  ASSERT_TRUE(coordinator_->PreemptTrial(lease, "SIGTERM").ok());
+  const std::string other = Worker();
+  std::optional<LeaseGrant> third = Acquire(other);
+  ASSERT_EQ(third->trial, 0);
+  MetricPoint last;
+  last.step = 10;
+  last.val_accuracy = 0.75;
+  ASSERT_TRUE(coordinator_->CompleteTrial(Ref(other, *third), false, "", {last}).ok());
+  Restart();
+
+  const std::vector<TrialEvent> events = *coordinator_->ListTrialEvents(sweep, 0);
+  std::vector<std::string> kinds;
+  for (const TrialEvent& event : events) kinds.push_back(event.kind);
+  EXPECT_THAT(kinds, ::testing::ElementsAre("leased", "failed", "leased", "checkpoint",
+                                            "preempted", "leased", "completed"));
+  ASSERT_EQ(events.size(), 7u);
+  EXPECT_EQ(events[0].worker_id, worker);
+  EXPECT_EQ(events[1].attempt, 1);
+  EXPECT_THAT(events[1].detail, HasSubstr("CUDA out of memory (will be retried)"));
+  EXPECT_EQ(events[3].step, 5);
+  EXPECT_EQ(events[3].attempt, 2);
+  EXPECT_EQ(events[5].worker_id, other);
+  EXPECT_EQ(events[5].attempt, 3);
+  EXPECT_EQ(events[5].step, 5);  // it resumes from the checkpoint
+  EXPECT_THAT(events[5].detail, HasSubstr("resumes from the checkpoint at step 5"));
+  EXPECT_THAT(events[6].detail, HasSubstr("score 0.75"));
+  for (size_t i = 1; i < events.size(); ++i) EXPECT_GE(events[i].ms, events[i - 1].ms);
+  EXPECT_TRUE(coordinator_->ListTrialEvents(sweep, 1)->empty());  // never leased
+  EXPECT_EQ(coordinator_->ListTrialEvents(sweep, 7).status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(CoordinatorTest, CompletionScoresAndFinishesTheSweep) {
   const std::string sweep = coordinator_->SubmitSweep(kSweep, "s.yaml")->sweep_id;
   const std::string worker = Worker();

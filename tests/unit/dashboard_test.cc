@@ -208,6 +208,13 @@ TEST_F(DashboardApiTest, ATrialPageHasThinnedCurvesAndItsPlannedLr) {
   EXPECT_EQ(page.body["trial"]["schedule"], "cosine");
   EXPECT_NEAR(planned.front()[1].get<double>(), page.body["trial"]["peak_lr"].get<double>(), 1e-12);
   EXPECT_LT(planned.back()[1].get<double>(), 0.01) << "cosine anneals";
+  // Its timeline: leased, then completed with its score.
+  const Json& events = page.body["events"];
+  ASSERT_EQ(events.size(), 2u) << events.dump();
+  EXPECT_EQ(events[0]["kind"], "leased");
+  EXPECT_EQ(events[0]["attempt"], 1);
+  EXPECT_EQ(events[1]["kind"], "completed");
+  EXPECT_THAT(events[1]["detail"].get<std::string>(), HasSubstr("score 0.3"));
 
   const ApiResponse curves = Get("/api/v1/sweeps/" + sweep_ + "/curves",
                                  {{"metric", "val_loss"}, {"points", "10"}});
