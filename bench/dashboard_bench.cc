@@ -12,15 +12,21 @@
 // dashboard again (so that drift of the machine shows); the hand-off latency (a worker done -> its
 // next lease) and the throughput of each run are printed side by side.
 //
+// With --browser, Chromium then opens each page over HTTP from a dashboard whose caches are cold
+// (a coordinator just started), and bench/dashboard_paint.js prints its first contentful paint,
+// the page rendered with its data, and its charts drawn.
+//
 //   dashboard_bench --trials 100 --points 1000
-//   dashboard_bench --trials 10000 --points 1000
+//   dashboard_bench --trials 10000 --points 1000 --browser
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <iostream>
+#include <cstdlib>
 #include <thread>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "bench/bench_sweep.h"
 #include "coordinator/coordinator.h"
@@ -42,6 +48,7 @@ struct Flags {
   int64_t points = 1000;
   int handoff_workers = 8;
   int64_t handoff_trials = 2000;
+  bool browser = false;
 };
 
 // A point every step; validation every 100 steps; the loss falls with a little noise.
@@ -227,6 +234,20 @@ void MeasureHandOff(Coordinator& coordinator, const Flags& flags, DashboardApi* 
             << std::endl;
 }
 
+// Serves a dashboard with cold caches and has Chromium time its pages (bench/dashboard_paint.js,
+// run from the source tree's root with the browser tests' playwright-core).
+void MeasureInBrowser(Coordinator& coordinator, const Flags& flags, const std::string& sweep) {
+  ChangeCounter changes;
+  CoordinatorDashboardSource source(&coordinator, &changes);
+  DashboardApi api(&source, &changes);
+  std::unique_ptr<DashboardServer> server = *DashboardServer::Start({}, &api, &changes);
+  const std::string command = absl::StrCat(
+      "NODE_PATH=tests/browser/node_modules node bench/dashboard_paint.js http://127.0.0.1:",
+      server->port(), "/ ", sweep, " 1 ", flags.trials);
+  if (std::system(command.c_str()) != 0) std::cerr << "dashboard_paint.js failed\n";
+  server->Stop();
+}
+
 int Main(int argc, char** argv) {
   Flags flags;
   CLI::App app{"dashboard_bench: the dashboard API's time and bytes per page at a sweep size"};
@@ -235,6 +256,8 @@ int Main(int argc, char** argv) {
   app.add_option("--handoff-workers", flags.handoff_workers)->check(CLI::Range(1, 1024));
   app.add_option("--handoff-trials", flags.handoff_trials, "0: skip the hand-off run")
       ->check(CLI::Range(int64_t{0}, int64_t{1000000}));
+  app.add_flag("--browser", flags.browser,
+               "Also time each page in Chromium (run from the source tree's root)");
   CLI11_PARSE(app, argc, argv);
   testing::TempDir dir;
   std::unique_ptr<Store> store = *OpenSqliteStore(dir.path() + "/lrsweep.db");
@@ -264,6 +287,7 @@ int Main(int argc, char** argv) {
   update.ms += page.ms;
   update.bytes += page.bytes;
   Print("sweep (update)", flags, update);
+  if (flags.browser) MeasureInBrowser(*coordinator, flags, sweep);
   if (flags.handoff_trials > 0) {
     MeasureHandOff(*coordinator, flags, nullptr, nullptr, sweep);
     MeasureHandOff(*coordinator, flags, &api, &changes, sweep);

@@ -294,7 +294,15 @@ DashboardApi::DashboardApi(DashboardSource* source, ChangeCounter* changes,
                            DashboardApiOptions options)
     : source_(source), changes_(changes), options_(options) {}
 
-DashboardApi::~DashboardApi() = default;
+DashboardApi::~DashboardApi() {
+  std::map<std::string, std::thread> running;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    running.swap(diagnosing_);
+  }
+  for (auto& [sweep, thread] : running) thread.join();
+}
 
 ApiResponse DashboardApi::Handle(const ApiRequest& request) {
   // Only the sweep actions change anything, and only they are POSTs.
@@ -445,9 +453,11 @@ std::string ReportCacheKey(const SweepView& sweep, int64_t version) {
 }  // namespace
 
 absl::StatusOr<Json> DashboardApi::ReportOf(const SweepView& sweep) {
-  const std::string key = ReportCacheKey(sweep, changes_->version());
+  std::string key = ReportCacheKey(sweep, changes_->version());
   {
     absl::MutexLock lock(&mu_);
+    // A background run of diagnoses that ends makes the reports built before it stale.
+    absl::StrAppend(&key, "#", diagnosis_runs_ended_[sweep.record.id]);
     auto cached = reports_.find(sweep.record.id);
     if (cached != reports_.end() && cached->second.key == key) return cached->second.report;
   }
@@ -461,36 +471,80 @@ absl::StatusOr<Json> DashboardApi::ReportOf(const SweepView& sweep) {
   ReportOptions options;
   options.diagnose = false;
   SweepReport report = BuildReport(sweep, trials, std::move(histories), options);
-  ASSIGN_OR_RETURN(report.diagnoses, DiagnosesOf(sweep.record.id, report.trials));
+  int64_t pending = 0;
+  ASSIGN_OR_RETURN(report.diagnoses, DiagnosesOf(sweep.record.id, report.trials, &pending));
   Json json = RenderJson(report);
+  json["diagnoses_pending"] = pending;
   absl::MutexLock lock(&mu_);
   reports_[sweep.record.id] = CachedReport{key, json};
   return json;
 }
 
 absl::StatusOr<std::vector<Diagnosis>> DashboardApi::DiagnosesOf(
-    const std::string& sweep_id, const std::vector<TrialRecord>& trials) {
+    const std::string& sweep_id, const std::vector<TrialRecord>& trials, int64_t* pending) {
   std::vector<Diagnosis> all;
-  for (const TrialRecord& trial : trials) {
-    if (!IsFinal(trial.state)) continue;
-    std::optional<std::vector<Diagnosis>> known;
-    {
-      absl::MutexLock lock(&mu_);
-      FinalDiagnoses& sweep = diagnoses_[sweep_id];
+  std::vector<TrialRecord> missing;
+  {
+    absl::MutexLock lock(&mu_);
+    FinalDiagnoses& sweep = diagnoses_[sweep_id];
+    for (const TrialRecord& trial : trials) {
+      if (!IsFinal(trial.state)) continue;
       auto found = sweep.find(trial.trial);
       if (found != sweep.end() && found->second.attempts == trial.attempts) {
-        known = found->second.diagnoses;
+        all.insert(all.end(), found->second.diagnoses.begin(), found->second.diagnoses.end());
+      } else {
+        missing.push_back(trial);
       }
     }
-    if (!known) {
-      ASSIGN_OR_RETURN(std::vector<MetricPoint> history, source_->GetMetrics(sweep_id, trial.trial));
-      known = DiagnoseTrial(trial, history);
+  }
+  *pending = 0;
+  if (static_cast<int64_t>(missing.size()) > options_.diagnose_inline_limit) {
+    *pending = static_cast<int64_t>(missing.size());
+    std::thread ended;
+    {
       absl::MutexLock lock(&mu_);
-      diagnoses_[sweep_id][trial.trial] = AttemptDiagnoses{trial.attempts, *known};
+      if (diagnosed_.erase(sweep_id) > 0) {  // its last run ended, and trials finished since
+        ended = std::move(diagnosing_[sweep_id]);
+        diagnosing_.erase(sweep_id);
+      }
+      if (!stopping_ && diagnosing_.count(sweep_id) == 0) {
+        diagnosing_[sweep_id] = std::thread(&DashboardApi::DiagnoseInBackground, this, sweep_id,
+                                            std::move(missing));
+      }
     }
-    for (Diagnosis& d : *known) all.push_back(std::move(d));
+    if (ended.joinable()) ended.join();
+    return all;
+  }
+  for (const TrialRecord& trial : missing) {
+    ASSIGN_OR_RETURN(std::vector<Diagnosis> found, Diagnose(sweep_id, trial));
+    all.insert(all.end(), found.begin(), found.end());
   }
   return all;
+}
+
+absl::StatusOr<std::vector<Diagnosis>> DashboardApi::Diagnose(const std::string& sweep_id,
+                                                             const TrialRecord& trial) {
+  ASSIGN_OR_RETURN(std::vector<MetricPoint> history, source_->GetMetrics(sweep_id, trial.trial));
+  std::vector<Diagnosis> found = DiagnoseTrial(trial, history);
+  absl::MutexLock lock(&mu_);
+  diagnoses_[sweep_id][trial.trial] = AttemptDiagnoses{trial.attempts, found};
+  return found;
+}
+
+void DashboardApi::DiagnoseInBackground(std::string sweep_id, std::vector<TrialRecord> trials) {
+  for (const TrialRecord& trial : trials) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+    }
+    if (!Diagnose(sweep_id, trial).ok()) break;  // the sweep was deleted meanwhile
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    diagnosed_.insert(sweep_id);
+    ++diagnosis_runs_ended_[sweep_id];  // the reports built without these diagnoses are stale
+  }
+  changes_->Bump();  // open pages ask again, and get the report with every diagnosis
 }
 
 absl::StatusOr<Json> DashboardApi::TrialTable(const std::string& sweep_id,

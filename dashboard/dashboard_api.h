@@ -21,7 +21,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -56,6 +58,10 @@ ApiResponse ErrorResponse(const absl::Status& status);
 struct DashboardApiOptions {
   // How long `GET /api/v1/changes` waits for a change before answering with the same version.
   absl::Duration longest_change_wait = absl::Seconds(20);
+  // A sweep page with more finished trials than this still to diagnose (each one's whole history
+  // is read) is answered at once without them; they are diagnosed in the background and the page
+  // is told of the change when they are done.
+  int64_t diagnose_inline_limit = 256;
 };
 
 class DashboardApi {
@@ -111,8 +117,18 @@ class DashboardApi {
   absl::StatusOr<nlohmann::ordered_json> ReportOf(const SweepView& sweep)
       ABSL_LOCKS_EXCLUDED(mu_);
   // The diagnoses of `trials` that are final, in their order: cached, or read and diagnosed now.
+  // When more than options_.diagnose_inline_limit are not cached, only the cached ones, and the
+  // others are diagnosed in the background; `pending` says how many are left out.
   absl::StatusOr<std::vector<Diagnosis>> DiagnosesOf(const std::string& sweep_id,
-                                                    const std::vector<TrialRecord>& trials)
+                                                    const std::vector<TrialRecord>& trials,
+                                                    int64_t* pending) ABSL_LOCKS_EXCLUDED(mu_);
+  // Reads and diagnoses `trials` into the cache, marks the reports built without them stale,
+  // then bumps the change counter (so pages refresh). Runs on its own thread; stops early when the API is destroyed.
+  void DiagnoseInBackground(std::string sweep_id, std::vector<TrialRecord> trials)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Caches the diagnoses of one final trial, read from its history now.
+  absl::StatusOr<std::vector<Diagnosis>> Diagnose(const std::string& sweep_id,
+                                                  const TrialRecord& trial)
       ABSL_LOCKS_EXCLUDED(mu_);
 
   DashboardSource* const source_;
@@ -121,6 +137,12 @@ class DashboardApi {
   absl::Mutex mu_;
   std::map<std::string, CachedReport> reports_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, FinalDiagnoses> diagnoses_ ABSL_GUARDED_BY(mu_);
+  // Background diagnoses by sweep; joined by the destructor, which sets stopping_ first.
+  std::map<std::string, std::thread> diagnosing_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> diagnosed_ ABSL_GUARDED_BY(mu_);  // whose background run has ended
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // By sweep: background runs ended; part of a report's cache key.
+  std::map<std::string, int64_t> diagnosis_runs_ended_ ABSL_GUARDED_BY(mu_);
   struct StepSample {
     std::string sweep_id;
     int64_t trial = -1;

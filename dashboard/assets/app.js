@@ -103,8 +103,32 @@ function showLogin(message) {
 
 // --- Charts (Vega-Lite, bundled) ---
 
+// Loads the charting library once, its three scripts in order; parsing them takes a slow machine
+// a second or more, so pages render their tables first and their charts when it is there.
+let vegaLoaded = null;
+function loadVega() {
+  if (!vegaLoaded) {
+    vegaLoaded = ['vega.min.js', 'vega-lite.min.js', 'vega-embed.min.js'].reduce(
+        (previous, file) => previous.then(() => new Promise((resolve, reject) => {
+          const script = document.createElement('script');
+          script.src = '/assets/' + file;
+          script.onload = resolve;
+          script.onerror = () => reject(new Error('cannot load /assets/' + file));
+          document.head.appendChild(script);
+        })), Promise.resolve());
+  }
+  return vegaLoaded;
+}
+
 async function chart(id, spec) {
-  const element = document.getElementById(id);
+  if (!document.getElementById(id)) return;
+  try {
+    await loadVega();
+  } catch (error) {
+    reportError('charts: ' + error.message);
+    return;
+  }
+  const element = document.getElementById(id);  // the page may have been redrawn meanwhile
   if (!element) return;
   try {
     const width = Math.max(300, (element.parentElement.clientWidth || 560) - 190);
@@ -228,7 +252,13 @@ function familyTables(report) {
 }
 
 function diagnosesList(report, sweepId) {
-  if (report.diagnoses.length === 0) return '<p class="muted">No problem found in the curves.</p>';
+  const pending = report.diagnoses_pending
+      ? `<p class="muted" id="diagnosing">Reading the curves of ${report.diagnoses_pending} finished trials to diagnose them; their findings appear here when done.</p>` : '';
+  if (report.diagnoses.length === 0) return pending || '<p class="muted">No problem found in the curves.</p>';
+  return pending + diagnosisItems(report, sweepId);
+}
+
+function diagnosisItems(report, sweepId) {
   return report.diagnoses.map((d) => `<div class="diagnosis"><a href="${trialUrl(sweepId, d.trial)}">trial ${d.trial}</a>
       <b>${esc(d.finding)}</b> (steps ${d.from_step}–${d.to_step}): ${esc(d.message)} <span class="muted">${esc(d.fix)}</span></div>`).join('');
 }
@@ -384,6 +414,7 @@ async function renderSweep(id) {
   ]);
   const s = page.sweep, report = page.report;
   const metrics = ['train_loss', 'val_loss', 'val_accuracy', 'test_accuracy', 'lr'];
+  const restoreTyping = keepTyping(['add-tag', 'note']);
   main().innerHTML = `<h1>${esc(s.name)} ${stateTag(s.state)}</h1>
     <div class="muted">${esc(s.id)} · ${esc(s.file)} · ${esc(s.metric.name)} (${esc(s.metric.goal)})${s.archived_ms ? ` · archived ${esc(new Date(s.archived_ms).toLocaleString())}: checkpoints deleted` : ''}</div>
     <form id="labels" class="toolbar"><span id="tags">${tagChips(s.tags, true)}</span>
@@ -425,6 +456,7 @@ async function renderSweep(id) {
   const retry = document.getElementById('retry');
   if (retry) retry.addEventListener('click', () => retrySweep(s));
   bindHousekeeping(s);
+  restoreTyping();
   sweepCharts(report, curves, s.id);
 }
 
@@ -465,6 +497,27 @@ async function retrySweep(sweep) {
   refresh();
 }
 
+// What is being typed into the fields `ids` (those edited since the page drew them) survives the
+// redraw about to happen, focus and caret included; returns what puts it back.
+function keepTyping(ids) {
+  const kept = [];
+  for (const id of ids) {
+    const field = document.getElementById(id);
+    if (!field || !field.dataset.edited) continue;
+    kept.push({id, value: field.value, focused: document.activeElement === field,
+               start: field.selectionStart, end: field.selectionEnd});
+  }
+  return () => {
+    for (const k of kept) {
+      const field = document.getElementById(k.id);
+      if (!field) continue;
+      field.value = k.value;
+      field.dataset.edited = '1';
+      if (k.focused) { field.focus(); field.setSelectionRange(k.start, k.end); }
+    }
+  };
+}
+
 // The note and tags form, the remove buttons of the tags, and archive and delete.
 function bindHousekeeping(sweep) {
   const path = `/sweeps/${encodeURIComponent(sweep.id)}`;
@@ -476,6 +529,10 @@ function bindHousekeeping(sweep) {
     }
     refresh();
   };
+  for (const id of ['add-tag', 'note']) {
+    const field = document.getElementById(id);
+    field.addEventListener('input', () => { field.dataset.edited = '1'; });
+  }
   document.getElementById('labels').addEventListener('submit', (event) => {
     event.preventDefault();
     label({tag: document.getElementById('add-tag').value.replace(/\s+/g, ''),
@@ -701,4 +758,7 @@ async function followChanges() {
 }
 
 readToken();
-route().then(() => followChanges());
+route().then(() => {
+  loadVega().catch(() => {});  // ready by the time a page with charts is opened
+  followChanges();
+});

@@ -286,7 +286,7 @@ TEST(CliPlanTest, BadSweepExitsTwoWithPosition) {
 
 TEST(CliFirstContactTest, OutOfRangeFlagsExitTwoNamingTheFlag) {
   const std::string sweep = SourceDir() + "/sweeps/synthetic-smoke.yaml";
-  for (const std::string& workers : {"0", "-1"}) {
+  for (std::string workers : {"0", "-1"}) {
     testing::CommandResult result = RunLrsweep("run " + sweep + " --workers " + workers);
     EXPECT_EQ(result.exit_code, 2) << workers;
     EXPECT_THAT(result.err, HasSubstr("--workers")) << workers;
@@ -297,7 +297,7 @@ TEST(CliFirstContactTest, OutOfRangeFlagsExitTwoNamingTheFlag) {
   result = RunLrsweep("report some-sweep --tolerance -1");
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_THAT(result.err, HasSubstr("--tolerance"));
-  for (const std::string& listen : {"garbage", "127.0.0.1:99999", "::1:7077"}) {
+  for (std::string listen : {"garbage", "127.0.0.1:99999", "::1:7077"}) {
     result = testing::RunBinary("lrsweep-coordinator", "--listen " + listen);
     EXPECT_EQ(result.exit_code, 2) << listen;
     EXPECT_THAT(result.err, HasSubstr("--listen")) << listen;

@@ -32,6 +32,14 @@ parameters:
   schedule.lr: [0.1, 0.2]
 )";
 
+// A metric point at `step` with only its LR.
+MetricPoint PointAt(int64_t step) {
+  MetricPoint point;
+  point.step = step;
+  point.lr = 0.1;
+  return point;
+}
+
 class CoordinatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -273,7 +281,7 @@ TEST_F(CoordinatorTest, ArchiveDeletesAnEndedSweepsCheckpointsAndKeepsItsResults
   ASSERT_TRUE(temp.ok() && temp->Append(bytes).ok());
   ASSERT_TRUE(coordinator_->CommitCheckpoint(lease, 5, *std::move(temp), Sha256Hex(bytes), 5000)
                   .ok());
-  ASSERT_TRUE(coordinator_->ReportMetrics(lease, {MetricPoint{5, 0, 0.1}}).ok());
+  ASSERT_TRUE(coordinator_->ReportMetrics(lease, {PointAt(5)}).ok());
 
   const absl::StatusOr<SpaceFreed> running = coordinator_->ArchiveSweep(sweep);
   EXPECT_EQ(running.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -310,7 +318,7 @@ TEST_F(CoordinatorTest, DeleteRemovesAnEndedSweepWithEverythingItStored) {
   ASSERT_TRUE(coordinator_->CommitCheckpoint(lease, 5, *std::move(temp), Sha256Hex("abc"), 3)
                   .ok());
   ASSERT_TRUE(coordinator_->CompleteTrial(lease, false, "",
-                                          {MetricPoint{5, 0, 0.1}, MetricPoint{10, 0, 0.1}})
+                                          {PointAt(5), PointAt(10)})
                   .ok());
   EXPECT_EQ(coordinator_->DeleteSweep(sweep).status().code(),
             absl::StatusCode::kFailedPrecondition);  // one trial still to run

@@ -223,6 +223,40 @@ TEST_F(DashboardApiTest, ATrialPageHasThinnedCurvesAndItsPlannedLr) {
   EXPECT_EQ(curves.body["curves"][0]["trial"], trial);
 }
 
+// A large sweep's page does not wait for every finished trial's curve to be read: it comes at
+// once without those diagnoses, which arrive (with a change for the open page) when read.
+TEST_F(DashboardApiTest, ManyUndiagnosedTrialsAreDiagnosedInTheBackground) {
+  for (int i = 0; i < 2; ++i) TrainOne(0.3 + 0.1 * i);
+  const LeaseRef diverging = LeaseNext();  // a diverged trial has a finding to show
+  MetricPoint nan;
+  nan.step = 40;
+  nan.lr = 0.3;
+  nan.train_loss = std::nan("");
+  ASSERT_TRUE(coordinator_->CompleteTrial(diverging, true, "loss is NaN at step 40", {nan}).ok());
+  DashboardApiOptions options;
+  options.diagnose_inline_limit = 1;
+  DashboardApi background(source_.get(), &changes_, options);
+  const std::string path = "/api/v1/sweeps/" + sweep_;
+  const int64_t version = changes_.version();
+  const ApiResponse first = background.Handle({"GET", path, {}});
+  ASSERT_EQ(first.status, 200) << first.body.dump();
+  EXPECT_EQ(first.body["report"]["diagnoses_pending"], 3);
+  EXPECT_TRUE(first.body["report"]["diagnoses"].empty());
+
+  const Json inline_diagnoses = Get(path).body["report"]["diagnoses"];  // read at once
+  ASSERT_FALSE(inline_diagnoses.empty()) << "the diverged trial's";
+  EXPECT_GT(changes_.WaitNewer(version, absl::Seconds(20)), version)
+      << "the background run tells open pages when it is done";
+  Json report;
+  for (int i = 0; i < 200; ++i) {
+    report = background.Handle({"GET", path, {}}).body["report"];
+    if (report["diagnoses_pending"] == 0) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(report["diagnoses_pending"], 0);
+  EXPECT_EQ(report["diagnoses"], inline_diagnoses);
+}
+
 TEST_F(DashboardApiTest, ALongPollAnswersWhenTheCoordinatorChangesSomething) {
   const int64_t seen = Get("/api/v1/changes", {{"since", "0"}}).body["version"].get<int64_t>();
   const ApiResponse idle = Get("/api/v1/changes", {{"since", std::to_string(seen)},
