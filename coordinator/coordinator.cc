@@ -179,19 +179,33 @@ absl::Status Coordinator::Load() {
 
 // --- Sweeps ---
 
+absl::StatusOr<SweepSpec> Coordinator::ParseSubmittedSweep(const std::string& yaml,
+                                                           const std::string& file_name,
+                                                           const ArtifactManifest& artifacts,
+                                                           const std::string& base_dir) {
+  ASSIGN_OR_RETURN(SweepSpec spec, ParseSweep(yaml, file_name.empty() ? "sweep.yaml" : file_name));
+  spec.artifacts = artifacts;
+  spec.base_dir = base_dir;
+  return spec;
+}
+
+std::vector<std::string> Coordinator::SubmitWarnings(const SweepSpec& spec,
+                                                     const SweepPlan& plan) {
+  std::vector<std::string> warnings = spec.warnings;
+  for (const PlanWarning& warning : plan.warnings) {
+    warnings.push_back(FormatPlanWarning(warning, static_cast<int64_t>(plan.trials.size())));
+  }
+  return warnings;
+}
+
 absl::StatusOr<SubmitResult> Coordinator::SubmitSweep(const std::string& yaml,
                                                       const std::string& file_name,
                                                       const ArtifactManifest& artifacts,
                                                       const std::string& base_dir) {
-  ASSIGN_OR_RETURN(SweepSpec spec, ParseSweep(yaml, file_name.empty() ? "sweep.yaml" : file_name));
-  spec.artifacts = artifacts;
-  spec.base_dir = base_dir;
+  ASSIGN_OR_RETURN(SweepSpec spec, ParseSubmittedSweep(yaml, file_name, artifacts, base_dir));
   ASSIGN_OR_RETURN(SweepPlan plan, PlanSweep(spec));
   SubmitResult result;
-  result.warnings = spec.warnings;
-  for (const PlanWarning& warning : plan.warnings) {
-    result.warnings.push_back(FormatPlanWarning(warning, static_cast<int64_t>(plan.trials.size())));
-  }
+  result.warnings = SubmitWarnings(spec, plan);
   SweepRecord record = NewSweepRecord(spec, yaml);
   std::vector<TrialRecord> trials = NewTrialRecords(record, plan);
   ASSIGN_OR_RETURN(std::unique_ptr<SearchMethod> method, MakeSearchMethod(spec));

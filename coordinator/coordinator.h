@@ -51,6 +51,8 @@
 #include "sweep/lease.h"
 #include "sweep/records.h"
 #include "sweep/sweep_labels.h"
+#include "sweep/sweep_planner.h"
+#include "sweep/sweep_spec.h"
 #include "sweep/views.h"
 
 namespace lrsweep {
@@ -206,6 +208,14 @@ class Coordinator {
   };
 
   Coordinator(Store* store, CoordinatorOptions options);
+  // A submitted sweep file parsed, with the files it names and the folder it was submitted from;
+  // SubmitSweep and ExtendSweep read it alike.
+  static absl::StatusOr<SweepSpec> ParseSubmittedSweep(const std::string& yaml,
+                                                       const std::string& file_name,
+                                                       const ArtifactManifest& artifacts,
+                                                       const std::string& base_dir);
+  // What the submitter is warned of: the linter's findings and the planner's.
+  static std::vector<std::string> SubmitWarnings(const SweepSpec& spec, const SweepPlan& plan);
   absl::Status Load();
 
   // Plans a transition on the table, persists it, applies it, then serves parked workers and

@@ -37,9 +37,7 @@ absl::StatusOr<SubmitResult> Coordinator::ExtendSweep(const std::string& sweep_i
                                                       const std::string& file_name,
                                                       const ArtifactManifest& artifacts,
                                                       const std::string& base_dir) {
-  ASSIGN_OR_RETURN(SweepSpec spec, ParseSweep(yaml, file_name.empty() ? "sweep.yaml" : file_name));
-  spec.artifacts = artifacts;
-  spec.base_dir = base_dir;
+  ASSIGN_OR_RETURN(SweepSpec spec, ParseSubmittedSweep(yaml, file_name, artifacts, base_dir));
   ASSIGN_OR_RETURN(std::unique_ptr<SearchMethod> method, MakeSearchMethod(spec));
   SweepRecord record;
   {
@@ -60,7 +58,7 @@ absl::StatusOr<SubmitResult> Coordinator::ExtendSweep(const std::string& sweep_i
   ASSIGN_OR_RETURN(SweepPlan plan, PlanSweep(spec));
   SubmitResult result;
   result.sweep_id = sweep_id;
-  result.warnings = spec.warnings;
+  result.warnings = SubmitWarnings(spec, plan);
   RETURN_IF_ERROR(Transition([&](const TrialTable& table) -> absl::StatusOr<StoreWrite> {
     StoreWrite write;
     ASSIGN_OR_RETURN(std::vector<TrialRecord> existing, table.ListTrials(sweep_id));
